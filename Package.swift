@@ -1,0 +1,67 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// C libraries come from Debian packages and are found through pkg-config
+// (`make deps` installs them).
+let package = Package(
+    name: "ijepa-swift",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "Prepare", targets: ["Prepare"]),
+        .executable(name: "Pretrain", targets: ["Pretrain"]),
+        .executable(name: "Probe", targets: ["Probe"]),
+        .executable(name: "Report", targets: ["Report"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // System libraries.
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5",
+                       providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg",
+                       providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        // PNG/JPEG decode and encode in C: both libraries report errors by
+        // longjmp, which Swift cannot catch.
+        .target(name: "CCodecs", dependencies: ["CPNG", "CJPEG"]),
+
+        // Libraries by concern.
+        .target(name: "Imaging", dependencies: ["CCodecs", "CZlib"]),
+        .target(name: "Shards", dependencies: ["CHDF5"]),
+        .target(name: "Pipeline", dependencies: [
+            "Yams", "CHDF5", "CPNG", "CJPEG", "CZlib", "CBLAS",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Preparation", dependencies: ["Imaging", "Shards", "Pipeline"]),
+
+        // Thin executables.
+        .executableTarget(name: "Prepare", dependencies: [
+            "Preparation", "Pipeline",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "Pretrain", dependencies: [
+            "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "Probe", dependencies: [
+            "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "Report", dependencies: [
+            "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "ShardsTests", dependencies: ["Shards"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
+        .testTarget(name: "PreparationTests", dependencies: ["Preparation", "Imaging", "Shards", "Pipeline"]),
+    ]
+)
