@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["CCodecs", "CZlib"]),
         .target(name: "Shards", dependencies: ["CHDF5"]),
         .target(name: "Pipeline", dependencies: [
-            "Yams", "CHDF5", "CPNG", "CJPEG", "CZlib", "CBLAS",
+            "Yams",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -25,11 +25,18 @@ typedef struct {
 // Detects the format by its signature: 1 PNG, 2 JPEG, 0 unknown.
 int ccodecs_sniff(const uint8_t *data, size_t size);
 
+// Reads the whole file through IEND: truncated data (even a missing IEND),
+// CRC errors in critical chunks and zlib errors fail. No gamma correction is
+// applied; 16-bit samples become round(v * 255 / 65535). Images with
+// width * height > 2^28 are refused before any pixel buffer is allocated.
 int ccodecs_png_decode(const uint8_t *data, size_t size, ccodecs_image *out,
                        char *err, size_t errlen);
 
 // Truncated JPEG data (libjpeg's "premature end" warning) and corrupt data
 // warnings are reported as failures, not silently padded with gray.
+// Grayscale decodes to 1 channel, YCbCr/RGB to 3; CMYK/YCCK are converted to
+// RGB (Adobe-marker files are taken as inverted CMYK, as Photoshop writes
+// them: R = C * K / 255 on the stored values). Same 2^28-pixel limit as PNG.
 int ccodecs_jpeg_decode(const uint8_t *data, size_t size, ccodecs_image *out,
                         char *err, size_t errlen);
 
@@ -49,11 +56,15 @@ int ccodecs_png_encode(int32_t width, int32_t height, int color_type, int bit_de
                        uint8_t **out, size_t *out_size, char *err, size_t errlen);
 
 // JPEG encoding of 8-bit gray (channels 1) or RGB (channels 3) pixels.
+// quality is clamped to 1...100; libjpeg's defaults otherwise (4:2:0 chroma
+// subsampling for RGB). The output is malloc'ed (free with ccodecs_free).
 int ccodecs_jpeg_encode(int32_t width, int32_t height, int32_t channels,
                         const uint8_t *pixels, int quality,
                         uint8_t **out, size_t *out_size, char *err, size_t errlen);
 
-// Library versions, for provenance.
+// Library versions, for provenance: static strings such as "libpng 1.6.39"
+// (the library loaded at run time) and "libjpeg-turbo 2.1.5 (libjpeg API 62)"
+// (the headers compiled against).
 const char *ccodecs_png_version(void);
 const char *ccodecs_jpeg_version(void);
 

@@ -1,0 +1,36 @@
+/// What an artifact is a function of. Its key is a prefix of the SHA-256 of
+/// this in canonical JSON, so any change to the stage's config values, its
+/// upstream artifacts, its raw inputs or its format version changes the key,
+/// and nothing else does.
+public struct ArtifactKeyMaterial: Sendable {
+    public let stage: String
+    public let formatVersion: Int
+    public let config: ConfigView
+    /// Upstream stage name -> its artifact key.
+    public let upstream: [String: String]
+    /// Raw input name -> content digest.
+    public let inputs: [String: String]
+
+    public init(stage: String, formatVersion: Int, config: ConfigView,
+                upstream: [String: String] = [:], inputs: [String: String] = [:]) {
+        self.stage = stage
+        self.formatVersion = formatVersion
+        self.config = config
+        self.upstream = upstream
+        self.inputs = inputs
+    }
+
+    public var json: JSON {
+        .object([
+            "stage": .string(stage),
+            "format_version": .int(formatVersion),
+            "config": config.json,
+            "upstream": .object(upstream.mapValues { .string($0) }),
+            "inputs": .object(inputs.mapValues { .string($0) }),
+        ])
+    }
+
+    /// 16 hex digits (64 bits): short enough to read, far from collisions
+    /// at the number of artifacts a project makes.
+    public var key: String { String(Digest.sha256Hex(json.canonical).prefix(16)) }
+}

@@ -1,0 +1,231 @@
+import Foundation
+import Yams
+
+/// A validated pipeline file: every schema key resolved to a value (the file's
+/// own, its `extends` base's, a `--set` override's, or the default).
+public struct PipelineConfig: Sendable {
+    /// The file it was read from (for messages).
+    public let source: String
+    public let values: [String: JSON]
+
+    /// Reads and validates a pipeline file. `overrides` are `key=value`
+    /// strings (value in YAML syntax), applied after the file.
+    public static func load(path: String, overrides: [String] = []) throws -> PipelineConfig {
+        var raw: [String: (JSON, String)] = [:]  // dotted key -> (value, where it was set)
+        try readFile(path, into: &raw, chain: [])
+        for o in overrides {
+            guard let eq = o.firstIndex(of: "=") else {
+                throw PipelineError("--set \(o): expected key=value")
+            }
+            let key = String(o[..<eq]).trimmingCharacters(in: .whitespaces)
+            let text = String(o[o.index(after: eq)...])
+            let node: Node?
+            do { node = try Yams.compose(yaml: text) } catch {
+                throw PipelineError("--set \(key): value is not valid YAML: \(text)")
+            }
+            raw[key] = (try node.map { try toJSON($0, where: "--set \(key)") } ?? .null, "--set \(key)")
+        }
+        return try resolve(raw, source: path)
+    }
+
+    /// Builds a config from in-memory values (tests, sweeps).
+    public static func from(yaml text: String, source: String = "<memory>") throws -> PipelineConfig {
+        var raw: [String: (JSON, String)] = [:]
+        try parse(text: text, file: source, baseDir: FileManager.default.currentDirectoryPath,
+                  into: &raw, chain: [])
+        return try resolve(raw, source: source)
+    }
+
+    // MARK: reading
+
+    private static func readFile(_ path: String, into raw: inout [String: (JSON, String)], chain: [String]) throws {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        if chain.contains(url.path) {
+            throw PipelineError("\(path): 'extends' forms a cycle: \((chain + [url.path]).joined(separator: " -> "))")
+        }
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw PipelineError("\(path): cannot read pipeline file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw PipelineError("\(path): not UTF-8 text")
+        }
+        try parse(text: text, file: path, baseDir: url.deletingLastPathComponent().path,
+                  into: &raw, chain: chain + [url.path])
+    }
+
+    private static func parse(text: String, file: String, baseDir: String,
+                              into raw: inout [String: (JSON, String)], chain: [String]) throws {
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch {
+            throw PipelineError("\(file): invalid YAML: \(oneLine(error))")
+        }
+        guard let root else { return }  // empty file
+        guard let mapping = root.mapping else {
+            throw PipelineError("\(file): top level must be a mapping of sections")
+        }
+        // `extends: other.yaml` first, so this file's values win.
+        for (k, v) in mapping where k.string == "extends" {
+            guard let base = v.string, !base.isEmpty else {
+                throw PipelineError("\(file):\(line(v)): extends: must be a file path")
+            }
+            let basePath = base.hasPrefix("/") ? base : baseDir + "/" + base
+            try readFile(basePath, into: &raw, chain: chain)
+        }
+        for (k, v) in mapping {
+            guard let section = k.string else {
+                throw PipelineError("\(file):\(line(k)): section names must be strings")
+            }
+            if section == "extends" { continue }
+            guard PipelineSchema.sections.contains(section) else {
+                throw PipelineError("\(file):\(line(k)): unknown section '\(section)' (known: \(PipelineSchema.sections.joined(separator: ", ")))")
+            }
+            if v.null != nil { continue }  // "probe:" with nothing under it
+            guard let entries = v.mapping else {
+                throw PipelineError("\(file):\(line(v)): section '\(section)' must be a mapping of keys")
+            }
+            for (kk, vv) in entries {
+                guard let name = kk.string else {
+                    throw PipelineError("\(file):\(line(kk)): keys must be strings")
+                }
+                let path = "\(section).\(name)"
+                raw[path] = (try toJSON(vv, where: "\(file):\(line(vv)): \(path)"), "\(file):\(line(vv))")
+            }
+        }
+    }
+
+    private static func line(_ n: Node) -> Int { (n.mark?.line ?? 0) }
+
+    private static func oneLine(_ e: Error) -> String {
+        "\(e)".split(whereSeparator: \.isNewline).first.map(String.init) ?? "\(e)"
+    }
+
+    /// Plain YAML scalars/lists/mappings to JSON, with YAML 1.2 core typing.
+    static func toJSON(_ node: Node, where ctx: String) throws -> JSON {
+        switch node {
+        case .scalar(let s):
+            // The resolver has tagged plain scalars; quoted ones stay strings.
+            switch Tag.Name(rawValue: node.tag.rawValue) {
+            case .null: return .null
+            case .bool: if let b = node.bool { return .bool(b) }
+            case .int: if let i = node.int { return .int(i) }
+            case .float: if let d = node.float { return .double(d) }
+            default: break
+            }
+            return .string(s.string)
+        case .sequence(let seq):
+            return .array(try seq.map { try toJSON($0, where: ctx) })
+        case .mapping(let m):
+            var o: [String: JSON] = [:]
+            for (k, v) in m {
+                guard let ks = k.string else { throw PipelineError("\(ctx): mapping keys must be strings") }
+                o[ks] = try toJSON(v, where: ctx)
+            }
+            return .object(o)
+        case .alias:
+            throw PipelineError("\(ctx): YAML aliases are not supported")
+        }
+    }
+
+    // MARK: validation
+
+    private static func resolve(_ raw: [String: (JSON, String)], source: String) throws -> PipelineConfig {
+        var values: [String: JSON] = [:]
+        for (path, (value, whereSet)) in raw {
+            guard let key = PipelineSchema.key(path) else {
+                let section = String(path.split(separator: ".").first ?? "")
+                let known = PipelineSchema.keys.filter { $0.section == section }.map { String($0.path.dropFirst(section.count + 1)) }
+                let hint = known.isEmpty ? "" : " (keys of '\(section)': \(known.joined(separator: ", ")))"
+                throw PipelineError("\(whereSet): unknown key '\(path)'\(hint)")
+            }
+            values[path] = try coerce(value, to: key, whereSet: whereSet)
+        }
+        for key in PipelineSchema.keys where values[key.path] == nil {
+            guard let d = key.defaultValue else {
+                throw PipelineError("\(source): missing required key '\(key.path)' (\(key.help))")
+            }
+            values[key.path] = d
+        }
+        if let (path, reason) = PipelineSchema.crossCheck(values) {
+            throw PipelineError("\(raw[path]?.1 ?? source): \(path): \(reason)")
+        }
+        return PipelineConfig(source: source, values: values)
+    }
+
+    /// Checks a value's type, normalises numbers (an int where a number is
+    /// expected becomes a double, so `lr: 1` and `lr: 1.0` hash the same),
+    /// then runs the key's own check.
+    static func coerce(_ v: JSON, to key: ConfigKey, whereSet: String) throws -> JSON {
+        func bad() -> PipelineError {
+            PipelineError("\(whereSet): \(key.path): expected \(key.kind.noun), got \(v.canonical)")
+        }
+        let out: JSON
+        switch key.kind {
+        case .int:
+            guard case .int = v else { throw bad() }
+            out = v
+        case .double:
+            guard let d = v.doubleValue else { throw bad() }
+            out = .double(d)
+        case .bool:
+            guard case .bool = v else { throw bad() }
+            out = v
+        case .string:
+            guard case .string = v else { throw bad() }
+            out = v
+        case .optionalString:
+            guard v == .null || v.stringValue != nil else { throw bad() }
+            out = v
+        case .doubles(let n):
+            guard let a = v.arrayValue else { throw bad() }
+            let ds = a.compactMap(\.doubleValue)
+            guard ds.count == a.count, n == nil || ds.count == n! else { throw bad() }
+            out = .array(ds.map { .double($0) })
+        case .strings:
+            guard let a = v.arrayValue else { throw bad() }
+            guard a.allSatisfy({ $0.stringValue != nil }) else { throw bad() }
+            out = v
+        }
+        if let reason = key.check(out) {
+            throw PipelineError("\(whereSet): \(key.path): \(reason) (got \(out.canonical))")
+        }
+        return out
+    }
+
+    // MARK: access
+
+    /// The values of the given keys and whole sections (e.g. "prepare"),
+    /// as a stage reads them: the stage's part of its artifact key.
+    public func view(keys: [String], sections: [String] = []) -> ConfigView {
+        var picked: [String: JSON] = [:]
+        for k in keys {
+            precondition(values[k] != nil, "stage reads undeclared key \(k)")
+            picked[k] = values[k]
+        }
+        for (k, v) in values where sections.contains(String(k.split(separator: ".")[0])) {
+            picked[k] = v
+        }
+        return ConfigView(values: picked, source: source)
+    }
+}
+
+/// The slice of a config one stage reads. Reading a key outside the slice is
+/// a programming error: it would let the stage depend on a value that its
+/// artifact key does not cover.
+public struct ConfigView: Sendable {
+    public let values: [String: JSON]
+    public let source: String
+
+    public var json: JSON { .object(values) }
+
+    private func value(_ k: String) -> JSON {
+        guard let v = values[k] else { preconditionFailure("config key \(k) is not part of this stage's inputs") }
+        return v
+    }
+    public func int(_ k: String) -> Int { value(k).intValue! }
+    public func double(_ k: String) -> Double { value(k).doubleValue! }
+    public func bool(_ k: String) -> Bool { value(k).boolValue! }
+    public func string(_ k: String) -> String { value(k).stringValue! }
+    public func optionalString(_ k: String) -> String? { value(k).stringValue }
+    public func doubles(_ k: String) -> [Double] { value(k).arrayValue!.map { $0.doubleValue! } }
+    public func strings(_ k: String) -> [String] { value(k).arrayValue!.map { $0.stringValue! } }
+}

@@ -1,0 +1,111 @@
+// Key declarations per section. Defaults follow the official I-JEPA configs
+// where they exist, scaled to small images.
+
+extension PipelineSchema {
+    static let dataKeys: [ConfigKey] = [
+        ConfigKey("data.root_path", .string, default: nil,
+                  "folder that holds the data set folder (relative paths are resolved from the working directory)",
+                  check: Check.nonEmptyString()),
+        ConfigKey("data.image_folder", .string, default: nil,
+                  "data set folder under root_path: class sub-folders (optionally train/ and val/) or MNIST-family IDX files",
+                  check: Check.nonEmptyString()),
+        ConfigKey("data.crop_size", .int, default: .int(224),
+                  "side of the square image after resize and centre crop", check: Check.intRange(1, 4096)),
+        ConfigKey("data.batch_size", .int, default: .int(128), "images per training step",
+                  check: Check.intRange(1)),
+        ConfigKey("data.crop_scale", .doubles(count: 2), default: .array([.double(0.3), .double(1.0)]),
+                  "area range of the random resized crop during pretraining",
+                  check: Check.interval(0, 1, openLow: true)),
+        ConfigKey("data.use_horizontal_flip", .bool, default: .bool(false), "random horizontal flips during pretraining"),
+    ]
+
+    static let maskKeys: [ConfigKey] = [
+        ConfigKey("mask.patch_size", .int, default: .int(16), "side of a square patch in pixels",
+                  check: Check.intRange(1, 1024)),
+        ConfigKey("mask.aspect_ratio", .doubles(count: 2), default: .array([.double(0.75), .double(1.5)]),
+                  "aspect-ratio range of target blocks", check: Check.interval(0, 100, openLow: true)),
+        ConfigKey("mask.enc_mask_scale", .doubles(count: 2), default: .array([.double(0.85), .double(1.0)]),
+                  "area range of the context block", check: Check.interval(0, 1, openLow: true)),
+        ConfigKey("mask.pred_mask_scale", .doubles(count: 2), default: .array([.double(0.15), .double(0.2)]),
+                  "area range of each target block", check: Check.interval(0, 1, openLow: true)),
+        ConfigKey("mask.num_enc_masks", .int, default: .int(1), "context blocks per image", check: Check.intRange(1, 64)),
+        ConfigKey("mask.num_pred_masks", .int, default: .int(4), "target blocks per image", check: Check.intRange(1, 64)),
+        ConfigKey("mask.min_keep", .int, default: .int(10), "fewest context patches a mask may keep",
+                  check: Check.intRange(1)),
+        ConfigKey("mask.allow_overlap", .bool, default: .bool(false), "let context and target blocks overlap"),
+    ]
+
+    static let metaKeys: [ConfigKey] = [
+        ConfigKey("meta.model_name", .string, default: .string("vit_tiny"), "encoder preset",
+                  check: Check.oneOf(["vit_tiny", "vit_small", "vit_base", "vit_large", "vit_huge", "vit_giant"])),
+        ConfigKey("meta.pred_depth", .int, default: .int(6), "predictor blocks", check: Check.intRange(1, 64)),
+        ConfigKey("meta.pred_emb_dim", .int, default: .int(384), "predictor width", check: Check.intRange(1, 8192)),
+        ConfigKey("meta.load_checkpoint", .bool, default: .bool(false), "resume from the latest checkpoint"),
+        ConfigKey("meta.read_checkpoint", .optionalString, default: .null, "checkpoint file to resume from"),
+        ConfigKey("meta.use_bfloat16", .bool, default: .bool(false), "bfloat16 arithmetic where supported"),
+        ConfigKey("meta.seed", .int, default: .int(0), "seed of initialisation, masks and data order",
+                  check: Check.intRange(0)),
+    ]
+
+    static let optimizationKeys: [ConfigKey] = [
+        ConfigKey("optimization.ema", .doubles(count: 2), default: .array([.double(0.996), .double(1.0)]),
+                  "EMA momentum, linear from first to second value", check: Check.interval(0, 1)),
+        ConfigKey("optimization.epochs", .int, default: .int(10), "training epochs", check: Check.intRange(1)),
+        ConfigKey("optimization.ipe_scale", .double, default: .double(1.0), "schedule length scale",
+                  check: Check.doubleRange(1, 100)),
+        ConfigKey("optimization.start_lr", .double, default: .double(0.0002), "learning rate at the start of warm-up",
+                  check: Check.nonNegative()),
+        ConfigKey("optimization.lr", .double, default: .double(0.001), "peak learning rate", check: Check.nonNegative()),
+        ConfigKey("optimization.final_lr", .double, default: .double(1.0e-6), "learning rate at the end",
+                  check: Check.nonNegative()),
+        ConfigKey("optimization.warmup", .double, default: .double(1), "warm-up epochs", check: Check.nonNegative()),
+        ConfigKey("optimization.weight_decay", .double, default: .double(0.04), "initial weight decay",
+                  check: Check.nonNegative()),
+        ConfigKey("optimization.final_weight_decay", .double, default: .double(0.4), "final weight decay",
+                  check: Check.nonNegative()),
+        ConfigKey("optimization.loss", .string, default: .string("smooth_l1"), "prediction loss",
+                  check: Check.oneOf(["smooth_l1", "l2"])),
+    ]
+
+    static let loggingKeys: [ConfigKey] = [
+        ConfigKey("logging.write_tag", .string, default: .string("jepa"), "name used in log and checkpoint files",
+                  check: Check.nonEmptyString()),
+        ConfigKey("logging.progress_interval", .double, default: .double(10),
+                  "seconds between progress lines when not on a terminal", check: Check.doubleRange(0.1, 3600)),
+    ]
+
+    static let prepareKeys: [ConfigKey] = [
+        ConfigKey("prepare.format", .string, default: .string("auto"),
+                  "source kind: auto, idx (MNIST-family files) or folder (class sub-folders)",
+                  check: Check.oneOf(["auto", "idx", "folder"])),
+        ConfigKey("prepare.channels", .int, default: .int(3), "1 (gray) or 3 (RGB)",
+                  check: { v in [1, 3].contains(v.intValue ?? 0) ? nil : "must be 1 or 3" }),
+        ConfigKey("prepare.shard_size", .int, default: .int(10000), "most images per shard file",
+                  check: Check.intRange(1)),
+        ConfigKey("prepare.val_fraction", .double, default: .double(0.1),
+                  "share of images put in val when the source has no split of its own",
+                  check: Check.doubleRange(0, 1)),
+        ConfigKey("prepare.split_seed", .int, default: .int(0), "seed of the path-hash split", check: Check.intRange(0)),
+        ConfigKey("prepare.limit_train", .int, default: .int(0), "keep only the first N train images (0: all)",
+                  check: Check.intRange(0)),
+        ConfigKey("prepare.limit_val", .int, default: .int(0), "keep only the first N val images (0: all)",
+                  check: Check.intRange(0)),
+        ConfigKey("prepare.class_names", .strings, default: .array([]),
+                  "class names by label index for sources without names (IDX); empty: the label numbers"),
+        ConfigKey("prepare.gzip_level", .int, default: .int(1), "HDF5 deflate level of the patch data (0: none)",
+                  check: Check.intRange(0, 9)),
+        ConfigKey("prepare.on_error", .string, default: .string("skip"),
+                  "an unreadable image: skip (reported and counted) or fail", check: Check.oneOf(["skip", "fail"])),
+    ]
+
+    static let probeKeys: [ConfigKey] = [
+        ConfigKey("probe.features", .string, default: .string("last"), "encoder features: last or last4",
+                  check: Check.oneOf(["last", "last4"])),
+        ConfigKey("probe.seed", .int, default: .int(0), "seed of label sampling and validation split",
+                  check: Check.intRange(0)),
+    ]
+
+    static let reportKeys: [ConfigKey] = [
+        ConfigKey("report.title", .string, default: .string("I-JEPA report"), "report heading"),
+    ]
+}

@@ -1,0 +1,31 @@
+import Dispatch
+import Foundation
+
+/// Work split over the cores. `IJEPA_THREADS` caps the thread count (make -j
+/// sweeps set it so parallel variants do not oversubscribe the machine).
+public enum Parallel {
+    public static var threadCount: Int {
+        if let s = ProcessInfo.processInfo.environment["IJEPA_THREADS"], let n = Int(s), n > 0 { return n }
+        return ProcessInfo.processInfo.activeProcessorCount
+    }
+
+    /// Calls `body(i)` for every i in 0..<count, spread over the threads in
+    /// contiguous ranges. The body must only touch state disjoint per index.
+    public static func forEach(_ count: Int, _ body: @Sendable (Int) -> Void) {
+        let workers = min(threadCount, count)
+        if workers <= 1 {
+            for i in 0..<count { body(i) }
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let lo = count * w / workers, hi = count * (w + 1) / workers
+            for i in lo..<hi { body(i) }
+        }
+    }
+}
+
+/// A pointer that may cross into parallel workers that write disjoint parts.
+public struct SharedPointer<T>: @unchecked Sendable {
+    public let base: UnsafeMutablePointer<T>
+    public init(_ base: UnsafeMutablePointer<T>) { self.base = base }
+}

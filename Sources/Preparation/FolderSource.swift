@@ -1,0 +1,106 @@
+import Foundation
+import Imaging
+import Pipeline
+
+/// A folder with one sub-folder per class (ImageFolder style), optionally
+/// under `train/` and `val/`. Without a `val/` the split is made by a hash of
+/// each file's relative path, so it never changes when files are added.
+/// Hidden files and folders are ignored; every other file is an input, and
+/// one that does not decode is reported and skipped (or fails the stage).
+struct FolderSource: DataSource {
+    let root: String
+    let kind = "folder"
+    let classNames: [String]
+    /// (relative path, label, split)
+    let files: [(path: String, label: Int32, split: String)]
+
+    var inputFiles: [String] { files.map(\.path) }
+
+    init(root: String, settings: PrepareSettings) throws {
+        self.root = root
+        let hasTrain = Self.isDir("\(root)/train")
+        let trainRoot = hasTrain ? "train" : ""
+        let valRoot: String? = hasTrain && Self.isDir("\(root)/val") ? "val" : nil
+
+        let classes = try Self.classFolders(root, trainRoot)
+        guard !classes.isEmpty else {
+            throw PipelineError("\(root)/\(trainRoot): no class sub-folders found")
+        }
+        classNames = classes
+        var files: [(String, Int32, String)] = []
+        for (label, cls) in classes.enumerated() {
+            let rel = trainRoot.isEmpty ? cls : "\(trainRoot)/\(cls)"
+            let list = try Self.walk(root, rel)
+            if list.isEmpty { throw PipelineError("\(root)/\(rel): empty class folder") }
+            for f in list {
+                let split = valRoot == nil && Self.hashFraction(f, seed: settings.splitSeed) < settings.valFraction
+                    ? "val" : "train"
+                files.append((f, Int32(label), split))
+            }
+        }
+        if let valRoot {
+            for cls in try Self.classFolders(root, valRoot) {
+                guard let label = classes.firstIndex(of: cls) else {
+                    throw PipelineError("\(root)/\(valRoot)/\(cls): class not present in \(root)/\(trainRoot)")
+                }
+                let list = try Self.walk(root, "\(valRoot)/\(cls)")
+                if list.isEmpty { throw PipelineError("\(root)/\(valRoot)/\(cls): empty class folder") }
+                files += list.map { ($0, Int32(label), "val") }
+            }
+        }
+        self.files = files
+    }
+
+    static func isDir(_ p: String) -> Bool {
+        var d: ObjCBool = false
+        return FileManager.default.fileExists(atPath: p, isDirectory: &d) && d.boolValue
+    }
+
+    static func classFolders(_ root: String, _ rel: String) throws -> [String] {
+        let dir = rel.isEmpty ? root : "\(root)/\(rel)"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
+            throw PipelineError("\(dir): cannot list folder")
+        }
+        return names.filter { !$0.hasPrefix(".") && isDir("\(dir)/\($0)") }.sorted()
+    }
+
+    /// Regular, non-hidden files under root/rel, as sorted relative paths.
+    static func walk(_ root: String, _ rel: String) throws -> [String] {
+        var out: [String] = []
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: "\(root)/\(rel)") else {
+            throw PipelineError("\(root)/\(rel): cannot list folder")
+        }
+        for n in names.sorted() where !n.hasPrefix(".") {
+            let r = "\(rel)/\(n)"
+            if isDir("\(root)/\(r)") { out += try walk(root, r) } else { out.append(r) }
+        }
+        return out
+    }
+
+    /// A number in [0, 1) fixed by the path and seed.
+    static func hashFraction(_ path: String, seed: Int) -> Double {
+        let hex = Digest.sha256Hex("\(seed):\(path)")
+        let v = UInt64(hex.prefix(16), radix: 16)!
+        return Double(v >> 11) / Double(1 << 53)
+    }
+
+    func load(settings: PrepareSettings) throws -> (splits: [SplitPlan], classNames: [String]) {
+        let root = self.root
+        var splits: [SplitPlan] = []
+        for split in ["train", "val"] {
+            let sel = files.filter { $0.split == split }
+            if sel.isEmpty && split == "val" { continue }
+            let paths = sel.map(\.path)
+            splits.append(SplitPlan(name: split, labels: sel.map(\.label), sources: paths, load: { i in
+                let full = "\(root)/\(paths[i])"
+                guard let data = FileManager.default.contents(atPath: full) else {
+                    throw PipelineError("\(full): cannot read file")
+                }
+                do { return try ImageCodecs.decode([UInt8](data)) } catch {
+                    throw PipelineError("\(full): \(error)")
+                }
+            }))
+        }
+        return (splits, classNames)
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Imaging
+import Pipeline
+import Shards
+
+/// Prepare: images -> HDF5 patch shards with labels, split and normalisation
+/// statistics, under artifacts/prepare/<key>/.
+public enum PrepareStage {
+    public static let name = "prepare"
+    /// Bump when the artifact's content or layout changes for the same inputs.
+    public static let formatVersion = 1
+
+    public struct Outcome: Sendable {
+        public let key: String
+        public let directory: String
+        /// False when an existing artifact was reused.
+        public let built: Bool
+        public let manifest: JSON
+    }
+
+    /// The artifact key for a config, without doing the work (later stages
+    /// use it to find their upstream artifact).
+    public static func keyMaterial(_ config: PipelineConfig, store: ArtifactStore) throws -> ArtifactKeyMaterial {
+        let settings = PrepareSettings(config)
+        let source = try SourceDiscovery.open(settings)
+        let digest = try SourceDiscovery.digest(of: source, cache: store.digestCache())
+        return ArtifactKeyMaterial(stage: name, formatVersion: formatVersion, config: settings.view,
+                                   inputs: ["source": digest])
+    }
+
+    public static func run(_ config: PipelineConfig, store: ArtifactStore, force: Bool = false) throws -> Outcome {
+        let log = Console.logger(name)
+        let started = Date()
+        let settings = PrepareSettings(config)
+        let source = try SourceDiscovery.open(settings)
+        let digest = try SourceDiscovery.digest(of: source, cache: store.digestCache())
+        let material = ArtifactKeyMaterial(stage: name, formatVersion: formatVersion, config: settings.view,
+                                           inputs: ["source": digest])
+        let key = material.key
+        let dir = store.directory(stage: name, key: key)
+        if !force, case .success(let manifest) = store.verify(stage: name, key: key) {
+            log.info("up to date: \(dir)")
+            return Outcome(key: key, directory: dir, built: false, manifest: manifest)
+        }
+        log.info("source \(settings.sourcePath) (\(source.kind), \(source.inputFiles.count) files), key \(key)")
+        let manifest = try store.build(material, started: started) { tmp in
+            try ShardBuilder(settings: settings, source: source, directory: tmp, log: log).run()
+        }
+        log.info("wrote \(dir)")
+        return Outcome(key: key, directory: dir, built: true, manifest: manifest)
+    }
+}

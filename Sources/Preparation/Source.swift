@@ -1,0 +1,76 @@
+import Foundation
+import Imaging
+import Pipeline
+
+/// One split of the source, ready to process: labels and provenance per
+/// sample, and a loader that decodes sample i.
+struct SplitPlan: Sendable {
+    let name: String
+    let labels: [Int32]
+    let sources: [String]
+    let load: @Sendable (Int) throws -> Image
+
+    var count: Int { labels.count }
+
+    /// An evenly spaced subset of `limit` samples (0: all), so a cut-down run
+    /// still covers every class of a class-sorted folder.
+    func limited(to limit: Int) -> SplitPlan {
+        guard limit > 0, limit < count else { return self }
+        let idx = (0..<limit).map { $0 * count / limit }
+        let load = self.load
+        return SplitPlan(name: name, labels: idx.map { labels[$0] }, sources: idx.map { sources[$0] },
+                         load: { try load(idx[$0]) })
+    }
+}
+
+/// A data source found on disk: what its raw inputs are (for the digest)
+/// and, once loaded, its splits.
+protocol DataSource {
+    /// Description for the manifest.
+    var kind: String { get }
+    /// Raw input files, relative to `root`, in a fixed order.
+    var inputFiles: [String] { get }
+    var root: String { get }
+    /// Class names by label (empty when the source has none).
+    func load(settings: PrepareSettings) throws -> (splits: [SplitPlan], classNames: [String])
+}
+
+enum SourceDiscovery {
+    static func open(_ settings: PrepareSettings) throws -> DataSource {
+        let path = settings.sourcePath
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw PipelineError("\(path): data source not found (data.root_path + data.image_folder)")
+        }
+        guard isDir.boolValue else { throw PipelineError("\(path): data source must be a folder") }
+        switch settings.format {
+        case "idx": return try IDXSource(root: path)
+        case "folder": return try FolderSource(root: path, settings: settings)
+        default:
+            return IDXSource.looksLikeIDX(path) ? try IDXSource(root: path) : try FolderSource(root: path, settings: settings)
+        }
+    }
+
+    /// Combined digest of the raw inputs: their relative paths and contents.
+    static func digest(of source: DataSource, cache: DigestCache) throws -> String {
+        let files = source.inputFiles
+        let root = source.root
+        var digests = [String](repeating: "", count: files.count)
+        var errors = [String?](repeating: nil, count: files.count)
+        digests.withUnsafeMutableBufferPointer { buf in
+            errors.withUnsafeMutableBufferPointer { eb in
+                let out = SharedPointer(buf.baseAddress!), errs = SharedPointer(eb.baseAddress!)
+                Parallel.forEach(files.count) { i in
+                    do { out.base[i] = try cache.digest(ofFile: "\(root)/\(files[i])") } catch {
+                        errs.base[i] = "\(error)"
+                    }
+                }
+            }
+        }
+        if let e = errors.lazy.compactMap({ $0 }).first { throw PipelineError(e) }
+        cache.save()
+        var text = ""
+        for (f, d) in zip(files, digests) { text += "\(f)\t\(d)\n" }
+        return Digest.sha256Hex(text)
+    }
+}
