@@ -1,0 +1,110 @@
+import Foundation
+import XCTest
+@testable import Pipeline
+
+final class ArtifactStoreTests: XCTestCase {
+    var dir = ""
+
+    override func setUp() {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID())").path
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func material(_ yamlExtra: String = "", data dataExtra: String = "", inputs: [String: String] = ["source": "abc"],
+                  upstream: [String: String] = [:], version: Int = 1) throws -> ArtifactKeyMaterial {
+        let c = try PipelineConfig.from(yaml: "data:\n  root_path: /r\n  image_folder: f\n  crop_size: 28\n" + dataExtra + "mask:\n  patch_size: 4\n" + yamlExtra)
+        return ArtifactKeyMaterial(stage: "prepare", formatVersion: version,
+                                   config: c.view(keys: ["data.crop_size"], sections: ["prepare"]),
+                                   upstream: upstream, inputs: inputs)
+    }
+
+    func testKeyChangesWithEveryInputAndOnlyThen() throws {
+        let k = try material().key
+        XCTAssertEqual(k.count, 16)
+        XCTAssertEqual(try material().key, k)
+        XCTAssertEqual(try material(data: "  batch_size: 7\n").key, k, "a key the stage does not read")
+        XCTAssertNotEqual(try material("prepare:\n  shard_size: 7\n").key, k)
+        XCTAssertNotEqual(try material(inputs: ["source": "abd"]).key, k)
+        XCTAssertNotEqual(try material(upstream: ["x": "1"]).key, k)
+        XCTAssertNotEqual(try material(version: 2).key, k)
+    }
+
+    func testBuildPublishesCompleteArtifactWithManifest() throws {
+        let store = ArtifactStore(root: dir)
+        let m = try material()
+        try store.build(m) { tmp in
+            try Data("hello".utf8).write(to: URL(fileURLWithPath: "\(tmp)/a.txt"))
+            return StageResult(counts: ["n": 1])
+        }
+        let final = store.directory(stage: "prepare", key: m.key)
+        let manifest = try store.verify(stage: "prepare", key: m.key, deep: true).get()
+        XCTAssertEqual(manifest["counts"]?["n"], .int(1))
+        let files = manifest["files"]!.arrayValue!
+        XCTAssertEqual(files.count, 1)
+        XCTAssertEqual(files[0]["sha256"]?.stringValue, Digest.sha256Hex("hello"))
+        XCTAssertNotNil(manifest["provenance"]?["git_commit"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/prepare"), [m.key])
+        // Tampering is caught: size by the quick check, content by the deep one.
+        try Data("hellO".utf8).write(to: URL(fileURLWithPath: "\(final)/a.txt"))
+        XCTAssertNoThrow(try store.verify(stage: "prepare", key: m.key).get())
+        XCTAssertThrowsError(try store.verify(stage: "prepare", key: m.key, deep: true).get())
+        try Data("hello!".utf8).write(to: URL(fileURLWithPath: "\(final)/a.txt"))
+        XCTAssertThrowsError(try store.verify(stage: "prepare", key: m.key).get())
+    }
+
+    func testFailedStageLeavesNothing() throws {
+        let store = ArtifactStore(root: dir)
+        let m = try material()
+        XCTAssertThrowsError(try store.build(m) { tmp in
+            try Data(count: 1000).write(to: URL(fileURLWithPath: "\(tmp)/half.h5"))
+            throw PipelineError("disk on fire")
+        })
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/prepare"), [])
+        XCTAssertThrowsError(try store.verify(stage: "prepare", key: m.key).get())
+    }
+
+    func testRebuildReplacesExistingArtifact() throws {
+        let store = ArtifactStore(root: dir)
+        let m = try material()
+        for text in ["one", "two"] {
+            try store.build(m) { tmp in
+                try Data(text.utf8).write(to: URL(fileURLWithPath: "\(tmp)/a.txt"))
+                return StageResult()
+            }
+        }
+        let path = store.directory(stage: "prepare", key: m.key) + "/a.txt"
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "two")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/prepare"), [m.key])
+    }
+
+    func testStaleStagingOfDeadProcessIsRemoved() throws {
+        let store = ArtifactStore(root: dir)
+        let m = try material()
+        // A pid that cannot be alive (above pid_max).
+        let stale = "\(dir)/prepare/.tmp-\(m.key)-99999999-1"
+        try FileManager.default.createDirectory(atPath: stale, withIntermediateDirectories: true)
+        try store.build(m) { _ in StageResult() }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stale))
+    }
+
+    func testDigestCacheUsesSizeAndMtime() throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let f = "\(dir)/x.bin"
+        try Data("aaaa".utf8).write(to: URL(fileURLWithPath: f))
+        // Whole seconds, so setting the same time again below is exact.
+        let mtime = Date(timeIntervalSince1970: 1_700_000_000)
+        try FileManager.default.setAttributes([.modificationDate: mtime], ofItemAtPath: f)
+        let cache = DigestCache(path: "\(dir)/cache.tsv")
+        let d1 = try cache.digest(ofFile: f)
+        XCTAssertEqual(d1, Digest.sha256Hex("aaaa"))
+        cache.save()
+        // Same size and mtime: the cache answers without reading the file...
+        try Data("bbbb".utf8).write(to: URL(fileURLWithPath: f))
+        try FileManager.default.setAttributes([.modificationDate: mtime], ofItemAtPath: f)
+        XCTAssertEqual(try DigestCache(path: "\(dir)/cache.tsv").digest(ofFile: f), d1)
+        // ...and a changed mtime makes it re-hash.
+        try FileManager.default.setAttributes([.modificationDate: mtime.addingTimeInterval(5)], ofItemAtPath: f)
+        XCTAssertEqual(try DigestCache(path: "\(dir)/cache.tsv").digest(ofFile: f), Digest.sha256Hex("bbbb"))
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import XCTest
+@testable import Pipeline
+
+final class ConfigTests: XCTestCase {
+    let base = """
+    data:
+      root_path: /data
+      image_folder: set
+      crop_size: 28
+    mask:
+      patch_size: 4
+    """
+
+    func load(_ yaml: String) throws -> PipelineConfig { try PipelineConfig.from(yaml: yaml, source: "t.yaml") }
+
+    func assertError(_ yaml: String, contains parts: [String], file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try load(yaml), file: file, line: line) { e in
+            let msg = "\(e)"
+            for p in parts { XCTAssertTrue(msg.contains(p), "'\(msg)' lacks '\(p)'", file: file, line: line) }
+            XCTAssertFalse(msg.contains("\n"), "error should be one line: \(msg)", file: file, line: line)
+        }
+    }
+
+    func testDefaultsFillMissingKeys() throws {
+        let c = try load(base)
+        XCTAssertEqual(c.values["data.crop_size"], .int(28))
+        XCTAssertEqual(c.values["prepare.shard_size"], .int(10000))
+        XCTAssertEqual(c.values["mask.pred_mask_scale"], .array([.double(0.15), .double(0.2)]))
+    }
+
+    func testUnknownKeyNamesTheKey() {
+        assertError(base + "\n  crop_sise: 3\n", contains: ["mask.crop_sise", "unknown key", "t.yaml"])
+        assertError(base + "\nprepre:\n  x: 1\n", contains: ["unknown section 'prepre'"])
+    }
+
+    func testImpossibleValuesNameKeyAndReason() {
+        assertError(base + "\nprepare:\n  channels: 2\n", contains: ["prepare.channels", "must be 1 or 3"])
+        assertError(base + "\nprepare:\n  shard_size: 0\n", contains: ["prepare.shard_size", "at least 1"])
+        assertError(base.replacingOccurrences(of: "patch_size: 4", with: "patch_size: 5"), contains: ["data.crop_size", "not a multiple of mask.patch_size"])
+        assertError(base + "\n  pred_mask_scale: [0.3, 0.2]\n", contains: ["mask.pred_mask_scale", "must not exceed"])
+        assertError(base + "\nprepare:\n  gzip_level: fast\n", contains: ["prepare.gzip_level", "expected an integer"])
+        assertError(base + "\nprepare:\n  on_error: ignore\n", contains: ["prepare.on_error", "skip, fail"])
+        assertError("data:\n  root_path: /x\n", contains: ["missing required key 'data.image_folder'"])
+    }
+
+    func testNumbersNormaliseAndCommentsDoNotMatter() throws {
+        let a = try load(base + "\noptimization:\n  lr: 1\n")
+        let b = try load("# a comment\n" + base + "\noptimization:\n  lr: 1.0   # same value\n")
+        XCTAssertEqual(a.values, b.values)
+        XCTAssertEqual(a.values["optimization.lr"], .double(1.0))
+    }
+
+    func testDuplicateKeysAreErrors() {
+        assertError(base + "\n  patch_size: 4\n", contains: ["patch_size"])
+    }
+
+    func testQuotedScalarsStayStrings() {
+        assertError(base + "\nprepare:\n  shard_size: \"12\"\n", contains: ["expected an integer"])
+    }
+
+    func testExtendsAndOverrides() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try base.write(toFile: "\(dir)/base.yaml", atomically: true, encoding: .utf8)
+        try "extends: base.yaml\nprepare:\n  limit_train: 5\n".write(toFile: "\(dir)/child.yaml", atomically: true, encoding: .utf8)
+        let c = try PipelineConfig.load(path: "\(dir)/child.yaml", overrides: ["prepare.limit_val=7", "mask.pred_mask_scale=[0.1, 0.2]"])
+        XCTAssertEqual(c.values["data.root_path"], .string("/data"))
+        XCTAssertEqual(c.values["prepare.limit_train"], .int(5))
+        XCTAssertEqual(c.values["prepare.limit_val"], .int(7))
+        XCTAssertEqual(c.values["mask.pred_mask_scale"], .array([.double(0.1), .double(0.2)]))
+        XCTAssertThrowsError(try PipelineConfig.load(path: "\(dir)/child.yaml", overrides: ["prepare.limit_vall=1"])) {
+            XCTAssertTrue("\($0)".contains("prepare.limit_vall"))
+        }
+        try "extends: loop.yaml\n".write(toFile: "\(dir)/loop.yaml", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try PipelineConfig.load(path: "\(dir)/loop.yaml")) { XCTAssertTrue("\($0)".contains("cycle")) }
+    }
+
+    func testShippedPipelinesLoad() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        for name in ["default", "smoke"] {
+            let c = try PipelineConfig.load(path: "\(root)/pipelines/\(name).yaml")
+            XCTAssertEqual(c.values["data.crop_size"], .int(28))
+            XCTAssertEqual(c.values["mask.patch_size"], .int(4))
+        }
+    }
+
+    func testViewHoldsOnlyDeclaredKeys() throws {
+        let c = try load(base)
+        let v = c.view(keys: ["data.crop_size"], sections: ["prepare"])
+        XCTAssertEqual(v.int("data.crop_size"), 28)
+        XCTAssertNil(v.values["data.batch_size"])
+        XCTAssertNotNil(v.values["prepare.shard_size"])
+    }
+}
