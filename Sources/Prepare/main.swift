@@ -23,7 +23,14 @@ struct Prepare: ParsableCommand {
     @Flag(help: "Print only the artifact key this config maps to, and do nothing else.")
     var printKey = false
 
+    @Flag(help: "Print every pipeline config key with its default and meaning (markdown), and exit.")
+    var listKeys = false
+
     func run() throws {
+        if listKeys {
+            print(PipelineSchema.markdownTable)
+            return
+        }
         do {
             let cfg = try PipelineConfig.load(path: config, overrides: overrides)
             let store = ArtifactStore(root: artifacts)

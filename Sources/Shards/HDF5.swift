@@ -34,17 +34,20 @@ enum HDF5 {
 
     // MARK: attributes
 
+    /// One int is written as a scalar, several as a 1-D array.
     static func writeAttribute(_ obj: hid_t, _ name: String, ints: [Int64], path: String) throws {
-        try writeNumeric(obj, name, ints, ijepa_h5t_native_int64(), path: path)
+        try writeNumeric(obj, name, ints, ijepa_h5t_native_int64(), scalar: ints.count == 1, path: path)
     }
 
+    /// Always a 1-D array (per-channel values stay arrays for one channel).
     static func writeAttribute(_ obj: hid_t, _ name: String, doubles: [Double], path: String) throws {
-        try writeNumeric(obj, name, doubles, ijepa_h5t_native_double(), path: path)
+        try writeNumeric(obj, name, doubles, ijepa_h5t_native_double(), scalar: false, path: path)
     }
 
-    private static func writeNumeric<T>(_ obj: hid_t, _ name: String, _ values: [T], _ type: hid_t, path: String) throws {
+    private static func writeNumeric<T>(_ obj: hid_t, _ name: String, _ values: [T], _ type: hid_t, scalar: Bool,
+                                        path: String) throws {
         var dims = [hsize_t(values.count)]
-        let space = try check(values.count == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dims, nil), path, "dataspace")
+        let space = try check(scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dims, nil), path, "dataspace")
         defer { H5Sclose(space) }
         if H5Aexists(obj, name) > 0 { H5Adelete(obj, name) }
         let attr = try check(H5Acreate2(obj, name, type, space, h5pDefault, h5pDefault), path, "create attribute \(name)")

@@ -95,3 +95,14 @@ final class ConfigTests: XCTestCase {
         XCTAssertNotNil(v.values["prepare.shard_size"])
     }
 }
+
+final class DocumentationTests: XCTestCase {
+    func testREADMEListsEveryConfigKey() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        let readme = try String(contentsOfFile: "\(root)/README.md", encoding: .utf8)
+        for key in PipelineSchema.keys {
+            XCTAssertTrue(readme.contains("| `\(key.path)` |"), "README lacks \(key.path); paste `Prepare --list-keys`")
+        }
+    }
+}

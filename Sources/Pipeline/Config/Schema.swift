@@ -23,3 +23,15 @@ public enum PipelineSchema {
         return nil
     }
 }
+
+extension PipelineSchema {
+    /// Every key as a markdown table (README, `Prepare --list-keys`).
+    public static var markdownTable: String {
+        var out = "| key | default | meaning |\n|---|---|---|\n"
+        for k in keys {
+            let d = k.defaultValue.map { "`\($0.canonical)`" } ?? "required"
+            out += "| `\(k.path)` | \(d) | \(k.help) |\n"
+        }
+        return out
+    }
+}
