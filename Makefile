@@ -43,7 +43,7 @@ prepare: build
 	$(BIN)/Prepare $(STAGE_ARGS)
 
 test: deps
-	swift test
+	swift test --disable-swift-testing
 
 clean:
 	rm -rf .build

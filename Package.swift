@@ -35,14 +35,15 @@ let package = Package(
         .target(name: "CCodecs", dependencies: ["CPNG", "CJPEG"]),
 
         // Libraries by concern.
+        .target(name: "Threads"),
         .target(name: "Imaging", dependencies: ["CCodecs", "CZlib"]),
-        .target(name: "Shards", dependencies: ["CHDF5"]),
+        .target(name: "Shards", dependencies: ["CHDF5", "CZlib", "Threads"]),
         .target(name: "Pipeline", dependencies: [
-            "Yams",
+            "Yams", "Threads",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "Preparation", dependencies: ["Imaging", "Shards", "Pipeline"]),
+        .target(name: "Preparation", dependencies: ["Imaging", "Shards", "Pipeline", "Threads"]),
 
         // Thin executables.
         .executableTarget(name: "Prepare", dependencies: [

@@ -2,6 +2,7 @@ import Foundation
 import Imaging
 import Logging
 import Pipeline
+import Threads
 import Shards
 
 /// Decodes, converts, resizes and patchifies every sample on all cores, a

@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Pipeline
+import Threads
 
 /// One split of the source, ready to process: labels and provenance per
 /// sample, and a loader that decodes sample i.

@@ -1,14 +1,27 @@
 import CHDF5
+import CZlib
 import Foundation
+import Threads
 
 /// Writes one shard: `patches` uint8 [n, num_patches, patch_dim] (chunked,
 /// optionally deflated), `labels` int32 [n] (-1: unknown), `source` strings
 /// [n] (the file or IDX index each sample came from). Datasets grow as
 /// samples are appended, so memory stays bounded by one batch.
+///
+/// The patch data is most of the bytes, and HDF5's deflate filter would
+/// compress it on one thread; instead whole chunks are deflated on all cores
+/// (zlib, exactly the format of HDF5's filter) and stored with
+/// H5Dwrite_chunk, so any HDF5 reader decompresses them as usual.
 public final class ShardWriter {
     public let path: String
     public let attributes: ShardAttributes
     public private(set) var count = 0
+
+    private let chunkSamples: Int
+    private let gzipLevel: Int
+    /// Samples not yet stored: fewer than a chunk after each append.
+    private var pending: [UInt8] = []
+    private var chunksWritten = 0
 
     private var file: hid_t = -1
     private var patches: hid_t = -1
@@ -19,6 +32,8 @@ public final class ShardWriter {
     public init(path: String, attributes: ShardAttributes, chunkSamples: Int = 256, gzipLevel: Int = 1) throws {
         self.path = path
         self.attributes = attributes
+        self.chunkSamples = max(1, chunkSamples)
+        self.gzipLevel = gzipLevel
         try HDF5.locked {
             file = try HDF5.check(H5Fcreate(path, ijepa_h5f_acc_excl(), h5pDefault, h5pDefault), path, "create file")
             do {
@@ -71,9 +86,11 @@ public final class ShardWriter {
         let n = newLabels.count
         precondition(newSources.count == n && patchBytes.count == n * attributes.numPatches * attributes.patchDim)
         if n == 0 { return }
+        pending.append(contentsOf: patchBytes)
+        let sampleBytes = attributes.numPatches * attributes.patchDim
+        let full = pending.count / (chunkSamples * sampleBytes)
+        try writeChunks(full, total: count + n)
         try HDF5.locked {
-            let p = hsize_t(attributes.numPatches), d = hsize_t(attributes.patchDim)
-            try extendAndWrite(patches, rowShape: [p, d], n: n, type: ijepa_h5t_native_uint8(), data: patchBytes.baseAddress!)
             try newLabels.withUnsafeBytes {
                 try extendAndWrite(labels, rowShape: [], n: n, type: ijepa_h5t_native_int32(), data: $0.baseAddress!)
             }
@@ -82,6 +99,57 @@ public final class ShardWriter {
             try HDF5.withCStrings(newSources) { try extendAndWrite(sources, rowShape: [], n: n, type: st, data: $0) }
             count += n
         }
+    }
+
+    /// Compresses the first `chunks` whole chunks of `pending` in parallel
+    /// and stores them; the patches extent becomes `total` samples.
+    private func writeChunks(_ chunks: Int, total: Int) throws {
+        let sampleBytes = attributes.numPatches * attributes.patchDim
+        let chunkBytes = chunkSamples * sampleBytes
+        guard chunks > 0 else {
+            try HDF5.locked { try setPatchesExtent(total) }
+            return
+        }
+        let bound = Int(compressBound(uLong(chunkBytes)))
+        var out = [UInt8](repeating: 0, count: chunks * bound)
+        var sizes = [Int](repeating: 0, count: chunks)
+        let level = Int32(gzipLevel)
+        pending.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                sizes.withUnsafeMutableBufferPointer { sz in
+                    let s = SharedPointer(UnsafeMutablePointer(mutating: src.baseAddress!))
+                    let d = SharedPointer(dst.baseAddress!), z = SharedPointer(sz.baseAddress!)
+                    Parallel.forEach(chunks) { c in
+                        if level == 0 {
+                            (d.base + c * bound).update(from: s.base + c * chunkBytes, count: chunkBytes)
+                            z.base[c] = chunkBytes
+                        } else {
+                            var len = uLong(bound)
+                            let rc = compress2(d.base + c * bound, &len, s.base + c * chunkBytes, uLong(chunkBytes), level)
+                            z.base[c] = rc == Z_OK ? Int(len) : -1
+                        }
+                    }
+                }
+            }
+        }
+        try HDF5.locked {
+            try setPatchesExtent(total)
+            for c in 0..<chunks {
+                guard sizes[c] >= 0 else { throw ShardError("\(path): zlib compression failed") }
+                var offset: [hsize_t] = [hsize_t((chunksWritten + c) * chunkSamples), 0, 0]
+                try out.withUnsafeBytes {
+                    try HDF5.check(H5Dwrite_chunk(patches, h5pDefault, 0, &offset, sizes[c], $0.baseAddress! + c * bound),
+                                   path, "write chunk")
+                }
+            }
+        }
+        chunksWritten += chunks
+        pending.removeFirst(chunks * chunkBytes)
+    }
+
+    private func setPatchesExtent(_ n: Int) throws {
+        var dims: [hsize_t] = [hsize_t(n), hsize_t(attributes.numPatches), hsize_t(attributes.patchDim)]
+        try HDF5.check(H5Dset_extent(patches, &dims), path, "extend dataset")
     }
 
     private func extendAndWrite(_ ds: hid_t, rowShape: [hsize_t], n: Int, type: hid_t, data: UnsafeRawPointer) throws {
@@ -99,6 +167,13 @@ public final class ShardWriter {
 
     /// Flushes and closes the file; the writer is unusable afterwards.
     public func close() throws {
+        if file >= 0, !pending.isEmpty {
+            // The last, partial chunk: stored full size (HDF5 chunks are),
+            // zero padded beyond the dataset's extent.
+            let chunkBytes = chunkSamples * attributes.numPatches * attributes.patchDim
+            pending.append(contentsOf: [UInt8](repeating: 0, count: chunkBytes - pending.count))
+            try writeChunks(1, total: count)
+        }
         try HDF5.locked {
             guard file >= 0 else { return }
             let ok = H5Fflush(file, H5F_SCOPE_LOCAL) >= 0

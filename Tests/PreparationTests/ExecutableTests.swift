@@ -41,16 +41,16 @@ final class ExecutableTests: XCTestCase {
             let r = try run(["--config", "\(s.dir)/p.yaml", "--artifacts", s.artifacts]) { p in
                 // Wait until staging has begun, then interrupt.
                 let deadline = Date().addingTimeInterval(60)
-                while Date() < deadline {
+                while Date() < deadline && p.isRunning {
                     let names = (try? FileManager.default.contentsOfDirectory(atPath: "\(s.artifacts)/prepare")) ?? []
                     if names.contains(where: { $0.hasPrefix(".tmp-") }) { break }
                     usleep(2000)
                 }
                 kill(p.processIdentifier, sig)
             }
-            XCTAssertNotEqual(r.status, 0, name)
+            XCTAssertNotEqual(r.status, 0, "\(name): \(r.stderr)")
             let names = (try? FileManager.default.contentsOfDirectory(atPath: "\(s.artifacts)/prepare")) ?? []
-            XCTAssertFalse(names.contains { !$0.hasPrefix(".") }, "\(name) left \(names)")
+            XCTAssertFalse(names.contains { !$0.hasPrefix(".") }, "\(name) left \(names): \(r.stderr)")
             if sig == SIGINT { XCTAssertEqual(names, [], "SIGINT cleans its staging directory") }
         }
         // The next run cleans the SIGKILL leftovers and completes.
