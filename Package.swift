@@ -35,7 +35,8 @@ let package = Package(
         .target(name: "CCodecs", dependencies: ["CPNG", "CJPEG"]),
 
         // Libraries by concern.
-        .target(name: "Threads"),
+        .systemLibrary(name: "CMalloc"),
+        .target(name: "Threads", dependencies: ["CMalloc"]),
         .target(name: "Imaging", dependencies: ["CCodecs", "CZlib"]),
         .target(name: "Shards", dependencies: ["CHDF5", "CZlib", "Threads"]),
         .target(name: "Pipeline", dependencies: [

@@ -58,30 +58,57 @@ public enum Resize {
         let x0 = (rw - size) / 2, y0 = (rh - size) / 2
         let tx = taps(inSize: w, outSize: rw, outStart: x0, outCount: size)
         let ty = taps(inSize: h, outSize: rh, outStart: y0, outCount: size)
-        // Horizontal pass over the input rows the vertical pass needs.
+        // Horizontal pass over the input rows the vertical pass needs, then
+        // the vertical pass; raw pointers keep the inner loops free of
+        // bounds and uniqueness checks (this is most of Prepare's time on
+        // large JPEGs).
         let rowLo = Int(ty.start.first!)
         let rowHi = zip(ty.start, ty.count).map { Int($0 + $1) }.max()!
-        var tmp = [Float](repeating: 0, count: (rowHi - rowLo) * size * c)
-        image.pixels.withUnsafeBufferPointer { src in
-            for y in rowLo..<rowHi {
-                let srow = y * w * c, trow = (y - rowLo) * size * c
-                for ox in 0..<size {
-                    let s = Int(tx.start[ox]), n = Int(tx.count[ox]), wo = Int(tx.offset[ox])
-                    for ch in 0..<c {
-                        var acc: Float = 0
-                        for k in 0..<n { acc += tx.weights[wo + k] * Float(src[srow + (s + k) * c + ch]) }
-                        tmp[trow + ox * c + ch] = acc
+        let rowLen = size * c
+        let tmp = UnsafeMutablePointer<Float>.allocate(capacity: (rowHi - rowLo) * rowLen)
+        defer { tmp.deallocate() }
+        var out = [UInt8](repeating: 0, count: size * rowLen)
+        image.pixels.withUnsafeBufferPointer { srcBuf in
+            tx.weights.withUnsafeBufferPointer { xw in
+                for y in rowLo..<rowHi {
+                    let srow = srcBuf.baseAddress! + y * w * c
+                    let trow = tmp + (y - rowLo) * rowLen
+                    for ox in 0..<size {
+                        let wts = xw.baseAddress! + Int(tx.offset[ox])
+                        let p = srow + Int(tx.start[ox]) * c
+                        let n = Int(tx.count[ox])
+                        if c == 3 {
+                            var a0: Float = 0, a1: Float = 0, a2: Float = 0
+                            for k in 0..<n {
+                                let wk = wts[k], q = p + 3 * k
+                                a0 += wk * Float(q[0]); a1 += wk * Float(q[1]); a2 += wk * Float(q[2])
+                            }
+                            trow[3 * ox] = a0; trow[3 * ox + 1] = a1; trow[3 * ox + 2] = a2
+                        } else {
+                            var a: Float = 0
+                            for k in 0..<n { a += wts[k] * Float(p[k]) }
+                            trow[ox] = a
+                        }
                     }
                 }
             }
         }
-        var out = [UInt8](repeating: 0, count: size * size * c)
-        for oy in 0..<size {
-            let s = Int(ty.start[oy]) - rowLo, n = Int(ty.count[oy]), wo = Int(ty.offset[oy])
-            for i in 0..<size * c {
-                var acc: Float = 0
-                for k in 0..<n { acc += ty.weights[wo + k] * tmp[(s + k) * size * c + i] }
-                out[oy * size * c + i] = UInt8(min(255, max(0, acc.rounded())))
+        // Vertical pass: whole rows at a time, so the inner loop vectorises.
+        let acc = UnsafeMutablePointer<Float>.allocate(capacity: rowLen)
+        defer { acc.deallocate() }
+        out.withUnsafeMutableBufferPointer { outBuf in
+            ty.weights.withUnsafeBufferPointer { yw in
+                for oy in 0..<size {
+                    let s0 = Int(ty.start[oy]) - rowLo, n = Int(ty.count[oy])
+                    let wts = yw.baseAddress! + Int(ty.offset[oy])
+                    acc.initialize(repeating: 0.5, count: rowLen)  // + 0.5: round half up
+                    for k in 0..<n {
+                        let wk = wts[k], row = tmp + (s0 + k) * rowLen
+                        for i in 0..<rowLen { acc[i] += wk * row[i] }
+                    }
+                    let orow = outBuf.baseAddress! + oy * rowLen
+                    for i in 0..<rowLen { orow[i] = UInt8(min(255, max(0, acc[i]))) }
+                }
             }
         }
         return Image(width: size, height: size, channels: c, pixels: out)

@@ -2,6 +2,7 @@ import Foundation
 import Imaging
 import Pipeline
 import Shards
+import Threads
 
 /// Prepare: images -> HDF5 patch shards with labels, split and normalisation
 /// statistics, under artifacts/prepare/<key>/.
@@ -42,6 +43,7 @@ public enum PrepareStage {
             log.info("up to date: \(dir)")
             return Outcome(key: key, directory: dir, built: false, manifest: manifest)
         }
+        Allocator.keepLargeBlocks()
         log.info("source \(settings.sourcePath) (\(source.kind), \(source.inputFiles.count) files), key \(key)")
         let manifest = try store.build(material, started: started) { tmp in
             try ShardBuilder(settings: settings, source: source, directory: tmp, log: log).run()
