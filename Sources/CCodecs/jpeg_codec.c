@@ -39,9 +39,25 @@ static void jpeg_error_exit_fn(j_common_ptr cinfo) {
     longjmp(es->jump, 1);
 }
 
+// Warnings that mean pixels are missing (libjpeg fills them with gray and
+// carries on). Others, such as "extraneous bytes before marker", are common
+// in real photo collections (ImageNet has them) and decode correctly, as in
+// PIL; those are tolerated.
+static int jpeg_warning_loses_data(int code) {
+    switch (code) {
+    case JWRN_JPEG_EOF:
+    case JWRN_HIT_MARKER:
+    case JWRN_MUST_RESYNC:
+    case JWRN_HUFF_BAD_CODE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 static void jpeg_emit_message_fn(j_common_ptr cinfo, int msg_level) {
     jpeg_error_state *es = (jpeg_error_state *)cinfo->err;
-    if (msg_level < 0) {
+    if (msg_level < 0 && jpeg_warning_loses_data(cinfo->err->msg_code)) {
         if (es->warnings == 0) {
             es->first_warning[0] = '\0';
             (*cinfo->err->format_message)(cinfo, es->first_warning);

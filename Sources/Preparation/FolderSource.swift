@@ -10,6 +10,7 @@ import Pipeline
 struct FolderSource: DataSource {
     let root: String
     let kind = "folder"
+    let skipsUnreadableFiles = true
     let classNames: [String]
     /// (relative path, label, split)
     let files: [(path: String, label: Int32, split: String)]
@@ -19,6 +20,9 @@ struct FolderSource: DataSource {
     init(root: String, settings: PrepareSettings) throws {
         self.root = root
         let hasTrain = Self.isDir("\(root)/train")
+        if !hasTrain, Self.isDir("\(root)/val") {
+            throw PipelineError("\(root): has val/ but no train/; put the training classes under train/ (or rename val/ if it is a class)")
+        }
         let trainRoot = hasTrain ? "train" : ""
         let valRoot: String? = hasTrain && Self.isDir("\(root)/val") ? "val" : nil
 
@@ -64,15 +68,26 @@ struct FolderSource: DataSource {
         return names.filter { !$0.hasPrefix(".") && isDir("\(dir)/\($0)") }.sorted()
     }
 
-    /// Regular, non-hidden files under root/rel, as sorted relative paths.
+    /// Non-hidden files under root/rel, as sorted relative paths, following
+    /// symbolic links (a link loop is visited once). Entries that are not
+    /// folders are all listed, even ones that cannot be read (a dangling link,
+    /// a FIFO): they are reported and skipped when decoded, not ignored.
     static func walk(_ root: String, _ rel: String) throws -> [String] {
-        var out: [String] = []
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: "\(root)/\(rel)") else {
-            throw PipelineError("\(root)/\(rel): cannot list folder")
+        var visited = Set<[UInt64]>()
+        return try walk(root, rel, &visited)
+    }
+
+    private static func walk(_ root: String, _ rel: String, _ visited: inout Set<[UInt64]>) throws -> [String] {
+        let dir = "\(root)/\(rel)"
+        var st = stat()
+        if stat(dir, &st) == 0, !visited.insert([UInt64(st.st_dev), UInt64(st.st_ino)]).inserted { return [] }
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
+            throw PipelineError("\(dir): cannot list folder")
         }
+        var out: [String] = []
         for n in names.sorted() where !n.hasPrefix(".") {
             let r = "\(rel)/\(n)"
-            if isDir("\(root)/\(r)") { out += try walk(root, r) } else { out.append(r) }
+            if isDir("\(root)/\(r)") { out += try walk(root, r, &visited) } else { out.append(r) }
         }
         return out
     }
@@ -93,6 +108,11 @@ struct FolderSource: DataSource {
             let paths = sel.map(\.path)
             splits.append(SplitPlan(name: split, labels: sel.map(\.label), sources: paths, load: { i in
                 let full = "\(root)/\(paths[i])"
+                var st = stat()
+                guard stat(full, &st) == 0 else {
+                    throw PipelineError("\(full): cannot read file: \(String(cString: strerror(errno)))")
+                }
+                guard (st.st_mode & S_IFMT) == S_IFREG else { throw PipelineError("\(full): not a regular file") }
                 guard let data = FileManager.default.contents(atPath: full) else {
                     throw PipelineError("\(full): cannot read file")
                 }

@@ -8,6 +8,7 @@ import Pipeline
 struct IDXSource: DataSource {
     let root: String
     let kind = "idx"
+    let skipsUnreadableFiles = false
     let pairs: [(split: String, images: String, labels: String?)]
 
     var inputFiles: [String] { pairs.flatMap { [$0.images] + ($0.labels.map { [$0] } ?? []) } }
@@ -70,7 +71,8 @@ struct IDXSource: DataSource {
         if names.isEmpty {
             names = (0..<Int(maxLabel + 1)).map(String.init)
         } else if names.count <= Int(maxLabel) {
-            throw PipelineError("\(settings.view.source): prepare.class_names has \(names.count) names but labels go up to \(maxLabel)")
+            let labelFiles = pairs.compactMap(\.labels).map { "\(root)/\($0)" }.joined(separator: ", ")
+            throw PipelineError("\(labelFiles): labels go up to \(maxLabel) but prepare.class_names (\(settings.view.source)) has only \(names.count) names")
         }
         return (splits, names)
     }

@@ -14,7 +14,17 @@ struct ShardBuilder {
     let directory: String
     let log: Logger
 
-    static let batchSize = 1024
+    /// Bytes of one sample's patches.
+    var sampleBytes: Int { settings.numPatches * settings.patchDim }
+
+    /// Samples decoded per parallel batch: about 256 MiB of patches, at
+    /// least one per thread, at most 1024.
+    var batchSize: Int { min(1024, max(Parallel.threadCount, (256 << 20) / sampleBytes)) }
+
+    /// Samples per HDF5 chunk: about 1 MiB, so reading one sample never
+    /// inflates much more than it needs (256 for Fashion-MNIST, 6 for
+    /// 224x224 RGB).
+    var chunkSamples: Int { min(settings.shardSize, 256, max(1, (1 << 20) / sampleBytes)) }
 
     /// What a split produced.
     struct SplitSummary {
@@ -43,6 +53,7 @@ struct ShardBuilder {
             processed += p.count
         }
         let processTime = Date().timeIntervalSince(t0)
+        try checkEveryClassHasImages(summaries, classNames: classNames)
         guard let train = summaries["train"], train.written > 0 else {
             throw PipelineError("\(settings.sourcePath): no train image could be read")
         }
@@ -88,6 +99,18 @@ struct ShardBuilder {
                     "libjpeg": ImageCodecs.jpegVersion, "zlib": IDXFile.zlibVersion])
     }
 
+    /// A class folder whose every file failed to decode would silently become
+    /// an empty class; that is an error (unless a limit cut the data set).
+    private func checkEveryClassHasImages(_ summaries: [String: SplitSummary], classNames: [String]) throws {
+        guard source.kind == "folder", settings.limitTrain == 0, settings.limitVal == 0 else { return }
+        for (c, name) in classNames.enumerated() {
+            let n = summaries.values.reduce(0) { $0 + ($1.classCounts.indices.contains(c) ? $1.classCounts[c] : 0) }
+            if n == 0 {
+                throw PipelineError("\(settings.sourcePath): class folder '\(name)' has no readable image (its files were all skipped)")
+            }
+        }
+    }
+
     private func datasetJSON(_ summaries: [String: SplitSummary], classNames: [String],
                              mean: [Double], std: [Double]) -> JSON {
         var splits: [String: JSON] = [:]
@@ -131,12 +154,12 @@ struct ShardBuilder {
         summary.classCounts = [Int](repeating: 0, count: classNames.count)
         let attrs = ShardAttributes(split: plan.name, imageSize: settings.cropSize, patchSize: settings.patchSize,
                                     channels: settings.channels, classNames: classNames)
-        let sampleBytes = settings.numPatches * settings.patchDim
+        let sampleBytes = self.sampleBytes
         let channels = settings.channels
         let progress = Progress("prepare \(plan.name)", total: plan.count, interval: settings.progressInterval)
         var writer: ShardWriter? = nil
 
-        let batch = Self.batchSize
+        let batch = batchSize
         var buffer = [UInt8](repeating: 0, count: batch * sampleBytes)
         var sampleSums = [UInt64](repeating: 0, count: batch * channels * 2)
         for start in stride(from: 0, to: plan.count, by: batch) {
@@ -192,7 +215,7 @@ struct ShardBuilder {
                 if writer == nil {
                     let file = String(format: "%@-%05d.h5", plan.name, summary.shards.count)
                     writer = try ShardWriter(path: "\(directory)/\(file)", attributes: attrs,
-                                             chunkSamples: min(256, settings.shardSize), gzipLevel: settings.gzipLevel)
+                                             chunkSamples: chunkSamples, gzipLevel: settings.gzipLevel)
                     summary.shards.append((file, 0))
                 }
                 let room = settings.shardSize - writer!.count

@@ -32,6 +32,9 @@ protocol DataSource {
     /// Raw input files, relative to `root`, in a fixed order.
     var inputFiles: [String] { get }
     var root: String { get }
+    /// Whether an unreadable input file is skipped (image folders) rather
+    /// than fatal (IDX files).
+    var skipsUnreadableFiles: Bool { get }
     /// Class names by label (empty when the source has none).
     func load(settings: PrepareSettings) throws -> (splits: [SplitPlan], classNames: [String])
 }
@@ -53,9 +56,12 @@ enum SourceDiscovery {
     }
 
     /// Combined digest of the raw inputs: their relative paths and contents.
+    /// An unreadable file of a folder source counts as "unreadable" (it is
+    /// reported and skipped when the images are decoded).
     static func digest(of source: DataSource, cache: DigestCache) throws -> String {
         let files = source.inputFiles
         let root = source.root
+        let tolerant = source.skipsUnreadableFiles
         var digests = [String](repeating: "", count: files.count)
         var errors = [String?](repeating: nil, count: files.count)
         digests.withUnsafeMutableBufferPointer { buf in
@@ -63,7 +69,7 @@ enum SourceDiscovery {
                 let out = SharedPointer(buf.baseAddress!), errs = SharedPointer(eb.baseAddress!)
                 Parallel.forEach(files.count) { i in
                     do { out.base[i] = try cache.digest(ofFile: "\(root)/\(files[i])") } catch {
-                        errs.base[i] = "\(error)"
+                        if tolerant { out.base[i] = "unreadable" } else { errs.base[i] = "\(error)" }
                     }
                 }
             }

@@ -88,23 +88,29 @@ final class ArtifactStoreTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: stale))
     }
 
-    func testDigestCacheUsesSizeAndMtime() throws {
+    func testDigestCacheAnswersFromStampAndSeesRestoredMtime() throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let f = "\(dir)/x.bin"
         try Data("aaaa".utf8).write(to: URL(fileURLWithPath: f))
-        // Whole seconds, so setting the same time again below is exact.
         let mtime = Date(timeIntervalSince1970: 1_700_000_000)
         try FileManager.default.setAttributes([.modificationDate: mtime], ofItemAtPath: f)
         let cache = DigestCache(path: "\(dir)/cache.tsv")
-        let d1 = try cache.digest(ofFile: f)
-        XCTAssertEqual(d1, Digest.sha256Hex("aaaa"))
+        XCTAssertEqual(try cache.digest(ofFile: f), Digest.sha256Hex("aaaa"))
         cache.save()
-        // Same size and mtime: the cache answers without reading the file...
+        // The cache answers for an unchanged file without reading it: plant a
+        // different digest for the same stamp and get it back.
+        let planted = String(repeating: "0", count: 64)
+        let line = try String(contentsOfFile: "\(dir)/cache.tsv", encoding: .utf8)
+        try line.replacingOccurrences(of: Digest.sha256Hex("aaaa"), with: planted)
+            .write(toFile: "\(dir)/cache.tsv", atomically: true, encoding: .utf8)
+        XCTAssertEqual(try DigestCache(path: "\(dir)/cache.tsv").digest(ofFile: f), planted)
+        // Same size, content rewritten, mtime restored (touch -r, cp -p): the
+        // change time differs, so the file is hashed again.
         try Data("bbbb".utf8).write(to: URL(fileURLWithPath: f))
         try FileManager.default.setAttributes([.modificationDate: mtime], ofItemAtPath: f)
-        XCTAssertEqual(try DigestCache(path: "\(dir)/cache.tsv").digest(ofFile: f), d1)
-        // ...and a changed mtime makes it re-hash.
-        try FileManager.default.setAttributes([.modificationDate: mtime.addingTimeInterval(5)], ofItemAtPath: f)
         XCTAssertEqual(try DigestCache(path: "\(dir)/cache.tsv").digest(ofFile: f), Digest.sha256Hex("bbbb"))
+        // A FIFO is refused instead of read forever.
+        XCTAssertEqual(mkfifo("\(dir)/fifo", 0o600), 0)
+        XCTAssertThrowsError(try cache.digest(ofFile: "\(dir)/fifo")) { XCTAssertTrue("\($0)".contains("not a regular file")) }
     }
 }

@@ -51,6 +51,14 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(a.values["optimization.lr"], .double(1.0))
     }
 
+    func testYAML12CoreTyping() throws {
+        let c = try load(base + "\nprepare:\n  split_seed: 010\nreport:\n  title: Off\n")
+        XCTAssertEqual(c.values["prepare.split_seed"], .int(10), "010 is decimal in YAML 1.2")
+        XCTAssertEqual(c.values["report.title"], .string("Off"), "Off is not a boolean in YAML 1.2")
+        assertError(base + "\noptimization:\n  lr: .inf\n", contains: ["optimization.lr", "finite"])
+        assertError(base + "\nprepare:\n  format: yes\n", contains: ["prepare.format", "auto, idx, folder"])
+    }
+
     func testDuplicateKeysAreErrors() {
         assertError(base + "\n  patch_size: 4\n", contains: ["patch_size"])
     }

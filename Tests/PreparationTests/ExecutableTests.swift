@@ -19,6 +19,19 @@ final class ExecutableTests: XCTestCase {
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
+    func testSmokePipelineThroughTheBinaryThenUpToDate() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: IDXPrepareTests.fashion), "dataset-fashion-mnist missing")
+        let s = Scratch()
+        let args = ["--config", "\(Products.packageRoot)/pipelines/smoke.yaml", "--artifacts", s.artifacts]
+        let first = try run(args)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertTrue(first.stderr.contains("images/s"), first.stderr)
+        let second = try run(args)
+        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertTrue(second.stderr.contains("up to date"), second.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(s.artifacts)/prepare").count, 1)
+    }
+
     func testBadConfigKeyIsOneLineErrorNamingTheKey() throws {
         let s = Scratch()
         s.write(Array("extends: \(Products.packageRoot)/pipelines/smoke.yaml\nprepare:\n  shard_sise: 3\n".utf8), to: "p.yaml")

@@ -96,10 +96,35 @@ final class FolderSourceTests: XCTestCase {
         XCTAssertEqual(before.map(\.split), a)
         XCTAssertEqual(c.count, a.count + 1)
         let reseeded = try s.config(source: "imgs", extra: "prepare:\n  val_fraction: 0.5\n  split_seed: 7\n")
+        let r = try FolderSource(root: "\(s.dir)/imgs", settings: PrepareSettings(reseeded)).files
+        XCTAssertNotEqual(r.map(\.split), c.map(\.split), "another split_seed gives another split")
         let fractions = (0..<200).map { FolderSource.hashFraction("f\($0)", seed: 0) }
         XCTAssertEqual(Double(fractions.filter { $0 < 0.5 }.count) / 200, 0.5, accuracy: 0.1)
         XCTAssertNotEqual(FolderSource.hashFraction("x", seed: 0), FolderSource.hashFraction("x", seed: 7))
-        _ = reseeded
+    }
+
+    func testUnreadableEntriesAreSkippedNotFatal() throws {
+        let s = Scratch()
+        try makeFolder(s)
+        XCTAssertEqual(symlink("\(s.dir)/nowhere.png", "\(s.dir)/imgs/cat/dangling.png"), 0)
+        XCTAssertEqual(mkfifo("\(s.dir)/imgs/dog/pipe.png", 0o600), 0)
+        // A link loop back to the root is visited once.
+        XCTAssertEqual(symlink("\(s.dir)/imgs/emu", "\(s.dir)/imgs/emu/loop"), 0)
+        let out = try PrepareStage.run(try s.config(source: "imgs"), store: s.store)
+        let reasons = out.manifest["details"]!["skipped"]!.arrayValue!.map { $0["reason"]!.stringValue! }
+        XCTAssertEqual(out.manifest["counts"]?["skipped"], .int(4), "\(reasons)")
+        XCTAssertTrue(reasons.contains { $0.contains("dangling.png") }, "\(reasons)")
+        XCTAssertTrue(reasons.contains { $0.contains("pipe.png") && $0.contains("not a regular file") }, "\(reasons)")
+    }
+
+    func testClassFolderWithoutReadableImagesIsAnError() throws {
+        let s = Scratch()
+        s.write(try ImageCodecs.encodePNG(Scratch.image(seed: 1)), to: "f/a/x.png")
+        s.write(Array("text".utf8), to: "f/b/readme.txt")
+        XCTAssertThrowsError(try PrepareStage.run(try s.config(source: "f"), store: s.store)) {
+            XCTAssertTrue("\($0)".contains("'b'") && "\($0)".contains("no readable image"), "\($0)")
+        }
+        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: "\(s.artifacts)/prepare")) ?? [], [])
     }
 
     func testTrainValRootsAndBadLayouts() throws {
@@ -120,6 +145,11 @@ final class FolderSourceTests: XCTestCase {
         s.write(try ImageCodecs.encodePNG(Scratch.image(seed: 1)), to: "empty/other/x.png")
         XCTAssertThrowsError(try PrepareStage.run(try s.config(source: "empty"), store: s.store)) {
             XCTAssertTrue("\($0)".contains("empty/cls") && "\($0)".contains("empty class folder"), "\($0)")
+        }
+        s.write(try ImageCodecs.encodePNG(Scratch.image(seed: 1)), to: "valonly/val/a/x.png")
+        s.write(try ImageCodecs.encodePNG(Scratch.image(seed: 1)), to: "valonly/a/x.png")
+        XCTAssertThrowsError(try PrepareStage.run(try s.config(source: "valonly"), store: s.store)) {
+            XCTAssertTrue("\($0)".contains("no train/"), "\($0)")
         }
         XCTAssertThrowsError(try PrepareStage.run(try s.config(source: "nowhere"), store: s.store)) {
             XCTAssertTrue("\($0)".contains("nowhere") && "\($0)".contains("not found"), "\($0)")

@@ -32,8 +32,9 @@ int ccodecs_sniff(const uint8_t *data, size_t size);
 int ccodecs_png_decode(const uint8_t *data, size_t size, ccodecs_image *out,
                        char *err, size_t errlen);
 
-// Truncated JPEG data (libjpeg's "premature end" warning) and corrupt data
-// warnings are reported as failures, not silently padded with gray.
+// Truncated JPEG data (libjpeg's "premature end" warning) and corrupt scan
+// data are reported as failures, not silently padded with gray; harmless
+// warnings (extraneous bytes before a marker) are not.
 // Grayscale decodes to 1 channel, YCbCr/RGB to 3; CMYK/YCCK are converted to
 // RGB (Adobe-marker files are taken as inverted CMYK, as Photoshop writes
 // them: R = C * K / 255 on the stored values). Same 2^28-pixel limit as PNG.

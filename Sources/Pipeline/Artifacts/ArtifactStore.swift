@@ -78,7 +78,9 @@ public struct ArtifactStore: Sendable {
         do {
             let result = try body(tmp)
             let manifest = try writeManifest(in: tmp, material: material, result: result, started: started)
-            try publish(tmp, as: directory(stage: material.stage, key: key), stage: material.stage, key: key)
+            try StagingCleanup.shared.publishing(tmp) {
+                try publish(tmp, as: directory(stage: material.stage, key: key), stage: material.stage, key: key)
+            }
             return manifest
         } catch {
             try? FileManager.default.removeItem(atPath: tmp)

@@ -17,16 +17,27 @@ final class StagingCleanup: @unchecked Sendable {
             signal(sig, SIG_IGN)
             let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             src.setEventHandler { [unowned self] in
+                // Held until exit: no publish can start or be half done.
                 self.lock.lock()
-                let pending = self.dirs
-                self.lock.unlock()
-                for d in pending { try? FileManager.default.removeItem(atPath: d) }
+                for d in self.dirs { try? FileManager.default.removeItem(atPath: d) }
                 FileHandle.standardError.write(Data("interrupted: no artifact written\n".utf8))
                 _exit(128 + sig)
             }
             src.resume()
             sources.append(src)
         }
+    }
+
+    /// Runs `publish` (the rename into place) so that an interrupt either
+    /// happens before it, removing the staging directory, or after it, when
+    /// the directory is no longer registered and the artifact is complete.
+    func publishing<T>(_ dir: String, _ publish: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer {
+            dirs.remove(dir)
+            lock.unlock()
+        }
+        return try publish()
     }
 
     func register(_ dir: String) {

@@ -10,7 +10,7 @@ public enum ConfigKind: Sendable, Equatable {
     var noun: String {
         switch self {
         case .int: return "an integer"
-        case .double: return "a number"
+        case .double: return "a finite number"
         case .bool: return "true or false"
         case .string: return "a string"
         case .optionalString: return "a string or null"

@@ -20,7 +20,7 @@ public struct PipelineConfig: Sendable {
             let key = String(o[..<eq]).trimmingCharacters(in: .whitespaces)
             let text = String(o[o.index(after: eq)...])
             let node: Node?
-            do { node = try Yams.compose(yaml: text) } catch {
+            do { node = try Yams.compose(yaml: text, YAMLCore.resolver) } catch {
                 throw PipelineError("--set \(key): value is not valid YAML: \(text)")
             }
             raw[key] = (try node.map { try toJSON($0, where: "--set \(key)") } ?? .null, "--set \(key)")
@@ -56,7 +56,7 @@ public struct PipelineConfig: Sendable {
     private static func parse(text: String, file: String, baseDir: String,
                               into raw: inout [String: (JSON, String)], chain: [String]) throws {
         let root: Node?
-        do { root = try Yams.compose(yaml: text) } catch {
+        do { root = try Yams.compose(yaml: text, YAMLCore.resolver) } catch {
             throw PipelineError("\(file): invalid YAML: \(oneLine(error))")
         }
         guard let root else { return }  // empty file
@@ -99,19 +99,12 @@ public struct PipelineConfig: Sendable {
         "\(e)".split(whereSeparator: \.isNewline).first.map(String.init) ?? "\(e)"
     }
 
-    /// Plain YAML scalars/lists/mappings to JSON, with YAML 1.2 core typing.
+    /// Plain YAML scalars/lists/mappings to JSON, with YAML 1.2 core typing (YAMLCore).
     static func toJSON(_ node: Node, where ctx: String) throws -> JSON {
         switch node {
         case .scalar(let s):
             // The resolver has tagged plain scalars; quoted ones stay strings.
-            switch Tag.Name(rawValue: node.tag.rawValue) {
-            case .null: return .null
-            case .bool: if let b = node.bool { return .bool(b) }
-            case .int: if let i = node.int { return .int(i) }
-            case .float: if let d = node.float { return .double(d) }
-            default: break
-            }
-            return .string(s.string)
+            return YAMLCore.value(of: s.string, tag: Tag.Name(rawValue: node.tag.rawValue))
         case .sequence(let seq):
             return .array(try seq.map { try toJSON($0, where: ctx) })
         case .mapping(let m):
@@ -164,7 +157,7 @@ public struct PipelineConfig: Sendable {
             guard case .int = v else { throw bad() }
             out = v
         case .double:
-            guard let d = v.doubleValue else { throw bad() }
+            guard let d = v.doubleValue, d.isFinite else { throw bad() }
             out = .double(d)
         case .bool:
             guard case .bool = v else { throw bad() }
@@ -178,7 +171,7 @@ public struct PipelineConfig: Sendable {
         case .doubles(let n):
             guard let a = v.arrayValue else { throw bad() }
             let ds = a.compactMap(\.doubleValue)
-            guard ds.count == a.count, n == nil || ds.count == n! else { throw bad() }
+            guard ds.count == a.count, n == nil || ds.count == n!, ds.allSatisfy(\.isFinite) else { throw bad() }
             out = .array(ds.map { .double($0) })
         case .strings:
             guard let a = v.arrayValue else { throw bad() }
