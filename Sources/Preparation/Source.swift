@@ -62,19 +62,12 @@ enum SourceDiscovery {
         let files = source.inputFiles
         let root = source.root
         let tolerant = source.skipsUnreadableFiles
-        var digests = [String](repeating: "", count: files.count)
-        var errors = [String?](repeating: nil, count: files.count)
-        digests.withUnsafeMutableBufferPointer { buf in
-            errors.withUnsafeMutableBufferPointer { eb in
-                let out = SharedPointer(buf.baseAddress!), errs = SharedPointer(eb.baseAddress!)
-                Parallel.forEach(files.count) { i in
-                    do { out.base[i] = try cache.digest(ofFile: "\(root)/\(files[i])") } catch {
-                        if tolerant { out.base[i] = "unreadable" } else { errs.base[i] = "\(error)" }
-                    }
-                }
+        let digests = try Parallel.map(files.count) { i -> String in
+            do { return try cache.digest(ofFile: "\(root)/\(files[i])") } catch {
+                if tolerant { return "unreadable" }
+                throw error
             }
         }
-        if let e = errors.lazy.compactMap({ $0 }).first { throw PipelineError(e) }
         cache.save()
         var text = ""
         for (f, d) in zip(files, digests) { text += "\(f)\t\(d)\n" }

@@ -29,3 +29,16 @@ public struct SharedPointer<T>: @unchecked Sendable {
     public let base: UnsafeMutablePointer<T>
     public init(_ base: UnsafeMutablePointer<T>) { self.base = base }
 }
+
+extension Parallel {
+    /// `body(i)` for every i, in parallel, results in index order; the error
+    /// of the lowest failing index is rethrown (after all have run).
+    public static func map<T>(_ count: Int, _ body: @Sendable (Int) throws -> T) throws -> [T] {
+        var results = [Result<T, Error>?](repeating: nil, count: count)
+        results.withUnsafeMutableBufferPointer { buf in
+            let out = SharedPointer(buf.baseAddress!)
+            forEach(count) { i in out.base[i] = Result { try body(i) } }
+        }
+        return try results.map { try $0!.get() }
+    }
+}
