@@ -44,6 +44,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "Numerics", dependencies: ["CBLAS", "Threads"]),
         .target(name: "Preparation", dependencies: ["Imaging", "Shards", "Pipeline", "Threads"]),
 
         // Thin executables.
@@ -64,6 +65,8 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "ShardsTests", dependencies: ["Shards"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
+        .testTarget(name: "NumericsTests", dependencies: ["Numerics", "Shards"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "PreparationTests", dependencies: ["Preparation", "Imaging", "Shards", "Pipeline"]),
     ]
 )

@@ -42,3 +42,22 @@ extension Parallel {
         return try results.map { try $0!.get() }
     }
 }
+
+extension Parallel {
+    /// How many contiguous chunks forChunks splits `count` items into.
+    public static func chunkCount(_ count: Int) -> Int { max(1, min(threadCount, count)) }
+
+    /// `body(chunk, range)` for contiguous ranges covering 0..<count, one per
+    /// worker (chunk < chunkCount(count)): for loops that keep per-worker
+    /// partial sums.
+    public static func forChunks(_ count: Int, _ body: @Sendable (Int, Range<Int>) -> Void) {
+        let workers = chunkCount(count)
+        if workers == 1 {
+            body(0, 0..<count)
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            body(w, (count * w / workers)..<(count * (w + 1) / workers))
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import CBLAS
+import Foundation
+import Threads
+
+/// Multi-head softmax self-attention over a batch of equal-length
+/// sequences. `qkv` is [B, T, 3C] with each token laid out [3][heads][hd]
+/// (PyTorch's qkv.reshape(B, T, 3, h, hd)); the output is [B, T, C] with
+/// heads concatenated per token. Work is spread over (sample, head) pairs,
+/// each running its own small single-threaded GEMMs.
+public enum Attention {
+    /// `probs` receives the softmax matrices [B, h, T, T] (kept for backward).
+    public static func forward(qkv: UnsafePointer<Float>, batch b: Int, tokens t: Int, width c: Int, heads h: Int,
+                               probs: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        let hd = c / h
+        let scale = 1 / Float(hd).squareRoot()
+        let q0 = SharedPointer(UnsafeMutablePointer(mutating: qkv)), ps = SharedPointer(probs), os = SharedPointer(out)
+        BLASThreads.singleThreaded {
+            Parallel.forEach(b * h) { job in
+                let s = job / h, head = job % h
+                let base = q0.base + s * t * 3 * c + head * hd
+                let q = base, k = base + c, v = base + 2 * c
+                let p = ps.base + job * t * t
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(t), Int32(t), Int32(hd),
+                            scale, q, Int32(3 * c), k, Int32(3 * c), 0, p, Int32(t))
+                for r in 0..<t { softmaxRow(p + r * t, t) }
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(t), Int32(hd), Int32(t),
+                            1, p, Int32(t), v, Int32(3 * c), 0, os.base + s * t * c + head * hd, Int32(c))
+            }
+        }
+    }
+
+    static func softmaxRow(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
+        var m = -Float.infinity
+        for j in 0..<n { m = max(m, p[j]) }
+        var sum: Float = 0
+        for j in 0..<n { let e = expf(p[j] - m); p[j] = e; sum += e }
+        let inv = 1 / sum
+        for j in 0..<n { p[j] *= inv }
+    }
+
+    /// dqkv = attention'ᵀ dout, written (not accumulated) into [B, T, 3C].
+    /// `scratch` holds one T×T matrix per worker.
+    public static func backward(dOut: UnsafePointer<Float>, qkv: UnsafePointer<Float>, probs: UnsafePointer<Float>,
+                                batch b: Int, tokens t: Int, width c: Int, heads h: Int,
+                                dqkv: UnsafeMutablePointer<Float>, scratch: FloatBuffer) {
+        let hd = c / h
+        let scale = 1 / Float(hd).squareRoot()
+        let jobs = b * h
+        let workers = Parallel.chunkCount(jobs)
+        let ds = SharedPointer(scratch.reserve(workers * t * t))
+        let q0 = SharedPointer(UnsafeMutablePointer(mutating: qkv)), ps = SharedPointer(UnsafeMutablePointer(mutating: probs))
+        let dos = SharedPointer(UnsafeMutablePointer(mutating: dOut)), dq0 = SharedPointer(dqkv)
+        BLASThreads.singleThreaded {
+            Parallel.forChunks(jobs) { chunk, range in
+                let dp = ds.base + chunk * t * t
+                for job in range {
+                    let s = job / h, head = job % h
+                    let off = s * t * 3 * c + head * hd
+                    let q = q0.base + off, k = q + c, v = q + 2 * c
+                    let dq = dq0.base + off, dk = dq + c, dv = dq + 2 * c
+                    let p = ps.base + job * t * t
+                    let dO = dos.base + s * t * c + head * hd
+                    // dP = dO·Vᵀ, dV = Pᵀ·dO
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(t), Int32(t), Int32(hd),
+                                1, dO, Int32(c), v, Int32(3 * c), 0, dp, Int32(t))
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(t), Int32(hd), Int32(t),
+                                1, p, Int32(t), dO, Int32(c), 0, dv, Int32(3 * c))
+                    // Softmax backward: dS = P ⊙ (dP − Σ_j dP·P), then the scale.
+                    for r in 0..<t {
+                        let pr = p + r * t, dr = dp + r * t
+                        var dot: Float = 0
+                        for j in 0..<t { dot += pr[j] * dr[j] }
+                        for j in 0..<t { dr[j] = pr[j] * (dr[j] - dot) * scale }
+                    }
+                    // dQ = dS·K, dK = dSᵀ·Q
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(t), Int32(hd), Int32(t),
+                                1, dp, Int32(t), k, Int32(3 * c), 0, dq, Int32(3 * c))
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(t), Int32(hd), Int32(t),
+                                1, dp, Int32(t), q, Int32(3 * c), 0, dk, Int32(3 * c))
+                }
+            }
+        }
+    }
+}

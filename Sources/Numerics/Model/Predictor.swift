@@ -1,0 +1,127 @@
+/// The I-JEPA predictor: context tokens mapped to the predictor width with
+/// its own sin-cos positions, a learned mask token plus the position of each
+/// target appended, predictor blocks, LayerNorm, and a map back to the
+/// encoder width, output only at the target positions. One pass per target
+/// block with the context repeated, rows ordered mask-major (m·batch + b).
+public final class Predictor {
+    public let shape: JEPAShape
+    public let params = ParameterStore()
+    public let blocks: TransformerBlocks
+    let maskToken: Int, embedW: Int, embedB: Int, normW: Int, normB: Int, projW: Int, projB: Int
+    public let positions: [Float]
+
+    let ctxEmbed = FloatBuffer(), x0 = FloatBuffer(), normed = FloatBuffer(), normMean = FloatBuffer()
+    let normRstd = FloatBuffer(), selected = FloatBuffer(), out = FloatBuffer()
+    let dSelected = FloatBuffer(), dNormed = FloatBuffer(), dx = FloatBuffer(), dCtxEmbed = FloatBuffer()
+    let dContext = FloatBuffer(), lnScratch = FloatBuffer()
+    private var contextInput: UnsafePointer<Float>? = nil
+    private var dims = (batch: 0, context: 0, masks: 0, targets: 0)
+
+    public init(shape: JEPAShape) {
+        self.shape = shape
+        let e = shape.encoder.embedDim, p = shape.predictorDim
+        // The official state_dict order.
+        embedW = params.add("predictor_embed.weight", [p, e])
+        embedB = params.add("predictor_embed.bias", [p])
+        maskToken = params.add("mask_token", [1, 1, p])
+        blocks = TransformerBlocks(config: shape.predictor, prefix: "predictor_blocks", store: params)
+        normW = params.add("predictor_norm.weight", [p])
+        normB = params.add("predictor_norm.bias", [p])
+        projW = params.add("predictor_proj.weight", [e, p])
+        projB = params.add("predictor_proj.bias", [e])
+        params.allocate()
+        positions = PositionalEmbedding.sinCos2D(dim: p, gridSize: shape.gridSize)
+    }
+
+    public func initialize(seed: UInt64) {
+        var rng = SeededGenerator(seed: seed)
+        let e = shape.encoder.embedDim, p = shape.predictorDim
+        Initialization.truncatedNormal(params.value(maskToken), count: p, std: 0.02, rng: &rng)
+        Initialization.truncatedNormal(params.value(embedW), count: p * e, std: 0.02, rng: &rng)
+        params.value(embedB).update(repeating: 0, count: p)
+        blocks.initialize(rng: &rng)
+        params.value(normW).update(repeating: 1, count: p)
+        params.value(normB).update(repeating: 0, count: p)
+        Initialization.truncatedNormal(params.value(projW), count: e * p, std: 0.02, rng: &rng)
+        params.value(projB).update(repeating: 0, count: e)
+    }
+
+    /// `context` [batch·kc, E] (encoder output), `contextIndices` [batch, kc],
+    /// `targetIndices` [masks, batch, kt]. Returns [masks·batch·kt, E].
+    @discardableResult
+    public func forward(context: UnsafePointer<Float>, batch b: Int, contextIndices: UnsafePointer<Int32>, contextCount kc: Int,
+                        targetIndices: UnsafePointer<Int32>, masks m: Int, targetCount kt: Int) -> UnsafePointer<Float> {
+        let e = shape.encoder.embedDim, p = shape.predictorDim, t = kc + kt, rows = m * b * t
+        contextInput = context
+        dims = (b, kc, m, kt)
+        let xc = ctxEmbed.reserve(b * kc * p), x = x0.reserve(rows * p)
+        Linear.forward(context, rows: b * kc, in: e, out: p, weight: params.value(embedW), bias: params.value(embedB), into: xc)
+        positions.withUnsafeBufferPointer { pos in
+            for r in 0..<(b * kc) {
+                let src = pos.baseAddress! + Int(contextIndices[r]) * p, dst = xc + r * p
+                for j in 0..<p { dst[j] += src[j] }
+            }
+            let mt = params.value(maskToken)
+            for mi in 0..<m {
+                for s in 0..<b {
+                    let seq = x + ((mi * b + s) * t) * p
+                    seq.update(from: xc + s * kc * p, count: kc * p)
+                    for j in 0..<kt {
+                        let dst = seq + (kc + j) * p
+                        let src = pos.baseAddress! + Int(targetIndices[(mi * b + s) * kt + j]) * p
+                        for c in 0..<p { dst[c] = mt[c] + src[c] }
+                    }
+                }
+            }
+        }
+        let last = blocks.forward(x, batch: m * b, tokens: t)
+        let nrm = normed.reserve(rows * p)
+        LayerNorm.forward(last, rows: rows, width: p, weight: params.value(normW), bias: params.value(normB),
+                          mean: normMean.reserve(rows), rstd: normRstd.reserve(rows), into: nrm)
+        let sel = selected.reserve(m * b * kt * p), y = out.reserve(m * b * kt * e)
+        for q in 0..<(m * b) { (sel + q * kt * p).update(from: nrm + (q * t + kc) * p, count: kt * p) }
+        Linear.forward(sel, rows: m * b * kt, in: p, out: e, weight: params.value(projW), bias: params.value(projB), into: y)
+        return UnsafePointer(y)
+    }
+
+    /// Accumulates parameter gradients for ∂loss/∂prediction `dOut` and
+    /// returns ∂loss/∂context [batch·kc, E] for the encoder's backward.
+    @discardableResult
+    public func backward(_ dOut: UnsafePointer<Float>) -> UnsafePointer<Float> {
+        guard let context = contextInput else { preconditionFailure("backward before forward") }
+        let (b, kc, m, kt) = dims
+        let e = shape.encoder.embedDim, p = shape.predictorDim, t = kc + kt, rows = m * b * t
+        let dsel = dSelected.reserve(m * b * kt * p)
+        Linear.backward(dOut, x: selected.pointer, rows: m * b * kt, in: p, out: e, weight: params.value(projW),
+                        dWeight: params.grad(projW), dBias: params.grad(projB), dx: dsel)
+        // Only target rows were output: the context rows get zero gradient.
+        let dn = dNormed.reserve(rows * p)
+        dn.update(repeating: 0, count: rows * p)
+        for q in 0..<(m * b) { (dn + (q * t + kc) * p).update(from: dsel + q * kt * p, count: kt * p) }
+        let g = dx.reserve(rows * p)
+        LayerNorm.backward(dn, x: blocks.output(ofLayer: shape.predictorDepth - 1), rows: rows, width: p,
+                           weight: params.value(normW), mean: normMean.pointer, rstd: normRstd.pointer,
+                           dWeight: params.grad(normW), dBias: params.grad(normB), dx: g, accumulate: false,
+                           scratch: lnScratch)
+        blocks.backward(g)
+        // Split the input gradient: context copies sum back per sample; the
+        // target rows all came from the one mask token.
+        let dxc = dCtxEmbed.reserve(b * kc * p)
+        dxc.update(repeating: 0, count: b * kc * p)
+        let dmt = params.grad(maskToken)
+        for mi in 0..<m {
+            for s in 0..<b {
+                let seq = g + ((mi * b + s) * t) * p
+                Rows.add(seq, into: dxc + s * kc * p, count: kc * p)
+                for j in 0..<kt {
+                    let r = seq + (kc + j) * p
+                    for c in 0..<p { dmt[c] += r[c] }
+                }
+            }
+        }
+        let dctx = dContext.reserve(b * kc * e)
+        Linear.backward(dxc, x: context, rows: b * kc, in: e, out: p, weight: params.value(embedW),
+                        dWeight: params.grad(embedW), dBias: params.grad(embedB), dx: dctx)
+        return UnsafePointer(dctx)
+    }
+}

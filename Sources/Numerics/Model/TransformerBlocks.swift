@@ -1,0 +1,138 @@
+/// A stack of pre-norm transformer blocks over a batch of equal-length
+/// token sequences, with explicit forward and backward:
+///   x = x + proj(attention(qkv(norm1(x))));  x = x + fc2(gelu(fc1(norm2(x)))).
+/// Activations live in per-layer buffers reused across steps.
+public final class TransformerBlocks {
+    public let config: ViTConfig
+    public let prefix: String
+    let store: ParameterStore
+
+    struct Layer {
+        let n1w, n1b, qkvw, qkvb, projw, projb, n2w, n2b, fc1w, fc1b, fc2w, fc2b: Int
+    }
+
+    final class Activations {
+        let ln1 = FloatBuffer(), ln1Mean = FloatBuffer(), ln1Rstd = FloatBuffer()
+        let qkv = FloatBuffer(), probs = FloatBuffer(), attOut = FloatBuffer(), res1 = FloatBuffer()
+        let ln2 = FloatBuffer(), ln2Mean = FloatBuffer(), ln2Rstd = FloatBuffer()
+        let fc1 = FloatBuffer(), gelu = FloatBuffer(), out = FloatBuffer()
+    }
+
+    let layers: [Layer]
+    let acts: [Activations]
+    // Backward scratch, shared by all layers.
+    let dHidden = FloatBuffer(), dHidden2 = FloatBuffer(), dNarrow = FloatBuffer()
+    let dQkv = FloatBuffer(), lnScratch = FloatBuffer(), attScratch = FloatBuffer()
+
+    private var input: UnsafePointer<Float>? = nil
+    private(set) var batch = 0
+    private(set) var tokens = 0
+
+    /// Registers the parameters `<prefix>.<l>.…` in `store` (official names and shapes).
+    public init(config: ViTConfig, prefix: String, store: ParameterStore) {
+        self.config = config
+        self.prefix = prefix
+        self.store = store
+        let c = config.embedDim, h = config.hiddenDim
+        var ls: [Layer] = []
+        for l in 0..<config.depth {
+            let p = "\(prefix).\(l)."
+            ls.append(Layer(
+                n1w: store.add(p + "norm1.weight", [c]), n1b: store.add(p + "norm1.bias", [c]),
+                qkvw: store.add(p + "attn.qkv.weight", [3 * c, c]), qkvb: store.add(p + "attn.qkv.bias", [3 * c]),
+                projw: store.add(p + "attn.proj.weight", [c, c]), projb: store.add(p + "attn.proj.bias", [c]),
+                n2w: store.add(p + "norm2.weight", [c]), n2b: store.add(p + "norm2.bias", [c]),
+                fc1w: store.add(p + "mlp.fc1.weight", [h, c]), fc1b: store.add(p + "mlp.fc1.bias", [h]),
+                fc2w: store.add(p + "mlp.fc2.weight", [c, h]), fc2b: store.add(p + "mlp.fc2.bias", [c])))
+        }
+        layers = ls
+        acts = ls.map { _ in Activations() }
+    }
+
+    /// Official initialisation: truncated normal (std 0.02) linear weights,
+    /// zero biases, unit LayerNorms; attention proj and fc2 of layer l
+    /// (1-based) divided by sqrt(2·l).
+    func initialize(rng: inout SeededGenerator) {
+        let c = config.embedDim, h = config.hiddenDim
+        for (i, L) in layers.enumerated() {
+            for (off, n) in [(L.qkvw, 3 * c * c), (L.projw, c * c), (L.fc1w, h * c), (L.fc2w, c * h)] {
+                Initialization.truncatedNormal(store.value(off), count: n, std: 0.02, rng: &rng)
+            }
+            for (off, n) in [(L.n1w, c), (L.n2w, c)] { store.value(off).update(repeating: 1, count: n) }
+            for (off, n) in [(L.n1b, c), (L.n2b, c), (L.qkvb, 3 * c), (L.projb, c), (L.fc1b, h), (L.fc2b, c)] {
+                store.value(off).update(repeating: 0, count: n)
+            }
+            let s = Float(1 / (2.0 * Double(i + 1)).squareRoot())
+            for (off, n) in [(L.projw, c * c), (L.fc2w, c * h)] {
+                let p = store.value(off)
+                for j in 0..<n { p[j] *= s }
+            }
+        }
+    }
+
+    /// The residual stream after block `l`.
+    public func output(ofLayer l: Int) -> UnsafePointer<Float> { UnsafePointer(acts[l].out.pointer) }
+
+    /// Runs all blocks on `x` [batch·tokens, C]; `x` must stay valid until
+    /// backward. Returns the last block's output.
+    @discardableResult
+    public func forward(_ x: UnsafePointer<Float>, batch b: Int, tokens t: Int) -> UnsafePointer<Float> {
+        input = x
+        batch = b
+        tokens = t
+        let r = b * t, c = config.embedDim, hd = config.hiddenDim, heads = config.numHeads
+        var cur = x
+        for (l, L) in layers.enumerated() {
+            let a = acts[l]
+            let ln1 = a.ln1.reserve(r * c), qkv = a.qkv.reserve(r * 3 * c), probs = a.probs.reserve(b * heads * t * t)
+            let att = a.attOut.reserve(r * c), res1 = a.res1.reserve(r * c), ln2 = a.ln2.reserve(r * c)
+            let fc1 = a.fc1.reserve(r * hd), gelu = a.gelu.reserve(r * hd), out = a.out.reserve(r * c)
+            LayerNorm.forward(cur, rows: r, width: c, weight: store.value(L.n1w), bias: store.value(L.n1b),
+                              mean: a.ln1Mean.reserve(r), rstd: a.ln1Rstd.reserve(r), into: ln1)
+            Linear.forward(ln1, rows: r, in: c, out: 3 * c, weight: store.value(L.qkvw), bias: store.value(L.qkvb), into: qkv)
+            Attention.forward(qkv: qkv, batch: b, tokens: t, width: c, heads: heads, probs: probs, into: att)
+            Linear.forward(att, rows: r, in: c, out: c, weight: store.value(L.projw), bias: store.value(L.projb), into: res1)
+            Rows.add(cur, into: res1, count: r * c)
+            LayerNorm.forward(res1, rows: r, width: c, weight: store.value(L.n2w), bias: store.value(L.n2b),
+                              mean: a.ln2Mean.reserve(r), rstd: a.ln2Rstd.reserve(r), into: ln2)
+            Linear.forward(ln2, rows: r, in: c, out: hd, weight: store.value(L.fc1w), bias: store.value(L.fc1b), into: fc1)
+            GELU.forward(fc1, count: r * hd, into: gelu)
+            Linear.forward(gelu, rows: r, in: hd, out: c, weight: store.value(L.fc2w), bias: store.value(L.fc2b), into: out)
+            Rows.add(res1, into: out, count: r * c)
+            cur = UnsafePointer(out)
+        }
+        return cur
+    }
+
+    /// Given dx = ∂loss/∂(last output) [batch·tokens, C], accumulates every
+    /// parameter gradient and leaves ∂loss/∂(input) in dx.
+    public func backward(_ dx: UnsafeMutablePointer<Float>) {
+        guard let x0 = input else { preconditionFailure("backward before forward") }
+        let b = batch, t = tokens, r = b * t, c = config.embedDim, hd = config.hiddenDim, heads = config.numHeads
+        let dH = dHidden.reserve(r * hd), dH2 = dHidden2.reserve(r * hd)
+        let dN = dNarrow.reserve(r * c), dq = dQkv.reserve(r * 3 * c)
+        for l in stride(from: layers.count - 1, through: 0, by: -1) {
+            let L = layers[l], a = acts[l]
+            let blockIn = l == 0 ? x0 : UnsafePointer(acts[l - 1].out.pointer)
+            // MLP branch.
+            Linear.backward(dx, x: a.gelu.pointer, rows: r, in: hd, out: c, weight: store.value(L.fc2w),
+                            dWeight: store.grad(L.fc2w), dBias: store.grad(L.fc2b), dx: dH)
+            GELU.backward(dH, x: a.fc1.pointer, count: r * hd, into: dH2)
+            Linear.backward(dH2, x: a.ln2.pointer, rows: r, in: c, out: hd, weight: store.value(L.fc1w),
+                            dWeight: store.grad(L.fc1w), dBias: store.grad(L.fc1b), dx: dN)
+            LayerNorm.backward(dN, x: a.res1.pointer, rows: r, width: c, weight: store.value(L.n2w),
+                               mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer, dWeight: store.grad(L.n2w),
+                               dBias: store.grad(L.n2b), dx: dx, accumulate: true, scratch: lnScratch)
+            // Attention branch.
+            Linear.backward(dx, x: a.attOut.pointer, rows: r, in: c, out: c, weight: store.value(L.projw),
+                            dWeight: store.grad(L.projw), dBias: store.grad(L.projb), dx: dN)
+            Attention.backward(dOut: dN, qkv: a.qkv.pointer, probs: a.probs.pointer, batch: b, tokens: t, width: c,
+                               heads: heads, dqkv: dq, scratch: attScratch)
+            Linear.backward(dq, x: a.ln1.pointer, rows: r, in: c, out: 3 * c, weight: store.value(L.qkvw),
+                            dWeight: store.grad(L.qkvw), dBias: store.grad(L.qkvb), dx: dN)
+            LayerNorm.backward(dN, x: blockIn, rows: r, width: c, weight: store.value(L.n1w),
+                               mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer, dWeight: store.grad(L.n1w),
+                               dBias: store.grad(L.n1b), dx: dx, accumulate: true, scratch: lnScratch)
+        }
+    }
+}

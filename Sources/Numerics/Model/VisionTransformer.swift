@@ -1,0 +1,88 @@
+/// The I-JEPA encoder: linear patch embedding (a Conv2d patch embedding with
+/// its weight reshaped), fixed sin-cos positions, transformer blocks, final
+/// LayerNorm. It can run on a subset of token positions per sample (the
+/// context block) and keeps the output of every block.
+public final class VisionTransformer {
+    public let shape: JEPAShape
+    public let params = ParameterStore()
+    public let blocks: TransformerBlocks
+    let patchW: Int, patchB: Int, normW: Int, normB: Int
+    /// [numPatches, embed]
+    public let positions: [Float]
+
+    let tokensIn = FloatBuffer(), x0 = FloatBuffer(), out = FloatBuffer()
+    let normMean = FloatBuffer(), normRstd = FloatBuffer(), dx = FloatBuffer(), lnScratch = FloatBuffer()
+    private var rows = 0
+
+    public init(shape: JEPAShape) {
+        self.shape = shape
+        let e = shape.encoder.embedDim
+        // The Conv2d weight's shape; its memory is the [E, C·p·p] matrix.
+        patchW = params.add("patch_embed.proj.weight", [e, shape.channels, shape.patchSize, shape.patchSize])
+        patchB = params.add("patch_embed.proj.bias", [e])
+        blocks = TransformerBlocks(config: shape.encoder, prefix: "blocks", store: params)
+        normW = params.add("norm.weight", [e])
+        normB = params.add("norm.bias", [e])
+        params.allocate()
+        positions = PositionalEmbedding.sinCos2D(dim: e, gridSize: shape.gridSize)
+    }
+
+    /// Official initialisation with a seed.
+    public func initialize(seed: UInt64) {
+        var rng = SeededGenerator(seed: seed)
+        let e = shape.encoder.embedDim
+        Initialization.truncatedNormal(params.value(patchW), count: e * shape.patchDim, std: 0.02, rng: &rng)
+        params.value(patchB).update(repeating: 0, count: e)
+        blocks.initialize(rng: &rng)
+        params.value(normW).update(repeating: 1, count: e)
+        params.value(normB).update(repeating: 0, count: e)
+    }
+
+    /// `patches` [batch, numPatches, patchDim] (normalised pixels).
+    /// `indices` [batch, count] token positions to keep per sample, or nil
+    /// for all. Returns the normalised output [batch·count, embed].
+    @discardableResult
+    public func forward(patches: UnsafePointer<Float>, batch b: Int, indices: UnsafePointer<Int32>?,
+                        count k: Int) -> UnsafePointer<Float> {
+        let n = shape.numPatches, d = shape.patchDim, e = shape.encoder.embedDim
+        precondition(indices != nil || k == n)
+        rows = b * k
+        let tin = tokensIn.reserve(rows * d), x = x0.reserve(rows * e), y = out.reserve(rows * e)
+        // Embedding is per token, so gathering the kept patches first equals
+        // embedding all and gathering after, at a fraction of the cost.
+        for s in 0..<b {
+            for j in 0..<k {
+                let pos = indices.map { Int($0[s * k + j]) } ?? j
+                (tin + (s * k + j) * d).update(from: patches + (s * n + pos) * d, count: d)
+                positions.withUnsafeBufferPointer { (x + (s * k + j) * e).update(from: $0.baseAddress! + pos * e, count: e) }
+            }
+        }
+        Linear.forward(tin, rows: rows, in: d, out: e, weight: params.value(patchW), bias: nil, into: y)
+        let pb = params.value(patchB)
+        for r in 0..<rows {
+            let xr = x + r * e, yr = y + r * e
+            for j in 0..<e { xr[j] += yr[j] + pb[j] }
+        }
+        let last = blocks.forward(x, batch: b, tokens: k)
+        LayerNorm.forward(last, rows: rows, width: e, weight: params.value(normW), bias: params.value(normB),
+                          mean: normMean.reserve(rows), rstd: normRstd.reserve(rows), into: y)
+        return UnsafePointer(y)
+    }
+
+    /// The residual stream after block `l` of the last forward (before the final norm).
+    public func blockOutput(_ l: Int) -> UnsafePointer<Float> { blocks.output(ofLayer: l) }
+
+    /// Accumulates parameter gradients for ∂loss/∂output `dOut` [rows, embed].
+    public func backward(_ dOut: UnsafePointer<Float>) {
+        let e = shape.encoder.embedDim, d = shape.patchDim
+        let g = dx.reserve(rows * e)
+        let last = blocks.output(ofLayer: shape.encoder.depth - 1)
+        LayerNorm.backward(dOut, x: last, rows: rows, width: e, weight: params.value(normW), mean: normMean.pointer,
+                           rstd: normRstd.pointer, dWeight: params.grad(normW), dBias: params.grad(normB), dx: g,
+                           accumulate: false, scratch: lnScratch)
+        blocks.backward(g)
+        // Positions are fixed; the patches are data: only the embedding learns.
+        Linear.backward(g, x: tokensIn.pointer, rows: rows, in: d, out: e, weight: params.value(patchW),
+                        dWeight: params.grad(patchW), dBias: params.grad(patchB), dx: nil)
+    }
+}

@@ -1,0 +1,131 @@
+import XCTest
+@testable import Numerics
+
+/// Finite-difference checks of every layer's backward.
+final class LayerGradientTests: XCTestCase {
+    typealias GC = GradientCheck
+
+    func testLinear() {
+        let m = 5, i = 7, o = 4
+        let x = Vec(GC.random(m * i, seed: 1)), w = Vec(GC.random(o * i, seed: 2, std: 0.5)), b = Vec(GC.random(o, seed: 3))
+        let g = GC.random(m * o, seed: 4)
+        let y = Vec(zeros: m * o), dx = Vec(zeros: m * i), dw = Vec(zeros: o * i), db = Vec(zeros: o)
+        func loss() -> Double {
+            Linear.forward(x.p, rows: m, in: i, out: o, weight: w.p, bias: b.p, into: y.p)
+            return GC.dot(y.p, g)
+        }
+        _ = loss()
+        Linear.backward(g, x: x.p, rows: m, in: i, out: o, weight: w.p, dWeight: dw.p, dBias: db.p, dx: dx.p)
+        XCTAssertLessThan(GC.worst(x.p, count: x.count, analytic: dx.p, loss: loss), 1)
+        XCTAssertLessThan(GC.worst(w.p, count: w.count, analytic: dw.p, loss: loss), 1)
+        XCTAssertLessThan(GC.worst(b.p, count: b.count, analytic: db.p, loss: loss), 1)
+    }
+
+    /// LayerNorm over `rows` x `c` with loss Σ y ⊙ g; returns the loss and
+    /// the analytic gradients at the current values.
+    struct LN {
+        let rows: Int, c: Int
+        let x: Vec, w: Vec?, b: Vec?
+        let g: [Float]
+        let y: Vec, mean: Vec, rstd: Vec
+
+        init(rows: Int, c: Int, affine: Bool, seed: UInt64) {
+            self.rows = rows
+            self.c = c
+            x = Vec(GC.random(rows * c, seed: seed, std: 2, mean: 0.5))
+            w = affine ? Vec(GC.random(c, seed: seed + 1, std: 0.3, mean: 1)) : nil
+            b = affine ? Vec(GC.random(c, seed: seed + 2)) : nil
+            g = GC.random(rows * c, seed: seed + 3)
+            y = Vec(zeros: rows * c)
+            mean = Vec(zeros: rows)
+            rstd = Vec(zeros: rows)
+        }
+
+        func loss() -> Double {
+            LayerNorm.forward(x.p, rows: rows, width: c, weight: w?.p, bias: b?.p, mean: mean.p, rstd: rstd.p, into: y.p)
+            return GC.dot(y.p, g)
+        }
+
+        func gradients() -> (dx: Vec, dw: Vec, db: Vec) {
+            _ = loss()
+            let dx = Vec(zeros: rows * c), dw = Vec(zeros: c), db = Vec(zeros: c)
+            LayerNorm.backward(g, x: x.p, rows: rows, width: c, weight: w?.p, mean: mean.p, rstd: rstd.p,
+                               dWeight: w == nil ? nil : dw.p, dBias: b == nil ? nil : db.p, dx: dx.p,
+                               accumulate: false, scratch: FloatBuffer())
+            return (dx, dw, db)
+        }
+    }
+
+    func testLayerNorm() {
+        let ln = LN(rows: 6, c: 10, affine: true, seed: 5)
+        let (dx, dw, db) = ln.gradients()
+        XCTAssertLessThan(GC.worst(ln.x.p, count: ln.x.count, analytic: dx.p, loss: ln.loss), 1)
+        XCTAssertLessThan(GC.worst(ln.w!.p, count: 10, analytic: dw.p, loss: ln.loss), 1)
+        XCTAssertLessThan(GC.worst(ln.b!.p, count: 10, analytic: db.p, loss: ln.loss), 1)
+        // Without affine parameters (the target-feature normalisation).
+        let plain = LN(rows: 6, c: 10, affine: false, seed: 9)
+        let plainDx = plain.gradients().dx
+        XCTAssertLessThan(GC.worst(plain.x.p, count: plain.x.count, analytic: plainDx.p, loss: plain.loss), 1)
+    }
+
+    /// The checker is strict enough to fail a backward with a missing term,
+    /// a wrong sign or a 10% error.
+    func testCheckerCatchesBrokenGradients() {
+        let ln = LN(rows: 4, c: 8, affine: true, seed: 12)
+        let dx = ln.gradients().dx.array
+        _ = ln.loss()
+        // Missing terms: dx = dy·w·rstd only (forgets the mean and variance paths).
+        let naive = Vec((0..<(4 * 8)).map { ln.g[$0] * ln.w![$0 % 8] * ln.rstd[$0 / 8] })
+        let flipped = Vec(dx.map { -$0 }), scaled = Vec(dx.map { $0 * 0.9 }), right = Vec(dx)
+        XCTAssertGreaterThan(GC.worst(ln.x.p, count: 32, analytic: naive.p, loss: ln.loss), 1)
+        XCTAssertGreaterThan(GC.worst(ln.x.p, count: 32, analytic: flipped.p, loss: ln.loss), 1)
+        XCTAssertGreaterThan(GC.worst(ln.x.p, count: 32, analytic: scaled.p, loss: ln.loss), 1)
+        XCTAssertLessThan(GC.worst(ln.x.p, count: 32, analytic: right.p, loss: ln.loss), 1)
+        withExtendedLifetime((naive, flipped, scaled, right)) {}
+    }
+
+    func testGELU() {
+        let x = Vec(GC.random(40, seed: 13, std: 2)), y = Vec(zeros: 40), dx = Vec(zeros: 40)
+        let g = GC.random(40, seed: 14)
+        func loss() -> Double { GELU.forward(x.p, count: 40, into: y.p); return GC.dot(y.p, g) }
+        GELU.backward(g, x: x.p, count: 40, into: dx.p)
+        XCTAssertLessThan(GC.worst(x.p, count: 40, analytic: dx.p, samples: 40, loss: loss), 1)
+        // Exact erf GELU, not the tanh approximation: GELU(1) = 0.8413447.
+        let one = Vec([1]), out = Vec(zeros: 1)
+        GELU.forward(one.p, count: 1, into: out.p)
+        XCTAssertEqual(out[0], 0.8413447, accuracy: 1e-6)
+        withExtendedLifetime(one) {}
+    }
+
+    func testAttention() {
+        let b = 2, t = 5, c = 8, h = 2
+        let qkv = Vec(GC.random(b * t * 3 * c, seed: 15))
+        let g = GC.random(b * t * c, seed: 16)
+        let out = Vec(zeros: b * t * c), probs = Vec(zeros: b * h * t * t), dqkv = Vec(zeros: qkv.count)
+        func loss() -> Double {
+            Attention.forward(qkv: qkv.p, batch: b, tokens: t, width: c, heads: h, probs: probs.p, into: out.p)
+            return GC.dot(out.p, g)
+        }
+        _ = loss()
+        Attention.backward(dOut: g, qkv: qkv.p, probs: probs.p, batch: b, tokens: t, width: c, heads: h, dqkv: dqkv.p,
+                           scratch: FloatBuffer())
+        XCTAssertLessThan(GC.worst(qkv.p, count: qkv.count, analytic: dqkv.p, samples: 60, loss: loss), 1)
+        // Rows of the attention matrix are distributions.
+        let pr = probs.array
+        for r in 0..<(b * h * t) {
+            XCTAssertEqual(pr[(r * t)..<((r + 1) * t)].reduce(0, +), 1, accuracy: 1e-5)
+        }
+    }
+
+    func testGatherScatterAreAdjoint() {
+        let width = 3
+        let src = GC.random(6 * width, seed: 17), y = GC.random(4 * width, seed: 18)
+        let idx: [Int32] = [5, 0, 5, 2]
+        var gathered = [Float](repeating: 0, count: 4 * width), scattered = [Float](repeating: 0, count: 6 * width)
+        Rows.gather(src, width: width, indices: idx, count: 4, into: &gathered)
+        Rows.scatterAdd(y, width: width, indices: idx, count: 4, into: &scattered)
+        // <gather(x), y> = <x, scatter(y)>, including a repeated index.
+        XCTAssertEqual(GC.dot(gathered, y), GC.dot(src, scattered), accuracy: 1e-5)
+        XCTAssertEqual(Array(gathered[0..<3]), Array(src[15..<18]))
+    }
+}
