@@ -13,7 +13,7 @@ APT_PACKAGES := libhdf5-dev libopenblas-dev libpng-dev libjpeg62-turbo-dev zlib1
 BIN          := .build/release
 STAGE_ARGS    = --config $(PIPELINE) --artifacts $(ARTIFACTS) $(if $(FORCE),--force) $(SET)
 
-.PHONY: all deps build prepare test clean clean-artifacts
+.PHONY: all deps build prepare test bench-numerics clean clean-artifacts
 
 # Stages land one issue at a time; `all` chains those that exist.
 all: prepare
@@ -41,6 +41,11 @@ build: deps
 
 prepare: build
 	$(BIN)/Prepare $(STAGE_ARGS)
+
+# Forward/backward of one I-JEPA step of the default model (release build):
+# time per phase, GFLOP/s, and the fraction of this machine's sgemm rate.
+bench-numerics: build
+	$(BIN)/NumericsBench $(BENCH_ARGS)
 
 test: deps
 	swift test --disable-swift-testing

@@ -20,11 +20,9 @@ public enum Attention {
                 let base = q0.base + s * t * 3 * c + head * hd
                 let q = base, k = base + c, v = base + 2 * c
                 let p = ps.base + job * t * t
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(t), Int32(t), Int32(hd),
-                            scale, q, Int32(3 * c), k, Int32(3 * c), 0, p, Int32(t))
+                GEMM.sgemm(false, true, t, t, hd, scale, q, 3 * c, k, 3 * c, 0, p, t)
                 for r in 0..<t { softmaxRow(p + r * t, t) }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(t), Int32(hd), Int32(t),
-                            1, p, Int32(t), v, Int32(3 * c), 0, os.base + s * t * c + head * hd, Int32(c))
+                GEMM.sgemm(false, false, t, hd, t, 1, p, t, v, 3 * c, 0, os.base + s * t * c + head * hd, c)
             }
         }
     }
@@ -61,10 +59,8 @@ public enum Attention {
                     let p = ps.base + job * t * t
                     let dO = dos.base + s * t * c + head * hd
                     // dP = dO·Vᵀ, dV = Pᵀ·dO
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(t), Int32(t), Int32(hd),
-                                1, dO, Int32(c), v, Int32(3 * c), 0, dp, Int32(t))
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(t), Int32(hd), Int32(t),
-                                1, p, Int32(t), dO, Int32(c), 0, dv, Int32(3 * c))
+                    GEMM.sgemm(false, true, t, t, hd, 1, dO, c, v, 3 * c, 0, dp, t)
+                    GEMM.sgemm(true, false, t, hd, t, 1, p, t, dO, c, 0, dv, 3 * c)
                     // Softmax backward: dS = P ⊙ (dP − Σ_j dP·P), then the scale.
                     for r in 0..<t {
                         let pr = p + r * t, dr = dp + r * t
@@ -73,10 +69,8 @@ public enum Attention {
                         for j in 0..<t { dr[j] = pr[j] * (dr[j] - dot) * scale }
                     }
                     // dQ = dS·K, dK = dSᵀ·Q
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(t), Int32(hd), Int32(t),
-                                1, dp, Int32(t), k, Int32(3 * c), 0, dq, Int32(3 * c))
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(t), Int32(hd), Int32(t),
-                                1, dp, Int32(t), q, Int32(3 * c), 0, dk, Int32(3 * c))
+                    GEMM.sgemm(false, false, t, hd, t, 1, dp, t, k, 3 * c, 0, dq, 3 * c)
+                    GEMM.sgemm(true, false, t, hd, t, 1, dp, t, q, 3 * c, 0, dk, 3 * c)
                 }
             }
         }
