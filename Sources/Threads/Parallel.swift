@@ -4,10 +4,11 @@ import Foundation
 /// Work split over the cores. `IJEPA_THREADS` caps the thread count (make -j
 /// sweeps set it so parallel variants do not oversubscribe the machine).
 public enum Parallel {
-    public static var threadCount: Int {
+    /// Read once: hot loops ask for it, and reading the environment allocates.
+    public static let threadCount: Int = {
         if let s = ProcessInfo.processInfo.environment["IJEPA_THREADS"], let n = Int(s), n > 0 { return n }
         return ProcessInfo.processInfo.activeProcessorCount
-    }
+    }()
 
     /// Calls `body(i)` for every i in 0..<count, spread over the threads in
     /// contiguous ranges. The body must only touch state disjoint per index.

@@ -74,3 +74,12 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(buffers(), before, "activation and scratch buffers are reused, not reallocated")
     }
 }
+
+extension ModelTests {
+    func testPredictorKeepsTheOfficialMLPRatio() {
+        // vit_giant's 48/11 applies to the encoder only.
+        let s = JEPAShape(channels: 3, patchSize: 14, gridSize: 16, encoder: ViTConfig.preset("vit_giant")!,
+                          predictorDim: 384, predictorDepth: 1)
+        XCTAssertEqual(s.predictor.hiddenDim, 1536)
+    }
+}

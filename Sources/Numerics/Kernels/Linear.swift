@@ -39,6 +39,9 @@ public enum Linear {
 /// large GEMMs split over our workers ran at 33 instead of 79 images/s on 2
 /// cores, as concurrent single-threaded OpenBLAS 0.3.21 calls reached only
 /// one core's rate.
+///
+/// The thread count and the region flag are process-wide: call the models
+/// from one thread at a time.
 public enum BLASThreads {
     public static func set(_ n: Int) { openblas_set_num_threads(Int32(n)) }
     public static var count: Int { Int(openblas_get_num_threads()) }

@@ -18,6 +18,8 @@ public final class Predictor {
     private var dims = (batch: 0, context: 0, masks: 0, targets: 0)
 
     public init(shape: JEPAShape) {
+        precondition(shape.predictorDepth >= 1 && shape.predictorDim % shape.encoder.numHeads == 0,
+                     "predictor needs depth >= 1 and a width divisible by the heads")
         self.shape = shape
         let e = shape.encoder.embedDim, p = shape.predictorDim
         // The official state_dict order.

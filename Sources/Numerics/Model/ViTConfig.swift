@@ -30,7 +30,8 @@ public struct ViTConfig: Sendable, Equatable {
 }
 
 /// The I-JEPA model's shapes: the data's patch grid, the encoder, and the
-/// predictor (its heads are the encoder's, as in the official code).
+/// predictor (its heads are the encoder's and its MLP ratio 4, as in the
+/// official code).
 public struct JEPAShape: Sendable, Equatable {
     public var channels: Int
     public var patchSize: Int
@@ -51,7 +52,8 @@ public struct JEPAShape: Sendable, Equatable {
     public var numPatches: Int { gridSize * gridSize }
     /// Floats per flattened patch (channel-major, then row, then column).
     public var patchDim: Int { channels * patchSize * patchSize }
+    /// The official predictor uses the encoder's heads and a fixed MLP ratio of 4.
     public var predictor: ViTConfig {
-        ViTConfig(embedDim: predictorDim, depth: predictorDepth, numHeads: encoder.numHeads, mlpRatio: encoder.mlpRatio)
+        ViTConfig(embedDim: predictorDim, depth: predictorDepth, numHeads: encoder.numHeads, mlpRatio: 4)
     }
 }

@@ -15,6 +15,8 @@ public final class VisionTransformer {
     private var rows = 0
 
     public init(shape: JEPAShape) {
+        precondition(shape.encoder.depth >= 1 && shape.encoder.embedDim % shape.encoder.numHeads == 0,
+                     "encoder needs depth >= 1 and a width divisible by its heads")
         self.shape = shape
         let e = shape.encoder.embedDim
         // The Conv2d weight's shape; its memory is the [E, C·p·p] matrix.
@@ -40,7 +42,10 @@ public final class VisionTransformer {
 
     /// `patches` [batch, numPatches, patchDim] (normalised pixels).
     /// `indices` [batch, count] token positions to keep per sample, or nil
-    /// for all. Returns the normalised output [batch·count, embed].
+    /// for all. Returns the normalised output [batch·count, embed], valid
+    /// until the next forward of this instance (a predictor that reads it
+    /// must run its backward before that: use separate instances for the
+    /// target encoder and the context encoder).
     @discardableResult
     public func forward(patches: UnsafePointer<Float>, batch b: Int, indices: UnsafePointer<Int32>?,
                         count k: Int) -> UnsafePointer<Float> {
