@@ -45,6 +45,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Numerics", dependencies: ["CBLAS", "Threads"]),
+        .target(name: "Training", dependencies: ["Numerics", "Threads"]),
         .target(name: "Preparation", dependencies: ["Imaging", "Shards", "Pipeline", "Threads"]),
 
         // Thin executables.
@@ -70,6 +71,7 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics", "Shards"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Numerics"]),
         .testTarget(name: "PreparationTests", dependencies: ["Preparation", "Imaging", "Shards", "Pipeline"]),
     ]
 )

@@ -1,0 +1,55 @@
+import Foundation
+import Numerics
+
+/// AdamW as PyTorch's (decoupled weight decay, bias-corrected moments),
+/// over one ParameterStore. Tensors named like a bias or with one dimension
+/// get no weight decay, as in the official I-JEPA parameter groups (so
+/// `mask_token`, [1, 1, P], does decay).
+public final class AdamW {
+    public let beta1: Float, beta2: Float, eps: Float
+    public let store: ParameterStore
+    /// First and second moments, same layout as the store.
+    public let m: UnsafeMutablePointer<Float>
+    public let v: UnsafeMutablePointer<Float>
+    public private(set) var step = 0
+    /// Per tensor: whether weight decay applies.
+    let decays: [(offset: Int, count: Int, decay: Bool)]
+
+    public init(store: ParameterStore, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8) {
+        self.store = store
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
+        m = .allocate(capacity: max(store.count, 1))
+        v = .allocate(capacity: max(store.count, 1))
+        m.initialize(repeating: 0, count: max(store.count, 1))
+        v.initialize(repeating: 0, count: max(store.count, 1))
+        decays = store.entries.map { e in (e.offset, e.count, !e.name.contains("bias") && e.shape.count != 1) }
+    }
+
+    deinit {
+        m.deallocate()
+        v.deallocate()
+    }
+
+    /// Sets the step count and moments (resuming from a checkpoint).
+    public func restore(step: Int) { self.step = step }
+
+    /// One update with the store's current gradients.
+    public func update(lr: Double, weightDecay: Double) {
+        step += 1
+        let lr = Float(lr), wd = Float(weightDecay)
+        let bc1 = 1 - Float(pow(Double(beta1), Double(step))), bc2 = 1 - Float(pow(Double(beta2), Double(step)))
+        let stepSize = lr / bc1, bc2Root = bc2.squareRoot()
+        let p = store.values, g = store.grads
+        for t in decays {
+            let shrink: Float = t.decay ? 1 - lr * wd : 1
+            for i in t.offset..<(t.offset + t.count) {
+                p[i] *= shrink
+                m[i] = beta1 * m[i] + (1 - beta1) * g[i]
+                v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
+                p[i] -= stepSize * m[i] / (v[i].squareRoot() / bc2Root + eps)
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import Numerics
+
+/// One batch's masks, as the encoder and predictor take them: every sample
+/// keeps the same number of context and target positions.
+public struct MaskBatch: Sendable, Equatable {
+    public let batch: Int
+    public let contextCount: Int
+    public let targetCount: Int
+    public let masks: Int
+    /// [batch, contextCount] token indices, ascending per sample.
+    public let context: [Int32]
+    /// [masks, batch, targetCount] token indices (mask-major).
+    public let targets: [Int32]
+}
+
+/// The multi-block masking of I-JEPA on a g×g patch grid.
+///
+/// Per batch one target-block size (scale in `predScale`, aspect ratio in
+/// `aspectRatio`) and one context-block size (scale in `encScale`, aspect 1)
+/// are drawn; per sample `numTargets` target blocks and one context block are
+/// placed at random, and unless overlap is allowed the context avoids the
+/// targets (relaxed one target at a time after 20 failed placements, as the
+/// official collator does). Every block keeps more than `minKeep` patches,
+/// and each sample's masks are cut to the batch minimum.
+///
+/// Unlike the official collator, a configuration that cannot always satisfy
+/// `minKeep` is rejected up front (`validate`), so sampling always ends.
+/// Sampling is a pure function of (seed, step).
+public struct MaskSampler: Sendable {
+    public let grid: Int
+    public let predScale: (Double, Double)
+    public let aspectRatio: (Double, Double)
+    public let encScale: (Double, Double)
+    public let numTargets: Int
+    public let minKeep: Int
+    public let allowOverlap: Bool
+    public let seed: UInt64
+
+    static let retriesPerRelaxation = 20
+
+    public init(grid: Int, predScale: (Double, Double), aspectRatio: (Double, Double), encScale: (Double, Double),
+                numTargets: Int, minKeep: Int, allowOverlap: Bool, seed: UInt64) {
+        self.grid = grid
+        self.predScale = predScale
+        self.aspectRatio = aspectRatio
+        self.encScale = encScale
+        self.numTargets = numTargets
+        self.minKeep = minKeep
+        self.allowOverlap = allowOverlap
+        self.seed = seed
+    }
+
+    /// Block height and width for a uniform draw `r` in [0, 1): the same draw
+    /// sets the scale and the aspect ratio (as in the official code), and the
+    /// block is kept strictly inside the grid.
+    func blockSize(_ r: Double, scale: (Double, Double), aspect: (Double, Double)) -> (h: Int, w: Int) {
+        let s = scale.0 + r * (scale.1 - scale.0)
+        let keep = Double(Int(Double(grid * grid) * s))
+        let a = aspect.0 + r * (aspect.1 - aspect.0)
+        var h = Int((keep * a).squareRoot().rounded()), w = Int((keep / a).squareRoot().rounded())
+        while h >= grid { h -= 1 }
+        while w >= grid { w -= 1 }
+        return (max(h, 0), max(w, 0))
+    }
+
+    /// Smallest block (in patches) over the whole range of draws.
+    func smallestBlock(scale: (Double, Double), aspect: (Double, Double)) -> (patches: Int, h: Int, w: Int) {
+        var best = (patches: Int.max, h: 0, w: 0)
+        for i in 0...4096 {
+            let (h, w) = blockSize(min(Double(i) / 4096, 1 - 1e-12), scale: scale, aspect: aspect)
+            if h * w < best.patches { best = (h * w, h, w) }
+        }
+        return best
+    }
+
+    /// Why this configuration cannot always produce valid masks, naming the
+    /// config keys; nil when it can.
+    public func validate() -> String? {
+        let t = smallestBlock(scale: predScale, aspect: aspectRatio)
+        if t.patches <= minKeep {
+            return "mask.pred_mask_scale \(predScale) with mask.aspect_ratio \(aspectRatio) gives target blocks of "
+                + "\(t.h)x\(t.w) = \(t.patches) patches on the \(grid)x\(grid) grid, not more than mask.min_keep "
+                + "(\(minKeep)): such a block can never be kept (the official collator would retry forever); "
+                + "raise pred_mask_scale or lower min_keep"
+        }
+        let c = smallestBlock(scale: encScale, aspect: (1, 1))
+        if c.patches <= minKeep {
+            return "mask.enc_mask_scale \(encScale) gives context blocks of \(c.h)x\(c.w) = \(c.patches) patches on "
+                + "the \(grid)x\(grid) grid, not more than mask.min_keep (\(minKeep)); raise enc_mask_scale or lower min_keep"
+        }
+        return nil
+    }
+
+    /// The masks of training step `step` for `batch` samples.
+    public func sample(step: Int, batch: Int) -> MaskBatch {
+        var rng = SeededGenerator(seed: seed &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(step) &* 0xD1B5_4A32_D192_ED03)
+        let pSize = blockSize(uniform(&rng), scale: predScale, aspect: aspectRatio)
+        let eSize = blockSize(uniform(&rng), scale: encScale, aspect: (1, 1))
+        var targets: [[[Int32]]] = []  // [sample][mask] -> indices
+        var contexts: [[Int32]] = []
+        for _ in 0..<batch {
+            var sampleTargets: [[Int32]] = [], complements: [[Bool]] = []
+            for _ in 0..<numTargets {
+                let (idx, complement) = placeBlock(pSize, avoiding: [], rng: &rng)
+                sampleTargets.append(idx)
+                complements.append(complement)
+            }
+            targets.append(sampleTargets)
+            contexts.append(placeBlock(eSize, avoiding: allowOverlap ? [] : complements, rng: &rng).indices)
+        }
+        let kt = targets.flatMap { $0.map(\.count) }.min() ?? 0
+        let kc = contexts.map(\.count).min() ?? 0
+        var tgt = [Int32](), ctx = [Int32]()
+        tgt.reserveCapacity(numTargets * batch * kt)
+        for m in 0..<numTargets { for b in 0..<batch { tgt += targets[b][m].prefix(kt) } }
+        for b in 0..<batch { ctx += contexts[b].prefix(kc) }
+        return MaskBatch(batch: batch, contextCount: kc, targetCount: kt, masks: numTargets, context: ctx, targets: tgt)
+    }
+
+    private func uniform(_ rng: inout SeededGenerator) -> Double { Double(rng.next() >> 11) / Double(1 << 53) }
+
+    private func below(_ n: Int, _ rng: inout SeededGenerator) -> Int { n <= 1 ? 0 : Int(rng.next() % UInt64(n)) }
+
+    /// Places an h×w block at a random position (top-left strictly inside,
+    /// as torch.randint(0, g - h) draws it), keeps only the cells allowed by
+    /// the first `n` of `avoiding`, and retries until more than `minKeep`
+    /// remain; after every 20 failures one fewer region is respected. Ends:
+    /// with no region left the whole block counts, and `validate` has checked
+    /// that it is large enough.
+    private func placeBlock(_ size: (h: Int, w: Int), avoiding regions: [[Bool]],
+                            rng: inout SeededGenerator) -> (indices: [Int32], complement: [Bool]) {
+        var respected = regions.count, failures = 0
+        while true {
+            let top = below(grid - size.h, &rng), left = below(grid - size.w, &rng)
+            var idx: [Int32] = []
+            for r in top..<(top + size.h) {
+                for c in left..<(left + size.w) {
+                    let t = r * grid + c
+                    if (0..<respected).allSatisfy({ regions[$0][t] }) { idx.append(Int32(t)) }
+                }
+            }
+            if idx.count > minKeep {
+                var complement = [Bool](repeating: true, count: grid * grid)
+                for r in top..<(top + size.h) { for c in left..<(left + size.w) { complement[r * grid + c] = false } }
+                return (idx.sorted(), complement)
+            }
+            failures += 1
+            if failures == Self.retriesPerRelaxation {
+                failures = 0
+                respected = max(respected - 1, 0)
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import XCTest
+@testable import Training
+
+final class MaskSamplerTests: XCTestCase {
+    func sampler(grid: Int = 14, pred: (Double, Double) = (0.15, 0.2), enc: (Double, Double) = (0.85, 1.0),
+                 minKeep: Int = 4, overlap: Bool = false, seed: UInt64 = 0, targets: Int = 4) -> MaskSampler {
+        MaskSampler(grid: grid, predScale: pred, aspectRatio: (0.75, 1.5), encScale: enc, numTargets: targets,
+                    minKeep: minKeep, allowOverlap: overlap, seed: seed)
+    }
+
+    func testPropertiesOverManySeeds() {
+        for grid in [7, 14] {
+            for seed in 0..<40 {
+                let s = sampler(grid: grid, seed: UInt64(seed))
+                XCTAssertNil(s.validate())
+                let m = s.sample(step: seed * 3, batch: 8)
+                let n = grid * grid
+                XCTAssertGreaterThan(m.contextCount, s.minKeep, "context keeps more than min_keep")
+                XCTAssertGreaterThan(m.targetCount, s.minKeep)
+                XCTAssertEqual(m.context.count, 8 * m.contextCount)
+                XCTAssertEqual(m.targets.count, 4 * 8 * m.targetCount)
+                // Target blocks are at most the largest configured block.
+                XCTAssertLessThanOrEqual(m.targetCount, Int(Double(n) * 0.2) + grid)
+                for b in 0..<8 {
+                    let ctx = Array(m.context[(b * m.contextCount)..<((b + 1) * m.contextCount)])
+                    XCTAssertEqual(ctx, ctx.sorted())
+                    XCTAssertEqual(Set(ctx).count, ctx.count)
+                    XCTAssertTrue(ctx.allSatisfy { $0 >= 0 && $0 < n })
+                    var targetCells = Set<Int32>()
+                    for k in 0..<4 {
+                        let start = (k * 8 + b) * m.targetCount
+                        targetCells.formUnion(m.targets[start..<(start + m.targetCount)])
+                    }
+                    // Disjoint, unless the constraint had to be relaxed (rare on 14x14).
+                    if grid == 14 { XCTAssertTrue(targetCells.isDisjoint(with: ctx), "seed \(seed) sample \(b)") }
+                }
+            }
+        }
+    }
+
+    func testTargetBlocksFollowTheScaleRange() {
+        // One target, no truncation effects: 8 samples share a size, and over
+        // many steps the sizes cover the configured range of a 14x14 grid.
+        let s = sampler(grid: 14, pred: (0.15, 0.2), targets: 1)
+        var sizes = Set<Int>()
+        for step in 0..<200 { sizes.insert(s.sample(step: step, batch: 1).targetCount) }
+        let lo = Int(196 * 0.15) - 8, hi = Int(196 * 0.2) + 8  // rounding of h and w
+        XCTAssertTrue(sizes.allSatisfy { $0 >= lo && $0 <= hi }, "\(sizes.sorted())")
+        XCTAssertGreaterThan(sizes.count, 3)
+    }
+
+    func testOverlapAllowedLetsContextCoverTargets() {
+        let s = sampler(grid: 14, enc: (1.0, 1.0), overlap: true)
+        let m = s.sample(step: 0, batch: 2)
+        XCTAssertEqual(m.contextCount, 13 * 13, "a full-scale context block is (g-1)^2 and keeps the targets")
+    }
+
+    func testSamplingIsAPureFunctionOfSeedAndStep() {
+        let a = sampler(seed: 5), b = sampler(seed: 5), c = sampler(seed: 6)
+        XCTAssertEqual(a.sample(step: 17, batch: 4), b.sample(step: 17, batch: 4))
+        XCTAssertNotEqual(a.sample(step: 17, batch: 4), a.sample(step: 18, batch: 4))
+        XCTAssertNotEqual(a.sample(step: 17, batch: 4), c.sample(step: 17, batch: 4))
+    }
+
+    func testImpossibleConfigsAreRejectedNotRetriedForever() {
+        // The official recipe on a 7x7 grid: target blocks of 6-9 patches can
+        // never exceed min_keep 10.
+        let bad = sampler(grid: 7, minKeep: 10)
+        let reason = bad.validate()
+        XCTAssertNotNil(reason)
+        XCTAssertTrue(reason!.contains("mask.pred_mask_scale") && reason!.contains("mask.min_keep"), reason!)
+        let reason2 = sampler(grid: 7, pred: (0.3, 0.4), enc: (0.1, 0.15), minKeep: 5).validate()
+        XCTAssertTrue(reason2?.contains("mask.enc_mask_scale") ?? false, reason2 ?? "accepted")
+    }
+}
+
