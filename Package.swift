@@ -45,7 +45,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Numerics", dependencies: ["CBLAS", "Threads"]),
-        .target(name: "Training", dependencies: ["Numerics", "Threads"]),
+        .target(name: "Training", dependencies: ["Numerics", "Threads", "Shards", "Imaging"]),
+        .target(name: "Pretraining", dependencies: ["Training", "Preparation", "Pipeline", "Numerics", "Shards",
+                                                    "Imaging", "Threads"]),
         .target(name: "Preparation", dependencies: ["Imaging", "Shards", "Pipeline", "Threads"]),
 
         // Thin executables.
@@ -57,7 +59,7 @@ let package = Package(
             "Numerics", "Threads", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "Pretrain", dependencies: [
-            "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Pretraining", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "Probe", dependencies: [
             "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -71,7 +73,9 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics", "Shards"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Numerics"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Numerics", "Shards"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "PretrainingTests", dependencies: ["Pretraining", "Preparation", "Pipeline", "Shards"]),
         .testTarget(name: "PreparationTests", dependencies: ["Preparation", "Imaging", "Shards", "Pipeline"]),
     ]
 )

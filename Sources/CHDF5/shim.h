@@ -11,6 +11,7 @@ static inline hid_t ijepa_h5t_native_double(void) { return H5T_NATIVE_DOUBLE; }
 static inline hid_t ijepa_h5t_c_s1(void) { return H5T_C_S1; }
 static inline hid_t ijepa_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }
 static inline hid_t ijepa_h5p_file_access(void) { return H5P_FILE_ACCESS; }
+static inline hid_t ijepa_h5p_link_create(void) { return H5P_LINK_CREATE; }
 static inline unsigned ijepa_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
 static inline unsigned ijepa_h5f_acc_excl(void) { return H5F_ACC_EXCL; }
 static inline unsigned ijepa_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }

@@ -49,7 +49,7 @@ public enum Resize {
 
     /// `pixels`: HWC interleaved. Returns size*size*channels bytes.
     public static func shorterSideAndCenterCrop(_ image: Image, to size: Int) -> Image {
-        let w = image.width, h = image.height, c = image.channels
+        let w = image.width, h = image.height
         if w == size && h == size { return image }
         // Resized dimensions: the shorter side becomes exactly `size`.
         let (rw, rh): (Int, Int) = w <= h
@@ -58,6 +58,25 @@ public enum Resize {
         let x0 = (rw - size) / 2, y0 = (rh - size) / 2
         let tx = taps(inSize: w, outSize: rw, outStart: x0, outCount: size)
         let ty = taps(inSize: h, outSize: rh, outStart: y0, outCount: size)
+        return resample(image, tx: tx, ty: ty, size: size)
+    }
+
+    /// The box (left, top, width, height) of `image` resized to size×size
+    /// (random resized crop during pretraining).
+    public static func resizedCrop(_ image: Image, left: Int, top: Int, width: Int, height: Int, to size: Int) -> Image {
+        if left == 0 && top == 0 && width == image.width && height == image.height && width == size && height == size {
+            return image
+        }
+        var tx = taps(inSize: width, outSize: size, outStart: 0, outCount: size)
+        var ty = taps(inSize: height, outSize: size, outStart: 0, outCount: size)
+        tx.start = tx.start.map { $0 + Int32(left) }
+        ty.start = ty.start.map { $0 + Int32(top) }
+        return resample(image, tx: tx, ty: ty, size: size)
+    }
+
+    /// Separable resampling to size×size with precomputed taps per axis.
+    static func resample(_ image: Image, tx: Taps, ty: Taps, size: Int) -> Image {
+        let w = image.width, c = image.channels
         // Horizontal pass over the input rows the vertical pass needs, then
         // the vertical pass; raw pointers keep the inner loops free of
         // bounds and uniqueness checks (this is most of Prepare's time on

@@ -5,18 +5,18 @@ import Foundation
 /// (reference fixtures, checkpoints from other tools).
 public final class HDF5File {
     public let path: String
-    private let file: hid_t
+    let handle: hid_t
 
     public init(path: String) throws {
         self.path = path
-        file = try HDF5.locked {
+        handle = try HDF5.locked {
             let f = H5Fopen(path, ijepa_h5f_acc_rdonly(), h5pDefault)
             guard f >= 0 else { throw ShardError("\(path): not a readable HDF5 file") }
             return f
         }
     }
 
-    deinit { _ = HDF5.locked { H5Fclose(file) } }
+    deinit { _ = HDF5.locked { H5Fclose(handle) } }
 
     public func exists(_ name: String) -> Bool {
         HDF5.locked {
@@ -24,7 +24,7 @@ public final class HDF5File {
             var prefix = ""
             for part in name.split(separator: "/") {
                 prefix += (prefix.isEmpty ? "" : "/") + part
-                if H5Lexists(file, prefix, h5pDefault) <= 0 { return false }
+                if H5Lexists(handle, prefix, h5pDefault) <= 0 { return false }
             }
             return true
         }
@@ -32,7 +32,7 @@ public final class HDF5File {
 
     public func shape(_ name: String) throws -> [Int] {
         try HDF5.locked {
-            let ds = try HDF5.check(H5Dopen2(file, name, h5pDefault), path, "open \(name)")
+            let ds = try HDF5.check(H5Dopen2(handle, name, h5pDefault), path, "open \(name)")
             defer { H5Dclose(ds) }
             let space = H5Dget_space(ds)
             defer { H5Sclose(space) }
@@ -46,7 +46,7 @@ public final class HDF5File {
     private func read<T>(_ name: String, _ type: hid_t, zero: T) throws -> [T] {
         let n = try shape(name).reduce(1, *)
         return try HDF5.locked {
-            let ds = try HDF5.check(H5Dopen2(file, name, h5pDefault), path, "open \(name)")
+            let ds = try HDF5.check(H5Dopen2(handle, name, h5pDefault), path, "open \(name)")
             defer { H5Dclose(ds) }
             var out = [T](repeating: zero, count: n)
             try out.withUnsafeMutableBytes {
@@ -62,6 +62,12 @@ public final class HDF5File {
     public func int32s(_ name: String) throws -> [Int32] { try read(name, ijepa_h5t_native_int32(), zero: 0) }
 
     public func intAttribute(_ name: String) throws -> Int {
-        try HDF5.locked { Int(try HDF5.readAttributeInts(file, name, path: path).first ?? 0) }
+        try HDF5.locked { Int(try HDF5.readAttributeInts(handle, name, path: path).first ?? 0) }
+    }
+}
+
+extension HDF5File {
+    public func doubleAttribute(_ name: String) throws -> Double {
+        try HDF5.locked { try HDF5.readAttributeDoubles(handle, name, path: path).first ?? .nan }
     }
 }

@@ -38,11 +38,17 @@ extension PipelineSchema {
     static let metaKeys: [ConfigKey] = [
         ConfigKey("meta.model_name", .string, default: .string("vit_tiny"), "encoder preset",
                   check: Check.oneOf(["vit_tiny", "vit_small", "vit_base", "vit_large", "vit_huge", "vit_giant"])),
+        ConfigKey("meta.embed_dim", .int, default: .int(0), "encoder width (0: the preset's)", check: Check.intRange(0, 8192)),
+        ConfigKey("meta.depth", .int, default: .int(0), "encoder blocks (0: the preset's)", check: Check.intRange(0, 128)),
+        ConfigKey("meta.num_heads", .int, default: .int(0), "attention heads (0: the preset's)", check: Check.intRange(0, 256)),
+        ConfigKey("meta.mlp_ratio", .double, default: .double(0), "encoder MLP width / embed_dim (0: the preset's)",
+                  check: Check.doubleRange(0, 64)),
         ConfigKey("meta.pred_depth", .int, default: .int(6), "predictor blocks", check: Check.intRange(1, 64)),
         ConfigKey("meta.pred_emb_dim", .int, default: .int(384), "predictor width", check: Check.intRange(1, 8192)),
         ConfigKey("meta.load_checkpoint", .bool, default: .bool(false), "resume from the latest checkpoint"),
         ConfigKey("meta.read_checkpoint", .optionalString, default: .null, "checkpoint file to resume from"),
-        ConfigKey("meta.use_bfloat16", .bool, default: .bool(false), "bfloat16 arithmetic where supported"),
+        ConfigKey("meta.use_bfloat16", .bool, default: .bool(false), "bfloat16 arithmetic (not supported yet: must be false)",
+                  check: { $0 == .bool(false) ? nil : "bfloat16 training is not implemented yet" }),
         ConfigKey("meta.seed", .int, default: .int(0), "seed of initialisation, masks and data order",
                   check: Check.intRange(0)),
     ]
@@ -70,6 +76,8 @@ extension PipelineSchema {
     static let loggingKeys: [ConfigKey] = [
         ConfigKey("logging.write_tag", .string, default: .string("jepa"), "name used in log and checkpoint files",
                   check: Check.nonEmptyString()),
+        ConfigKey("logging.checkpoint_every", .int, default: .int(200), "steps between checkpoints (and at the end)",
+                  check: Check.intRange(1)),
         ConfigKey("logging.progress_interval", .double, default: .double(10),
                   "seconds between progress lines when not on a terminal", check: Check.doubleRange(0.1, 3600)),
     ]

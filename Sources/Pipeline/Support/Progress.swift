@@ -12,6 +12,7 @@ public final class Progress: @unchecked Sendable {
     private let lock = NSLock()
     private var done = 0
     private var lastPrint = Date.distantPast
+    private var note = ""
 
     public init(_ label: String, total: Int, unit: String = "images", interval: Double = 10) {
         self.label = label
@@ -21,10 +22,12 @@ public final class Progress: @unchecked Sendable {
         self.isTerminal = isatty(STDERR_FILENO) == 1
     }
 
-    public func advance(by n: Int) {
+    /// `note` (e.g. the current loss) is shown after the counts.
+    public func advance(by n: Int, note: String? = nil) {
         lock.lock()
         defer { lock.unlock() }
         done += n
+        if let note { self.note = note }
         let now = Date()
         if now.timeIntervalSince(lastPrint) >= (isTerminal ? 0.1 : interval) {
             lastPrint = now
@@ -49,6 +52,7 @@ public final class Progress: @unchecked Sendable {
     private func emit(final: Bool) {
         let pct = total > 0 ? 100 * Double(done) / Double(total) : 100
         var line = "\(label): \(done)/\(total) \(unit) (\(String(format: "%.1f", pct))%), \(Progress.format(rate)) \(unit)/s"
+        if !note.isEmpty { line += ", \(note)" }
         if final {
             line += ", \(String(format: "%.2f", Date().timeIntervalSince(start))) s"
         } else if rate > 0 {

@@ -1,0 +1,138 @@
+import Dispatch
+import Foundation
+import Logging
+import Numerics
+import Pipeline
+import Threads
+import Training
+
+/// The training loop: batches prepared one step ahead on a background queue,
+/// masks and schedules as pure functions of the step (so a resumed run
+/// repeats an uninterrupted one), a log row per step, checkpoints.
+final class TrainingRun {
+    let settings: PretrainSettings
+    let shape: JEPAShape
+    let data: TrainingData
+    let sampler: MaskSampler
+    let schedules: Schedules
+    let trainer: JEPATrainer
+    let workDir: String
+    let configText: String
+    let log: Logger
+    var step = 0
+    var rows: [String] = []
+    var losses: [Double] = []
+    var trainSeconds = 0.0
+    var stepsRun = 0
+
+    static let header = "epoch,step,loss,lr,weight_decay,momentum,context_tokens,target_tokens,ms_per_step,images_per_s,target_feature_std"
+
+    var totalSteps: Int { schedules.totalSteps }
+    var checkpointPath: String { "\(workDir)/checkpoint.h5" }
+    var logPath: String { "\(workDir)/log.csv" }
+
+    init(settings: PretrainSettings, shape: JEPAShape, data: TrainingData, sampler: MaskSampler, workDir: String,
+         configText: String, log: Logger) {
+        self.settings = settings
+        self.shape = shape
+        self.data = data
+        self.sampler = sampler
+        self.workDir = workDir
+        self.configText = configText
+        self.log = log
+        schedules = settings.schedules(itersPerEpoch: data.itersPerEpoch)
+        trainer = JEPATrainer(shape: shape, loss: settings.loss, seed: settings.seed)
+    }
+
+    func resumeFromWorkDir() throws {
+        guard FileManager.default.fileExists(atPath: checkpointPath) else {
+            log.info("no checkpoint in \(workDir): starting from step 0")
+            return
+        }
+        let info = try Checkpoint.load(trainer, from: checkpointPath)
+        step = info.step
+        // Keep the log rows of the steps the checkpoint covers.
+        let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        rows = text.split(separator: "\n").dropFirst().map(String.init).filter { row in
+            (Int(row.split(separator: ",")[1]) ?? Int.max) < step
+        }
+        losses = rows.compactMap { Double($0.split(separator: ",")[2]) }
+        log.info("resumed from \(checkpointPath) at step \(step)")
+    }
+
+    func loadWeights(from path: String) throws {
+        _ = try Checkpoint.load(trainer, from: path)
+        log.info("weights and optimizer state from \(path); schedules start at step 0")
+    }
+
+    func train() throws {
+        let b = settings.batchSize, sample = shape.numPatches * shape.patchDim
+        let buffers = [FloatBuffer(b * sample), FloatBuffer(b * sample)]
+        let queue = DispatchQueue(label: "ijepa.prefetch")
+        let ready = DispatchSemaphore(value: 0)
+        let ipe = data.itersPerEpoch
+        var orders: [Int: [Int]] = [:]
+        func order(_ epoch: Int) -> [Int] {
+            if let o = orders[epoch] { return o }
+            let o = data.order(epoch: epoch)
+            orders = [epoch: o]
+            return o
+        }
+        func prefetch(_ s: Int) {
+            let o = order(s / ipe), buffer = buffers[s % 2], data = self.data
+            queue.async {
+                data.batch(step: s, order: o, into: buffer.pointer)
+                ready.signal()
+            }
+        }
+        let progress = Progress("pretrain", total: totalSteps - step, unit: "steps", interval: settings.progressInterval)
+        if step < totalSteps { prefetch(step) }
+        while step < totalSteps {
+            ready.wait()
+            let s = step
+            if s + 1 < totalSteps { prefetch(s + 1) }
+            let masks = sampler.sample(step: s, batch: b)
+            let lr = schedules.learningRate(s), wd = schedules.weightDecay(s), m = schedules.momentum(s)
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let r = trainer.step(patches: buffers[s % 2].pointer, masks: masks, lr: lr, weightDecay: wd, momentum: m)
+            let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            guard r.loss.isFinite else {
+                queue.sync {}
+                throw PretrainError("step \(s): loss is \(r.loss); training stopped (the last good checkpoint is \(checkpointPath))")
+            }
+            trainSeconds += dt
+            stepsRun += 1
+            losses.append(r.loss)
+            rows.append([String(s / ipe), String(s), String(r.loss), String(lr), String(wd), String(m),
+                         String(masks.contextCount), String(masks.targetCount), String(format: "%.2f", dt * 1000),
+                         String(format: "%.1f", Double(b) / dt), String(r.targetFeatureStd)].joined(separator: ","))
+            step += 1
+            progress.advance(by: 1, note: String(format: "loss %.4f, %.0f images/s", r.loss, Double(b) / dt))
+            if step % settings.checkpointEvery == 0 || step == totalSteps { try saveCheckpoint() }
+        }
+        queue.sync {}
+        progress.finish()
+    }
+
+    func saveCheckpoint() throws {
+        try Checkpoint.save(trainer, step: step, epoch: step / data.itersPerEpoch, config: configText, to: checkpointPath)
+        let text = ([Self.header] + rows).joined(separator: "\n") + "\n"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: logPath + ".tmp"))
+        guard rename(logPath + ".tmp", logPath) == 0 else { throw PretrainError("\(logPath): cannot write the log") }
+    }
+
+    func result() -> StageResult {
+        let imagesPerSecond = trainSeconds > 0 ? Double(stepsRun * settings.batchSize) / trainSeconds : 0
+        return StageResult(
+            counts: ["steps": step, "epochs": step / data.itersPerEpoch, "train_images": data.count],
+            details: .object([
+                "loss_first": .double(losses.first ?? .nan), "loss_last": .double(losses.last ?? .nan),
+                "images_per_second": .double(imagesPerSecond), "threads": .int(Parallel.threadCount),
+                "encoder": .object(["embed_dim": .int(shape.encoder.embedDim), "depth": .int(shape.encoder.depth),
+                                    "num_heads": .int(shape.encoder.numHeads), "mlp_ratio": .double(shape.encoder.mlpRatio)]),
+                "predictor": .object(["embed_dim": .int(shape.predictorDim), "depth": .int(shape.predictorDepth)]),
+            ]),
+            timings: ["train_s": trainSeconds],
+            tools: ["openblas": BLASThreads.config])
+    }
+}

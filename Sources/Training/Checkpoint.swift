@@ -1,0 +1,76 @@
+import Foundation
+import Numerics
+import Shards
+
+/// Training state in HDF5 with PyTorch state_dict names and shapes:
+/// `encoder/…`, `predictor/…`, `target_encoder/…`, AdamW moments under
+/// `optimizer/<module>/exp_avg|exp_avg_sq/…`, and the step, epoch and config
+/// as attributes. Written to a temporary file and renamed, so a checkpoint
+/// on disk is always whole.
+public enum Checkpoint {
+    public struct Info: Sendable {
+        public let step: Int
+        public let epoch: Int
+        public let config: String
+    }
+
+    public static func save(_ trainer: JEPATrainer, step: Int, epoch: Int, config: String, to path: String) throws {
+        let tmp = path + ".tmp-\(getpid())"
+        do {
+            let w = try HDF5Writer(path: tmp)
+            for (prefix, store) in [("encoder", trainer.encoder.params), ("predictor", trainer.predictor.params),
+                                    ("target_encoder", trainer.targetEncoder.params)] {
+                for e in store.entries { try w.write("\(prefix)/\(e.name)", floats: store.value(e.offset), shape: e.shape) }
+            }
+            for (prefix, opt) in [("encoder", trainer.encoderOptimizer), ("predictor", trainer.predictorOptimizer)] {
+                for e in opt.store.entries {
+                    try w.write("optimizer/\(prefix)/exp_avg/\(e.name)", floats: opt.m + e.offset, shape: e.shape)
+                    try w.write("optimizer/\(prefix)/exp_avg_sq/\(e.name)", floats: opt.v + e.offset, shape: e.shape)
+                }
+            }
+            try w.setAttribute("step", int: step)
+            try w.setAttribute("epoch", int: epoch)
+            try w.setAttribute("adam_step", int: trainer.encoderOptimizer.step)
+            try w.setAttribute("config", string: config)
+            try w.close()
+            guard rename(tmp, path) == 0 else {
+                throw PretrainError("\(path): cannot write checkpoint: \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            unlink(tmp)
+            throw error
+        }
+    }
+
+    /// Restores every tensor and the optimizer state; checks that the file
+    /// was written for the same architecture.
+    public static func load(_ trainer: JEPATrainer, from path: String) throws -> Info {
+        let f = try HDF5File(path: path)
+        func read(_ name: String, into p: UnsafeMutablePointer<Float>, shape: [Int]) throws {
+            guard f.exists(name) else { throw PretrainError("\(path): checkpoint lacks \(name)") }
+            let s = try f.shape(name)
+            guard s == shape else {
+                throw PretrainError("\(path): \(name) has shape \(s), the model expects \(shape) (architecture differs from the config)")
+            }
+            let v = try f.floats(name)
+            p.update(from: v, count: v.count)
+        }
+        for (prefix, store) in [("encoder", trainer.encoder.params), ("predictor", trainer.predictor.params),
+                                ("target_encoder", trainer.targetEncoder.params)] {
+            for e in store.entries { try read("\(prefix)/\(e.name)", into: store.value(e.offset), shape: e.shape) }
+        }
+        for (prefix, opt) in [("encoder", trainer.encoderOptimizer), ("predictor", trainer.predictorOptimizer)] {
+            for e in opt.store.entries {
+                try read("optimizer/\(prefix)/exp_avg/\(e.name)", into: opt.m + e.offset, shape: e.shape)
+                try read("optimizer/\(prefix)/exp_avg_sq/\(e.name)", into: opt.v + e.offset, shape: e.shape)
+            }
+            opt.restore(step: try f.intAttribute("adam_step"))
+        }
+        return Info(step: try f.intAttribute("step"), epoch: try f.intAttribute("epoch"), config: try f.stringAttribute("config"))
+    }
+}
+
+public struct PretrainError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

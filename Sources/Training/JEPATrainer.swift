@@ -1,0 +1,121 @@
+import Numerics
+import Threads
+
+/// One I-JEPA training step on a batch of normalised patches:
+/// target = LayerNorm(target_encoder(all tokens)) at the target positions;
+/// prediction = predictor(context_encoder(context tokens)); loss; backward;
+/// AdamW on the context encoder and the predictor; EMA of the target encoder.
+public final class JEPATrainer {
+    public let shape: JEPAShape
+    public let encoder: VisionTransformer
+    public let targetEncoder: VisionTransformer
+    public let predictor: Predictor
+    public let encoderOptimizer: AdamW
+    public let predictorOptimizer: AdamW
+    public let loss: PredictionLoss
+
+    /// The official code normalises targets with F.layer_norm's default eps.
+    public static let targetEps: Float = 1e-5
+
+    let targetNormed = FloatBuffer(), targetMean = FloatBuffer(), targetRstd = FloatBuffer()
+    let targets = FloatBuffer(), lossGrad = FloatBuffer(), pooled = FloatBuffer()
+
+    public struct StepResult: Sendable {
+        public let loss: Double
+        /// Mean over features of the std across the batch of the target
+        /// encoder's average-pooled features: near 0 means collapse.
+        public let targetFeatureStd: Double
+    }
+
+    /// Official initialisation: the encoder from `seed`, the predictor from
+    /// `seed + 1`, the target encoder a copy of the encoder.
+    public init(shape: JEPAShape, loss: PredictionLoss, seed: UInt64) {
+        self.shape = shape
+        self.loss = loss
+        encoder = VisionTransformer(shape: shape)
+        targetEncoder = VisionTransformer(shape: shape)
+        predictor = Predictor(shape: shape)
+        encoder.initialize(seed: seed)
+        predictor.initialize(seed: seed &+ 1)
+        targetEncoder.params.copyValues(from: encoder.params)
+        encoderOptimizer = AdamW(store: encoder.params)
+        predictorOptimizer = AdamW(store: predictor.params)
+    }
+
+    /// Forward and backward: returns the loss and leaves the gradients in the
+    /// encoder's and predictor's stores (no update).
+    public func computeGradients(patches: UnsafePointer<Float>, masks: MaskBatch) -> StepResult {
+        let b = masks.batch, n = shape.numPatches, e = shape.encoder.embedDim
+        let m = masks.masks, kt = masks.targetCount
+        // Targets: no gradient flows here.
+        let h = targetEncoder.forward(patches: patches, batch: b, indices: nil, count: n)
+        let featureStd = Self.pooledStd(h, batch: b, tokens: n, width: e, scratch: pooled)
+        let hn = targetNormed.reserve(b * n * e)
+        LayerNorm.forward(h, rows: b * n, width: e, eps: Self.targetEps, weight: nil, bias: nil,
+                          mean: targetMean.reserve(b * n), rstd: targetRstd.reserve(b * n), into: hn)
+        let tg = targets.reserve(m * b * kt * e)
+        masks.targets.withUnsafeBufferPointer { idx in
+            for mi in 0..<m {
+                for s in 0..<b {
+                    let row = mi * b + s
+                    for j in 0..<kt {
+                        let t = Int(idx[row * kt + j])
+                        (tg + (row * kt + j) * e).update(from: hn + (s * n + t) * e, count: e)
+                    }
+                }
+            }
+        }
+        // Prediction.
+        encoder.params.zeroGrads()
+        predictor.params.zeroGrads()
+        let count = m * b * kt * e
+        let g = lossGrad.reserve(count)
+        let value: Double = masks.context.withUnsafeBufferPointer { ctx in
+            masks.targets.withUnsafeBufferPointer { tgt in
+                let z = encoder.forward(patches: patches, batch: b, indices: ctx.baseAddress!, count: masks.contextCount)
+                let p = predictor.forward(context: z, batch: b, contextIndices: ctx.baseAddress!,
+                                          contextCount: masks.contextCount, targetIndices: tgt.baseAddress!,
+                                          masks: m, targetCount: kt)
+                return loss.evaluate(prediction: p, target: tg, count: count, grad: g)
+            }
+        }
+        guard value.isFinite else { return StepResult(loss: value, targetFeatureStd: featureStd) }
+        encoder.backward(predictor.backward(g))
+        return StepResult(loss: value, targetFeatureStd: featureStd)
+    }
+
+    /// A whole step: gradients, AdamW (lr, weight decay), then the EMA.
+    public func step(patches: UnsafePointer<Float>, masks: MaskBatch, lr: Double, weightDecay: Double,
+                     momentum: Double) -> StepResult {
+        let r = computeGradients(patches: patches, masks: masks)
+        guard r.loss.isFinite else { return r }
+        encoderOptimizer.update(lr: lr, weightDecay: weightDecay)
+        predictorOptimizer.update(lr: lr, weightDecay: weightDecay)
+        EMA.update(target: targetEncoder.params, online: encoder.params, momentum: momentum)
+        return r
+    }
+
+    static func pooledStd(_ h: UnsafePointer<Float>, batch b: Int, tokens n: Int, width e: Int,
+                          scratch: FloatBuffer) -> Double {
+        guard b > 1 else { return 0 }
+        let p = scratch.reserve(b * e)
+        for s in 0..<b {
+            let out = p + s * e
+            out.update(repeating: 0, count: e)
+            for t in 0..<n {
+                let row = h + (s * n + t) * e
+                for j in 0..<e { out[j] += row[j] }
+            }
+            for j in 0..<e { out[j] /= Float(n) }
+        }
+        var total = 0.0
+        for j in 0..<e {
+            var mean = 0.0, sq = 0.0
+            for s in 0..<b { mean += Double(p[s * e + j]) }
+            mean /= Double(b)
+            for s in 0..<b { let d = Double(p[s * e + j]) - mean; sq += d * d }
+            total += (sq / Double(b - 1)).squareRoot()
+        }
+        return total / Double(e)
+    }
+}

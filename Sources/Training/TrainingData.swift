@@ -1,0 +1,147 @@
+import Foundation
+import Imaging
+import Numerics
+import Shards
+import Threads
+
+/// The train split of a Prepare artifact, held in memory as uint8 patches,
+/// served as normalised Float32 batches [batch, numPatches, patchDim] in a
+/// seeded per-epoch order (drop_last), with the official augmentation:
+/// random resized crop and horizontal flip, seeded by (seed, step, sample)
+/// so a resumed run sees exactly the same batches.
+public final class TrainingData: @unchecked Sendable {
+    public let count: Int
+    public let attributes: ShardAttributes
+    let patches: [UInt8]
+    public let batchSize: Int
+    public let seed: UInt64
+    public let cropScale: (Double, Double)
+    public let horizontalFlip: Bool
+    /// Per element of a flattened patch: (value/255 − mean)/std as a·value + b.
+    let scale: [Float], shift: [Float]
+
+    public var itersPerEpoch: Int { count / batchSize }
+
+    public init(shardPaths: [String], batchSize: Int, seed: UInt64, cropScale: (Double, Double),
+                horizontalFlip: Bool) throws {
+        precondition(!shardPaths.isEmpty)
+        var all: [UInt8] = []
+        var attrs: ShardAttributes? = nil
+        var n = 0
+        for path in shardPaths {
+            let r = try ShardReader(path: path)
+            if let a = attrs, a.numPatches != r.attributes.numPatches || a.patchDim != r.attributes.patchDim {
+                throw ShardError("\(path): patch layout differs from \(shardPaths[0])")
+            }
+            attrs = attrs ?? r.attributes
+            all += try r.readPatches(start: 0, count: r.count)
+            n += r.count
+        }
+        let a = attrs!
+        guard a.mean.count == a.channels, a.std.count == a.channels, a.std.allSatisfy({ $0 > 0 }) else {
+            throw ShardError("\(shardPaths[0]): missing or invalid mean/std attributes")
+        }
+        guard n >= batchSize else {
+            throw ShardError("\(shardPaths[0]): \(n) train images, fewer than one batch of \(batchSize) (data.batch_size)")
+        }
+        count = n
+        attributes = a
+        patches = all
+        self.batchSize = batchSize
+        self.seed = seed
+        self.cropScale = cropScale
+        self.horizontalFlip = horizontalFlip
+        let pp = a.patchSize * a.patchSize
+        scale = (0..<a.patchDim).map { Float(1 / (255 * a.std[$0 / pp])) }
+        shift = (0..<a.patchDim).map { Float(-a.mean[$0 / pp] / a.std[$0 / pp]) }
+    }
+
+    /// The sample order of an epoch: a seeded Fisher-Yates shuffle.
+    public func order(epoch: Int) -> [Int] {
+        var rng = SeededGenerator(seed: seed ^ 0x5151_0000 ^ UInt64(epoch) &* 0x9E37_79B9)
+        var idx = Array(0..<count)
+        for i in stride(from: count - 1, to: 0, by: -1) { idx.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+        return idx
+    }
+
+    /// Fills `out` with the batch of global step `step` (epoch = step / ipe).
+    public func batch(step: Int, order: [Int], into out: UnsafeMutablePointer<Float>) {
+        let ipe = itersPerEpoch, within = step % ipe
+        let sample = attributes.numPatches * attributes.patchDim
+        let o = SharedPointer(out)
+        patches.withUnsafeBufferPointer { src in
+            let s = SharedPointer(UnsafeMutablePointer(mutating: src.baseAddress!))
+            Parallel.forEach(batchSize) { i in
+                let index = order[within * batchSize + i]
+                var raw = Array(UnsafeBufferPointer(start: s.base + index * sample, count: sample))
+                self.augment(&raw, step: step, sample: i)
+                let dst = o.base + i * sample
+                let d = self.attributes.patchDim
+                for k in 0..<sample { dst[k] = Float(raw[k]) * self.scale[k % d] + self.shift[k % d] }
+            }
+        }
+    }
+
+    /// Random resized crop (torchvision's box sampling: area in crop_scale,
+    /// log-uniform ratio in [3/4, 4/3], 10 tries, then the centre crop) and a
+    /// horizontal flip, on the image reassembled from its patches.
+    func augment(_ patch: inout [UInt8], step: Int, sample: Int) {
+        let a = attributes
+        let noCrop = cropScale.0 >= 1 && cropScale.1 >= 1
+        guard !noCrop || horizontalFlip else { return }
+        var rng = SeededGenerator(seed: seed ^ UInt64(step) &* 0xA24B_AED4_963E_E407 ^ UInt64(sample) &* 0x9FB2_1C65_1E98_DF25)
+        var image = Self.unpatchify(patch, a)
+        if !noCrop {
+            let (left, top, w, h) = Self.cropBox(width: image.width, height: image.height, scale: cropScale, rng: &rng)
+            image = Resize.resizedCrop(image, left: left, top: top, width: w, height: h, to: a.imageSize)
+        }
+        if horizontalFlip, rng.next() & 1 == 1 { image = Self.flipped(image) }
+        patch.withUnsafeMutableBufferPointer { Patchify.extract(image, patch: a.patchSize, into: $0.baseAddress!) }
+    }
+
+    static func uniform(_ rng: inout SeededGenerator) -> Double { Double(rng.next() >> 11) / Double(1 << 53) }
+
+    static func cropBox(width W: Int, height H: Int, scale: (Double, Double),
+                        rng: inout SeededGenerator) -> (Int, Int, Int, Int) {
+        let area = Double(W * H)
+        let logLo = log(3.0 / 4), logHi = log(4.0 / 3)
+        for _ in 0..<10 {
+            let target = area * (scale.0 + uniform(&rng) * (scale.1 - scale.0))
+            let ratio = exp(logLo + uniform(&rng) * (logHi - logLo))
+            let w = Int((target * ratio).squareRoot().rounded()), h = Int((target / ratio).squareRoot().rounded())
+            if w > 0, h > 0, w <= W, h <= H {
+                let top = Int(rng.next() % UInt64(H - h + 1)), left = Int(rng.next() % UInt64(W - w + 1))
+                return (left, top, w, h)
+            }
+        }
+        // Fallback: the whole image (the ratio of a square grid is in range).
+        return (0, 0, W, H)
+    }
+
+    /// Patches [numPatches, C·p·p] back to an HWC image.
+    static func unpatchify(_ patch: [UInt8], _ a: ShardAttributes) -> Image {
+        let s = a.imageSize, p = a.patchSize, c = a.channels, g = a.gridSize
+        var px = [UInt8](repeating: 0, count: s * s * c)
+        for pr in 0..<g { for pc in 0..<g { for ch in 0..<c { for y in 0..<p { for x in 0..<p {
+            px[((pr * p + y) * s + pc * p + x) * c + ch] = patch[(pr * g + pc) * a.patchDim + ch * p * p + y * p + x]
+        } } } } }
+        return Image(width: s, height: s, channels: c, pixels: px)
+    }
+
+    static func flipped(_ image: Image) -> Image {
+        var out = image
+        let w = image.width, c = image.channels
+        for y in 0..<image.height { for x in 0..<w { for ch in 0..<c {
+            out.pixels[(y * w + x) * c + ch] = image.pixels[(y * w + (w - 1 - x)) * c + ch]
+        } } }
+        return out
+    }
+}
+
+extension TrainingData {
+    /// Sample `index` as stored (no augmentation), as an HWC image.
+    public func image(at index: Int) -> Image {
+        let sample = attributes.numPatches * attributes.patchDim
+        return Self.unpatchify(Array(patches[(index * sample)..<((index + 1) * sample)]), attributes)
+    }
+}
