@@ -13,11 +13,11 @@ APT_PACKAGES := libhdf5-dev libopenblas-dev libpng-dev libjpeg62-turbo-dev zlib1
 BIN          := .build/release
 STAGE_ARGS    = --config $(PIPELINE) --artifacts $(ARTIFACTS) $(if $(FORCE),--force) $(SET)
 
-.PHONY: all deps build prepare test bench-numerics clean clean-artifacts
+.PHONY: all deps build prepare pretrain test bench-numerics clean clean-artifacts
 
 # Stages land one issue at a time; `all` chains those that exist.
-all: prepare
-	@echo "make all: prepare done ($(PIPELINE)); pretrain, probe and report are not implemented yet."
+all: pretrain
+	@echo "make all: prepare and pretrain done ($(PIPELINE)); probe and report are not implemented yet."
 
 deps:
 	@missing=""; \
@@ -41,6 +41,10 @@ build: deps
 
 prepare: build
 	$(BIN)/Prepare $(STAGE_ARGS)
+
+# RESUME=1 continues an interrupted run of the same configuration.
+pretrain: prepare
+	$(BIN)/Pretrain $(STAGE_ARGS) $(if $(RESUME),--resume)
 
 # Forward/backward of one I-JEPA step of the default model (release build):
 # time per phase, GFLOP/s, and the fraction of this machine's sgemm rate.

@@ -16,8 +16,11 @@ public enum PretrainStage {
 
     public struct Outcome: Sendable {
         public let key: String
+        /// The artifact, or the work folder of a run stopped early.
         public let directory: String
         public let built: Bool
+        /// False when `stopAfter` ended the run before its last step.
+        public let complete: Bool
     }
 
     public static func keyMaterial(_ config: PipelineConfig, store: ArtifactStore) throws -> ArtifactKeyMaterial {
@@ -27,8 +30,10 @@ public enum PretrainStage {
                                    upstream: ["prepare": prepareKey])
     }
 
+    /// `stopAfter`: train at most that many steps in this call, leaving a
+    /// checkpoint to `resume` from (time-boxed jobs).
     public static func run(_ config: PipelineConfig, store: ArtifactStore, force: Bool = false,
-                           resume: Bool = false) throws -> Outcome {
+                           resume: Bool = false, stopAfter: Int? = nil) throws -> Outcome {
         let log = Console.logger(name)
         let started = Date()
         let settings = try PretrainSettings(config)
@@ -37,26 +42,10 @@ public enum PretrainStage {
         let dir = store.directory(stage: name, key: key)
         if !force, case .success = store.verify(stage: name, key: key) {
             log.info("up to date: \(dir)")
-            return Outcome(key: key, directory: dir, built: false)
+            return Outcome(key: key, directory: dir, built: false, complete: true)
         }
-        let prepareKey = material.upstream["prepare"]!
-        guard case .success(let prepared) = store.verify(stage: PrepareStage.name, key: prepareKey) else {
-            throw PipelineError("\(store.directory(stage: PrepareStage.name, key: prepareKey)): prepare artifact missing; run Prepare (make prepare) first")
-        }
-        let prepDir = store.directory(stage: PrepareStage.name, key: prepareKey)
-        let shards = (prepared["files"]?.arrayValue ?? []).compactMap { $0["path"]?.stringValue }
-            .filter { $0.hasPrefix("train-") && $0.hasSuffix(".h5") }.sorted().map { "\(prepDir)/\($0)" }
-        guard !shards.isEmpty else { throw PipelineError("\(prepDir): no train shards") }
-
-        let data = try TrainingData(shardPaths: shards, batchSize: settings.batchSize, seed: settings.seed,
-                                    cropScale: settings.cropScale, horizontalFlip: settings.horizontalFlip)
-        let a = data.attributes
-        let shape = JEPAShape(channels: a.channels, patchSize: a.patchSize, gridSize: a.gridSize,
-                              encoder: settings.encoder, predictorDim: settings.predictorDim,
-                              predictorDepth: settings.predictorDepth)
-        let sampler = settings.maskSampler(grid: a.gridSize)
-        if let reason = sampler.validate() { throw PipelineError("\(config.source): \(reason)") }
-
+        let (data, shape, sampler) = try setUp(settings, config: config, store: store,
+                                               prepareKey: material.upstream["prepare"]!)
         let workDir = "\(store.root)/\(name)/.work-\(key)"
         try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
         let run = TrainingRun(settings: settings, shape: shape, data: data, sampler: sampler, workDir: workDir,
@@ -68,7 +57,10 @@ public enum PretrainStage {
             try run.loadWeights(from: path)
         }
         log.info("key \(key): \(data.count) train images, \(data.itersPerEpoch) steps/epoch, \(run.totalSteps) steps, encoder \(shape.encoder.embedDim)x\(shape.encoder.depth), predictor \(shape.predictorDim)x\(shape.predictorDepth)")
-        try run.train()
+        guard try run.train(stopAfter: stopAfter) else {
+            log.info("stopped after step \(run.step) of \(run.totalSteps); continue with --resume (checkpoint in \(workDir))")
+            return Outcome(key: key, directory: workDir, built: false, complete: false)
+        }
 
         let manifest = try store.build(material, started: started) { tmp in
             for f in ["checkpoint.h5", "log.csv"] {
@@ -79,6 +71,66 @@ public enum PretrainStage {
         }
         try? FileManager.default.removeItem(atPath: workDir)
         log.info("wrote \(dir) (loss \(manifest["details"]?["loss_first"]?.doubleValue ?? .nan) -> \(manifest["details"]?["loss_last"]?.doubleValue ?? .nan))")
-        return Outcome(key: key, directory: dir, built: true)
+        return Outcome(key: key, directory: dir, built: true, complete: true)
+    }
+
+    /// The prepared train data, the model shape and the validated masks.
+    static func setUp(_ settings: PretrainSettings, config: PipelineConfig, store: ArtifactStore,
+                      prepareKey: String) throws -> (TrainingData, JEPAShape, MaskSampler) {
+        guard case .success(let prepared) = store.verify(stage: PrepareStage.name, key: prepareKey) else {
+            throw PipelineError("\(store.directory(stage: PrepareStage.name, key: prepareKey)): prepare artifact missing; run Prepare (make prepare) first")
+        }
+        let prepDir = store.directory(stage: PrepareStage.name, key: prepareKey)
+        let shards = (prepared["files"]?.arrayValue ?? []).compactMap { $0["path"]?.stringValue }
+            .filter { $0.hasPrefix("train-") && $0.hasSuffix(".h5") }.sorted().map { "\(prepDir)/\($0)" }
+        guard !shards.isEmpty else { throw PipelineError("\(prepDir): no train shards") }
+        let data = try TrainingData(shardPaths: shards, batchSize: settings.batchSize, seed: settings.seed,
+                                    cropScale: settings.cropScale, horizontalFlip: settings.horizontalFlip)
+        let a = data.attributes
+        let shape = JEPAShape(channels: a.channels, patchSize: a.patchSize, gridSize: a.gridSize,
+                              encoder: settings.encoder, predictorDim: settings.predictorDim,
+                              predictorDepth: settings.predictorDepth)
+        let sampler = settings.maskSampler(grid: a.gridSize)
+        if let reason = sampler.validate() { throw PipelineError("\(config.source): \(reason)") }
+        return (data, shape, sampler)
+    }
+
+    public static func writeMaskFigure(_ config: PipelineConfig, store: ArtifactStore, count: Int, to path: String) throws {
+        let settings = try PretrainSettings(config)
+        let (data, _, sampler) = try setUp(settings, config: config, store: store,
+                                           prepareKey: try PrepareStage.keyMaterial(config, store: store).key)
+        try MaskFigure.write(sampler: sampler, data: data, count: count, to: path)
+    }
+
+    /// One step from the initial weights, written to HDF5 with everything
+    /// needed to reproduce it elsewhere (e.g. in PyTorch): the initial
+    /// weights under PyTorch names, the normalised batch, the masks, the
+    /// loss and every gradient.
+    public static func writeDebugState(_ config: PipelineConfig, store: ArtifactStore, to path: String) throws {
+        let settings = try PretrainSettings(config)
+        let (data, shape, sampler) = try setUp(settings, config: config, store: store,
+                                               prepareKey: try PrepareStage.keyMaterial(config, store: store).key)
+        let trainer = JEPATrainer(shape: shape, loss: settings.loss, seed: settings.seed)
+        let b = settings.batchSize, n = shape.numPatches, d = shape.patchDim
+        let w = try HDF5Writer(path: path)
+        for (prefix, store) in [("encoder", trainer.encoder.params), ("predictor", trainer.predictor.params)] {
+            for e in store.entries { try w.write("params/\(prefix)/\(e.name)", floats: store.value(e.offset), shape: e.shape) }
+        }
+        var batch = [Float](repeating: 0, count: b * n * d)
+        batch.withUnsafeMutableBufferPointer { data.batch(step: 0, order: data.order(epoch: 0), into: $0.baseAddress!) }
+        let masks = sampler.sample(step: 0, batch: b)
+        let r = batch.withUnsafeBufferPointer { trainer.computeGradients(patches: $0.baseAddress!, masks: masks) }
+        try w.write("input/patches", floats: batch, shape: [b, n, d])
+        try w.write("input/ctx_idx", int32s: masks.context, shape: [b, masks.contextCount])
+        try w.write("input/tgt_idx", int32s: masks.targets, shape: [masks.masks, b, masks.targetCount])
+        try w.write("output/loss", doubles: [r.loss], shape: [])
+        for (prefix, store) in [("encoder", trainer.encoder.params), ("predictor", trainer.predictor.params)] {
+            for e in store.entries { try w.write("grads/\(prefix)/\(e.name)", floats: store.grad(e.offset), shape: e.shape) }
+        }
+        try w.setAttribute("loss", string: settings.loss.rawValue)
+        try w.setAttribute("target_ln_eps", string: "\(JEPATrainer.targetEps)")
+        try w.setAttribute("config", string: settings.view.json.canonical)
+        try w.close()
+        Console.logger(name).info("debug state of step 0 (loss \(r.loss)) written to \(path)")
     }
 }

@@ -65,7 +65,9 @@ final class TrainingRun {
         log.info("weights and optimizer state from \(path); schedules start at step 0")
     }
 
-    func train() throws {
+    /// Trains to the end, or until `stopAfter` steps of this call have run
+    /// (then checkpoints and returns false: the run can be resumed).
+    func train(stopAfter: Int? = nil) throws -> Bool {
         let b = settings.batchSize, sample = shape.numPatches * shape.patchDim
         let buffers = [FloatBuffer(b * sample), FloatBuffer(b * sample)]
         let queue = DispatchQueue(label: "ijepa.prefetch")
@@ -86,11 +88,12 @@ final class TrainingRun {
             }
         }
         let progress = Progress("pretrain", total: totalSteps - step, unit: "steps", interval: settings.progressInterval)
-        if step < totalSteps { prefetch(step) }
-        while step < totalSteps {
+        let end = min(totalSteps, stopAfter.map { step + $0 } ?? totalSteps)
+        if step < end { prefetch(step) }
+        while step < end {
             ready.wait()
             let s = step
-            if s + 1 < totalSteps { prefetch(s + 1) }
+            if s + 1 < end { prefetch(s + 1) }
             let masks = sampler.sample(step: s, batch: b)
             let lr = schedules.learningRate(s), wd = schedules.weightDecay(s), m = schedules.momentum(s)
             let t0 = DispatchTime.now().uptimeNanoseconds
@@ -108,10 +111,11 @@ final class TrainingRun {
                          String(format: "%.1f", Double(b) / dt), String(r.targetFeatureStd)].joined(separator: ","))
             step += 1
             progress.advance(by: 1, note: String(format: "loss %.4f, %.0f images/s", r.loss, Double(b) / dt))
-            if step % settings.checkpointEvery == 0 || step == totalSteps { try saveCheckpoint() }
+            if step % settings.checkpointEvery == 0 || step == end { try saveCheckpoint() }
         }
         queue.sync {}
         progress.finish()
+        return step == totalSteps
     }
 
     func saveCheckpoint() throws {

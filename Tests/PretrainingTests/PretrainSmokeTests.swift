@@ -4,6 +4,80 @@ import XCTest
 @testable import Preparation
 @testable import Pretraining
 
+/// Pretrain on the smoke pipeline (Fashion-MNIST cut to 512 images), shrunk
+/// further so the debug build runs it in seconds.
 final class PretrainSmokeTests: XCTestCase {
-    func testPlaceholder() {}
+    static let fashion = "/usr/share/datasets/fashion-mnist"
+    static var root: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+    static let small = ["data.batch_size=16", "meta.embed_dim=32", "meta.depth=1", "meta.pred_emb_dim=16",
+                        "meta.pred_depth=1", "optimization.epochs=2", "logging.checkpoint_every=8"]
+
+    var dir = ""
+    override func setUpWithError() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.fashion), "dataset-fashion-mnist missing")
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("pretrain-\(UUID())").path
+    }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func config(_ extra: [String] = []) throws -> PipelineConfig {
+        try PipelineConfig.load(path: "\(Self.root)/pipelines/smoke.yaml", overrides: Self.small + extra)
+    }
+
+    func losses(_ logPath: String) throws -> [String] {
+        // Everything but the timing columns (ms per step, images/s).
+        try String(contentsOfFile: logPath, encoding: .utf8).split(separator: "\n").dropFirst().map { row in
+            let f = row.split(separator: ",", omittingEmptySubsequences: false)
+            return (f[0..<8] + f[10...]).joined(separator: ",")
+        }
+    }
+
+    func testTrainsLossGoesDownAndResumeEqualsUninterrupted() throws {
+        let store = ArtifactStore(root: dir)
+        let cfg = try config()
+        _ = try PrepareStage.run(cfg, store: store)
+        let full = try PretrainStage.run(cfg, store: store)
+        XCTAssertTrue(full.built)
+        for f in ["checkpoint.h5", "log.csv", "masks.png", "manifest.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(full.directory)/\(f)"), f)
+        }
+        let rows = try losses("\(full.directory)/log.csv")
+        XCTAssertEqual(rows.count, 64)
+        let loss = rows.map { Double($0.split(separator: ",")[2])! }
+        let first = loss.prefix(8).reduce(0, +) / 8, last = loss.suffix(8).reduce(0, +) / 8
+        XCTAssertLessThan(last, 0.8 * first, "loss goes down: \(first) -> \(last)")
+        XCTAssertFalse(try PretrainStage.run(cfg, store: store).built, "second run is up to date")
+
+        // Interrupted after 20 steps, resumed: the same log, step for step.
+        let other = ArtifactStore(root: dir + "/b")
+        _ = try PrepareStage.run(cfg, store: other)
+        let partial = try PretrainStage.run(cfg, store: other, stopAfter: 20)
+        XCTAssertFalse(partial.complete)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(partial.directory)/checkpoint.h5"))
+        let resumed = try PretrainStage.run(cfg, store: other, resume: true)
+        XCTAssertTrue(resumed.complete && resumed.built)
+        XCTAssertEqual(resumed.key, full.key)
+        XCTAssertEqual(try losses("\(resumed.directory)/log.csv"), rows)
+    }
+
+    func testDivergingLossStopsNamingTheStep() throws {
+        let store = ArtifactStore(root: dir)
+        let cfg = try config(["optimization.lr=1e30", "optimization.start_lr=1e30"])
+        _ = try PrepareStage.run(cfg, store: store)
+        XCTAssertThrowsError(try PretrainStage.run(cfg, store: store)) { e in
+            XCTAssertTrue("\(e)".contains("step ") && "\(e)".contains("loss is"), "\(e)")
+        }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/pretrain")) ?? []
+        XCTAssertFalse(names.contains { !$0.hasPrefix(".") }, "no artifact: \(names)")
+    }
+
+    func testImpossibleMaskConfigIsAStartUpError() throws {
+        let store = ArtifactStore(root: dir)
+        let cfg = try config(["mask.min_keep=10"])
+        _ = try PrepareStage.run(cfg, store: store)
+        XCTAssertThrowsError(try PretrainStage.run(cfg, store: store)) { e in
+            XCTAssertTrue("\(e)".contains("mask.min_keep"), "\(e)")
+        }
+    }
 }
