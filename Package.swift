@@ -50,16 +50,20 @@ let package = Package(
                                                     "Imaging", "Threads"]),
         .target(name: "Preparation", dependencies: ["Imaging", "Shards", "Pipeline", "Threads"]),
 
+        .target(name: "StageCLI", dependencies: [
+            "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
         // Thin executables.
         .executableTarget(name: "Prepare", dependencies: [
-            "Preparation", "Pipeline",
+            "Preparation", "Pipeline", "StageCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "NumericsBench", dependencies: [
             "Numerics", "Threads", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "Pretrain", dependencies: [
-            "Pretraining", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Pretraining", "Pipeline", "StageCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "Probe", dependencies: [
             "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),

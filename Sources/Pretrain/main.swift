@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import StageCLI
 import Pretraining
 
 /// `Pretrain`: I-JEPA on the Prepare artifact of the same pipeline.
@@ -8,17 +9,7 @@ struct Pretrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train an I-JEPA context encoder, predictor and EMA target encoder on the prepared shards.")
 
-    @Option(name: .shortAndLong, help: "Pipeline file.")
-    var config: String = "pipelines/default.yaml"
-
-    @Option(name: .customLong("set"), help: "Override a config value: key=value (repeatable).")
-    var overrides: [String] = []
-
-    @Option(help: "Artifact root folder.")
-    var artifacts: String = "artifacts"
-
-    @Flag(help: "Recompute even when an up-to-date artifact exists.")
-    var force = false
+    @OptionGroup var options: StageOptions
 
     @Flag(help: "Continue from the checkpoint of an interrupted run of the same configuration.")
     var resume = false
@@ -37,8 +28,8 @@ struct Pretrain: ParsableCommand {
 
     func run() throws {
         do {
-            let cfg = try PipelineConfig.load(path: config, overrides: overrides)
-            let store = ArtifactStore(root: artifacts)
+            let cfg = try options.loadConfig()
+            let store = options.store
             if let debugState {
                 try PretrainStage.writeDebugState(cfg, store: store, to: debugState)
                 return
@@ -47,7 +38,7 @@ struct Pretrain: ParsableCommand {
                 try PretrainStage.writeMaskFigure(cfg, store: store, count: showMasks, to: output)
                 return
             }
-            let outcome = try PretrainStage.run(cfg, store: store, force: force, resume: resume, stopAfter: stopAfter)
+            let outcome = try PretrainStage.run(cfg, store: store, force: options.force, resume: resume, stopAfter: stopAfter)
             print(outcome.directory)
         } catch {
             Console.fail("pretrain", error)

@@ -1,4 +1,5 @@
 import Foundation
+import Shards
 import XCTest
 @testable import Pipeline
 @testable import Preparation
@@ -70,6 +71,25 @@ final class PretrainSmokeTests: XCTestCase {
         }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/pretrain")) ?? []
         XCTAssertFalse(names.contains { !$0.hasPrefix(".") }, "no artifact: \(names)")
+    }
+
+    func testDebugStateAndMaskFigure() throws {
+        let store = ArtifactStore(root: dir)
+        let cfg = try config()
+        _ = try PrepareStage.run(cfg, store: store)
+        let path = "\(dir)/debug.h5"
+        try PretrainStage.writeDebugState(cfg, store: store, to: path)
+        let f = try HDF5File(path: path)
+        XCTAssertEqual(try f.shape("input/patches"), [16, 49, 16])
+        XCTAssertEqual(try f.shape("params/encoder/patch_embed.proj.weight"), [32, 1, 4, 4])
+        XCTAssertEqual(try f.shape("grads/predictor/mask_token"), [1, 1, 16])
+        XCTAssertEqual(try f.shape("input/tgt_idx").first, 4)
+        let loss = try f.doubles("output/loss")[0]
+        XCTAssertTrue(loss.isFinite && loss > 0)
+        XCTAssertTrue(try f.floats("grads/encoder/blocks.0.attn.qkv.weight").contains { $0 != 0 })
+        try PretrainStage.writeMaskFigure(cfg, store: store, count: 4, to: "\(dir)/masks.png")
+        let png = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/masks.png"))
+        XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47])
     }
 
     func testImpossibleMaskConfigIsAStartUpError() throws {
