@@ -52,7 +52,7 @@ enum HDF5 {
         if H5Aexists(obj, name) > 0 { H5Adelete(obj, name) }
         let attr = try check(H5Acreate2(obj, name, type, space, h5pDefault, h5pDefault), path, "create attribute \(name)")
         defer { H5Aclose(attr) }
-        try values.withUnsafeBytes { try check(H5Awrite(attr, type, $0.baseAddress), path, "write attribute \(name)") }
+        _ = try values.withUnsafeBytes { try check(H5Awrite(attr, type, $0.baseAddress), path, "write attribute \(name)") }
     }
 
     /// Variable-length UTF-8 strings (h5py reads them as `str`).
@@ -72,7 +72,7 @@ enum HDF5 {
         if H5Aexists(obj, name) > 0 { H5Adelete(obj, name) }
         let attr = try check(H5Acreate2(obj, name, type, space, h5pDefault, h5pDefault), path, "create attribute \(name)")
         defer { H5Aclose(attr) }
-        try withCStrings(strings) { ptrs in
+        _ = try withCStrings(strings) { ptrs in
             try check(H5Awrite(attr, type, ptrs), path, "write attribute \(name)")
         }
     }
@@ -100,7 +100,7 @@ enum HDF5 {
         defer { H5Sclose(space) }
         let n = Int(H5Sget_simple_extent_npoints(space))
         var out = [T](repeating: zero, count: n)
-        try out.withUnsafeMutableBytes { try check(H5Aread(attr, type, $0.baseAddress), path, "read attribute \(name)") }
+        _ = try out.withUnsafeMutableBytes { try check(H5Aread(attr, type, $0.baseAddress), path, "read attribute \(name)") }
         return out
     }
 
@@ -114,7 +114,7 @@ enum HDF5 {
         let type = stringType()
         defer { H5Tclose(type) }
         var ptrs = [UnsafeMutablePointer<CChar>?](repeating: nil, count: n)
-        try ptrs.withUnsafeMutableBytes { try check(H5Aread(attr, type, $0.baseAddress), path, "read attribute \(name)") }
+        _ = try ptrs.withUnsafeMutableBytes { try check(H5Aread(attr, type, $0.baseAddress), path, "read attribute \(name)") }
         defer { ptrs.forEach { free($0) } }
         return ptrs.map { $0.map { String(cString: $0) } ?? "" }
     }

@@ -49,7 +49,7 @@ public final class HDF5File {
             let ds = try HDF5.check(H5Dopen2(handle, name, h5pDefault), path, "open \(name)")
             defer { H5Dclose(ds) }
             var out = [T](repeating: zero, count: n)
-            try out.withUnsafeMutableBytes {
+            _ = try out.withUnsafeMutableBytes {
                 try HDF5.check(H5Dread(ds, type, h5sAll, h5sAll, h5pDefault, $0.baseAddress), path, "read \(name)")
             }
             return out

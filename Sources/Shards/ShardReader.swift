@@ -104,7 +104,7 @@ public final class ShardReader {
             defer { H5Dclose(ds) }
             var out = [Int32](repeating: 0, count: count)
             if count > 0 {
-                try out.withUnsafeMutableBytes {
+                _ = try out.withUnsafeMutableBytes {
                     try HDF5.check(H5Dread(ds, ijepa_h5t_native_int32(), h5sAll, h5sAll, h5pDefault, $0.baseAddress),
                                    path, "read labels")
                 }
@@ -121,7 +121,7 @@ public final class ShardReader {
             let type = HDF5.stringType()
             defer { H5Tclose(type) }
             var ptrs = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
-            try ptrs.withUnsafeMutableBytes {
+            _ = try ptrs.withUnsafeMutableBytes {
                 try HDF5.check(H5Dread(ds, type, h5sAll, h5sAll, h5pDefault, $0.baseAddress), path, "read source")
             }
             defer { ptrs.forEach { free($0) } }

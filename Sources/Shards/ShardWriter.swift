@@ -137,7 +137,7 @@ public final class ShardWriter {
             for c in 0..<chunks {
                 guard sizes[c] >= 0 else { throw ShardError("\(path): zlib compression failed") }
                 var offset: [hsize_t] = [hsize_t((chunksWritten + c) * chunkSamples), 0, 0]
-                try out.withUnsafeBytes {
+                _ = try out.withUnsafeBytes {
                     try HDF5.check(H5Dwrite_chunk(patches, h5pDefault, 0, &offset, sizes[c], $0.baseAddress! + c * bound),
                                    path, "write chunk")
                 }

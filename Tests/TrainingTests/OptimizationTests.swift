@@ -22,10 +22,11 @@ final class OptimizationTests: XCTestCase {
 
     func testAdamWMatchesItsDefinitionAndSkipsDecayOnBiases() {
         let store = ParameterStore()
-        let w = store.add("blocks.0.attn.qkv.weight", [2, 2])
-        let b = store.add("blocks.0.attn.qkv.bias", [2])
-        let n = store.add("norm.weight", [2])
-        let t = store.add("mask_token", [1, 1, 2])
+        // Decayed: a matrix and the 3-D mask token; not decayed: a bias and a 1-D weight.
+        store.add("blocks.0.attn.qkv.weight", [2, 2])
+        store.add("blocks.0.attn.qkv.bias", [2])
+        store.add("norm.weight", [2])
+        store.add("mask_token", [1, 1, 2])
         store.allocate()
         let initial: [Float] = [0.5, -1, 2, 0.25, 0.1, -0.2, 1, 1, 0.3, -0.3]
         store.values.update(from: initial, count: 10)
@@ -48,7 +49,6 @@ final class OptimizationTests: XCTestCase {
             }
         }
         for i in 0..<10 { XCTAssertEqual(Double(store.values[i]), p[i], accuracy: 1e-6, "element \(i)") }
-        _ = (w, b, n, t)
     }
 
     func testEMAMovesTargetTowardOnline() {

@@ -93,7 +93,7 @@ public struct ArtifactStore: Sendable {
                                started: Date) throws -> JSON {
         let rels = try FileManager.default.subpathsOfDirectory(atPath: dir).sorted().filter { rel in
             var isDir: ObjCBool = false
-            FileManager.default.fileExists(atPath: "\(dir)/\(rel)", isDirectory: &isDir)
+            _ = FileManager.default.fileExists(atPath: "\(dir)/\(rel)", isDirectory: &isDir)
             return !isDir.boolValue
         }
         // Shards are large: hash them on all cores.

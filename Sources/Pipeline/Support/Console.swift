@@ -35,9 +35,8 @@ struct PlainLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?,
-             source: String, file: String, function: String, line: UInt) {
-        let tag = level >= .warning ? "\(level): " : ""
-        FileHandle.standardError.write(Data("\(label): \(tag)\(message)\n".utf8))
+    func log(event: LogEvent) {
+        let tag = event.level >= .warning ? "\(event.level): " : ""
+        FileHandle.standardError.write(Data("\(label): \(tag)\(event.message)\n".utf8))
     }
 }
