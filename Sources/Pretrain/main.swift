@@ -35,6 +35,7 @@ struct Pretrain: ParsableCommand {
                 return
             }
             if let showMasks {
+                guard showMasks >= 1 else { throw PipelineError("--show-masks: needs a count of at least 1") }
                 try PretrainStage.writeMaskFigure(cfg, store: store, count: showMasks, to: output)
                 return
             }

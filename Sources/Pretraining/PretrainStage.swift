@@ -12,7 +12,8 @@ import Training
 /// artifacts/pretrain/.work-<key>/, so a killed run can be resumed.
 public enum PretrainStage {
     public static let name = "pretrain"
-    public static let formatVersion = 1
+    /// 2: masks hash seed and step together (same inputs, new results).
+    public static let formatVersion = 2
 
     public struct Outcome: Sendable {
         public let key: String
@@ -26,8 +27,16 @@ public enum PretrainStage {
     public static func keyMaterial(_ config: PipelineConfig, store: ArtifactStore) throws -> ArtifactKeyMaterial {
         let settings = try PretrainSettings(config)
         let prepareKey = try PrepareStage.keyMaterial(config, store: store).key
+        // A run started from another checkpoint is a different artifact.
+        var inputs: [String: String] = [:]
+        if let file = settings.readCheckpoint {
+            guard FileManager.default.fileExists(atPath: file) else {
+                throw PipelineError("\(file): checkpoint not found (meta.read_checkpoint)")
+            }
+            inputs["read_checkpoint"] = try store.digestCache().digest(ofFile: file)
+        }
         return ArtifactKeyMaterial(stage: name, formatVersion: formatVersion, config: settings.view,
-                                   upstream: ["prepare": prepareKey])
+                                   upstream: ["prepare": prepareKey], inputs: inputs)
     }
 
     /// `stopAfter`: train at most that many steps in this call, leaving a
@@ -51,11 +60,11 @@ public enum PretrainStage {
         let run = TrainingRun(settings: settings, shape: shape, data: data, sampler: sampler, workDir: workDir,
                               configText: config.view(keys: [], sections: PipelineSchema.sections).json.canonical,
                               log: log)
-        if resume || settings.resume {
-            try run.resumeFromWorkDir()
-        } else if let path = settings.readCheckpoint {
-            try run.loadWeights(from: path)
-        }
+        // The work folder's own checkpoint first (an interrupted run of this
+        // key), else meta.read_checkpoint (the official meaning: resume from
+        // that file, its step included).
+        let resumed = resume || settings.resume ? try run.resume() : false
+        if !resumed, let file = settings.readCheckpoint { try run.resume(from: file) }
         log.info("key \(key): \(data.count) train images, \(data.itersPerEpoch) steps/epoch, \(run.totalSteps) steps, encoder \(shape.encoder.embedDim)x\(shape.encoder.depth), predictor \(shape.predictorDim)x\(shape.predictorDepth)")
         guard try run.train(stopAfter: stopAfter) else {
             log.info("stopped after step \(run.step) of \(run.totalSteps); continue with --resume (checkpoint in \(workDir))")

@@ -27,7 +27,7 @@ final class TrainingRun {
 
     static let header = "epoch,step,loss,lr,weight_decay,momentum,context_tokens,target_tokens,ms_per_step,images_per_s,target_feature_std"
 
-    var totalSteps: Int { schedules.totalSteps }
+    var totalSteps: Int { schedules.trainingSteps }
     var checkpointPath: String { "\(workDir)/checkpoint.h5" }
     var logPath: String { "\(workDir)/log.csv" }
 
@@ -44,25 +44,27 @@ final class TrainingRun {
         trainer = JEPATrainer(shape: shape, loss: settings.loss, seed: settings.seed)
     }
 
-    func resumeFromWorkDir() throws {
-        guard FileManager.default.fileExists(atPath: checkpointPath) else {
+    /// Resumes from the work folder's checkpoint, or from `file` (e.g.
+    /// meta.read_checkpoint) when given; false when there is none.
+    @discardableResult
+    func resume(from file: String? = nil) throws -> Bool {
+        let path = file ?? checkpointPath
+        guard FileManager.default.fileExists(atPath: path) else {
+            if let file { throw PretrainError("\(file): checkpoint not found (meta.read_checkpoint)") }
             log.info("no checkpoint in \(workDir): starting from step 0")
-            return
+            return false
         }
-        let info = try Checkpoint.load(trainer, from: checkpointPath)
+        let info = try Checkpoint.load(trainer, from: path)
         step = info.step
         // Keep the log rows of the steps the checkpoint covers.
         let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         rows = text.split(separator: "\n").dropFirst().map(String.init).filter { row in
-            (Int(row.split(separator: ",")[1]) ?? Int.max) < step
+            let f = row.split(separator: ",", omittingEmptySubsequences: false)
+            return f.count > 2 && (Int(f[1]) ?? Int.max) < step
         }
         losses = rows.compactMap { Double($0.split(separator: ",")[2]) }
-        log.info("resumed from \(checkpointPath) at step \(step)")
-    }
-
-    func loadWeights(from path: String) throws {
-        _ = try Checkpoint.load(trainer, from: path)
-        log.info("weights and optimizer state from \(path); schedules start at step 0")
+        log.info("resumed from \(path) at step \(step)")
+        return true
     }
 
     /// Trains to the end, or until `stopAfter` steps of this call have run
@@ -101,6 +103,7 @@ final class TrainingRun {
             let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             guard r.loss.isFinite else {
                 queue.sync {}
+                try? writeLog()  // the steps up to the failure, for diagnosis
                 throw PretrainError("step \(s): loss is \(r.loss); training stopped (the last good checkpoint is \(checkpointPath))")
             }
             trainSeconds += dt
@@ -118,8 +121,14 @@ final class TrainingRun {
         return step == totalSteps
     }
 
+    /// The log first: resume keeps only rows before the checkpoint's step, so
+    /// a log ahead of its checkpoint is harmless and one behind never happens.
     func saveCheckpoint() throws {
+        try writeLog()
         try Checkpoint.save(trainer, step: step, epoch: step / data.itersPerEpoch, config: configText, to: checkpointPath)
+    }
+
+    func writeLog() throws {
         let text = ([Self.header] + rows).joined(separator: "\n") + "\n"
         try Data(text.utf8).write(to: URL(fileURLWithPath: logPath + ".tmp"))
         guard rename(logPath + ".tmp", logPath) == 0 else { throw PretrainError("\(logPath): cannot write the log") }

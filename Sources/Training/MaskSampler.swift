@@ -93,7 +93,9 @@ public struct MaskSampler: Sendable {
 
     /// The masks of training step `step` for `batch` samples.
     public func sample(step: Int, batch: Int) -> MaskBatch {
-        var rng = SeededGenerator(seed: seed &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(step) &* 0xD1B5_4A32_D192_ED03)
+        // Hash seed and step together so nearby seeds give unrelated streams.
+        var mix = SeededGenerator(seed: seed)
+        var rng = SeededGenerator(seed: mix.next() ^ (UInt64(step) &* 0xD1B5_4A32_D192_ED03))
         let pSize = blockSize(uniform(&rng), scale: predScale, aspect: aspectRatio)
         let eSize = blockSize(uniform(&rng), scale: encScale, aspect: (1, 1))
         var targets: [[[Int32]]] = []  // [sample][mask] -> indices

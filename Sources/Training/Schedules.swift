@@ -5,7 +5,12 @@ import Foundation
 /// stepped before each iteration's update, so iteration i uses their step
 /// i + 1; the momentum generator yields its value i at iteration i.
 public struct Schedules: Sendable {
+    /// Steps actually trained: epochs · ipe.
+    public let trainingSteps: Int
+    /// Length the schedules span: int(ipe_scale · epochs · ipe) (ipe_scale > 1
+    /// stretches them, so training ends before they reach their final values).
     public let totalSteps: Int
+    let momentumSpan: Double
     public let warmupSteps: Int
     public let startLR: Double, peakLR: Double, finalLR: Double
     public let weightDecay: Double, finalWeightDecay: Double
@@ -16,7 +21,9 @@ public struct Schedules: Sendable {
     public init(itersPerEpoch ipe: Int, epochs: Int, ipeScale: Double, warmupEpochs: Double,
                 startLR: Double, peakLR: Double, finalLR: Double,
                 weightDecay: Double, finalWeightDecay: Double, ema: (Double, Double)) {
+        trainingSteps = epochs * ipe
         totalSteps = Int(ipeScale * Double(epochs * ipe))
+        momentumSpan = Double(ipe) * Double(epochs) * ipeScale
         warmupSteps = Int(warmupEpochs * Double(ipe))
         self.startLR = startLR
         self.peakLR = peakLR
@@ -46,6 +53,6 @@ public struct Schedules: Sendable {
 
     /// EMA momentum, linear from ema[0] to ema[1] over the run.
     public func momentum(_ iteration: Int) -> Double {
-        emaStart + Double(iteration) * (emaEnd - emaStart) / Double(max(1, totalSteps))
+        emaStart + Double(iteration) * (emaEnd - emaStart) / max(1, momentumSpan)
     }
 }

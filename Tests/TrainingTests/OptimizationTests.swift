@@ -18,6 +18,13 @@ final class OptimizationTests: XCTestCase {
         XCTAssertEqual(s.momentum(0), 0.996)
         XCTAssertEqual(s.momentum(500), 0.998, accuracy: 1e-12)
         XCTAssertEqual(s.momentum(1000), 1.0, accuracy: 1e-12)
+        // ipe_scale stretches the schedules, not the training.
+        let stretched = Schedules(itersPerEpoch: 100, epochs: 10, ipeScale: 1.25, warmupEpochs: 2, startLR: 2e-4,
+                                  peakLR: 1e-3, finalLR: 1e-6, weightDecay: 0.04, finalWeightDecay: 0.4, ema: (0.996, 1.0))
+        XCTAssertEqual(stretched.trainingSteps, 1000)
+        XCTAssertEqual(stretched.totalSteps, 1250)
+        XCTAssertGreaterThan(stretched.learningRate(999), 1e-5, "the run ends before the cosine does")
+        XCTAssertEqual(stretched.momentum(1250), 1.0, accuracy: 1e-12)
     }
 
     func testAdamWMatchesItsDefinitionAndSkipsDecayOnBiases() {

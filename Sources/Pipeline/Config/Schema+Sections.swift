@@ -46,7 +46,7 @@ extension PipelineSchema {
         ConfigKey("meta.pred_depth", .int, default: .int(6), "predictor blocks", check: Check.intRange(1, 64)),
         ConfigKey("meta.pred_emb_dim", .int, default: .int(384), "predictor width", check: Check.intRange(1, 8192)),
         ConfigKey("meta.load_checkpoint", .bool, default: .bool(false), "resume from the latest checkpoint"),
-        ConfigKey("meta.read_checkpoint", .optionalString, default: .null, "checkpoint file to resume from"),
+        ConfigKey("meta.read_checkpoint", .optionalString, default: .null, "checkpoint file to start from (its weights, optimizer state and step; part of the artifact key)"),
         ConfigKey("meta.use_bfloat16", .bool, default: .bool(false), "bfloat16 arithmetic (not supported yet: must be false)",
                   check: { $0 == .bool(false) ? nil : "bfloat16 training is not implemented yet" }),
         ConfigKey("meta.seed", .int, default: .int(0), "seed of initialisation, masks and data order",
