@@ -29,3 +29,18 @@ void ccodecs_set_error(char *err, size_t errlen, const char *fmt, ...) {
     if (n < 0) err[0] = '\0';
     err[errlen - 1] = '\0';
 }
+
+int ccodecs_begin_decode(const char *format, const uint8_t *data, size_t size, void *out, size_t out_size,
+                         char *err, size_t errlen) {
+    if (err != NULL && errlen > 0) err[0] = '\0';
+    if (out == NULL) {
+        ccodecs_set_error(err, errlen, "%s: no output image", format);
+        return 1;
+    }
+    memset(out, 0, out_size);
+    if (data == NULL || size == 0) {
+        ccodecs_set_error(err, errlen, "%s: empty input", format);
+        return 1;
+    }
+    return 0;
+}

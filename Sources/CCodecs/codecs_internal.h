@@ -19,4 +19,10 @@ void ccodecs_set_error(char *err, size_t errlen, const char *fmt, ...)
 #endif
     ;
 
+// The checks every decoder starts with: clears err, zeroes *out, and
+// rejects a missing output or empty input. Returns non-zero on failure, with
+// the message prefixed by `format` ("PNG", "JPEG").
+int ccodecs_begin_decode(const char *format, const uint8_t *data, size_t size, void *out, size_t out_size,
+                         char *err, size_t errlen);
+
 #endif

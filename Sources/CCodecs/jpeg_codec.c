@@ -209,16 +209,7 @@ static int jpeg_decode_run(jpeg_decode_state *st, const uint8_t *data, size_t si
 
 int ccodecs_jpeg_decode(const uint8_t *data, size_t size, ccodecs_image *out, char *err,
                         size_t errlen) {
-    if (err != NULL && errlen > 0) err[0] = '\0';
-    if (out == NULL) {
-        ccodecs_set_error(err, errlen, "JPEG: no output image");
-        return 1;
-    }
-    memset(out, 0, sizeof *out);
-    if (data == NULL || size == 0) {
-        ccodecs_set_error(err, errlen, "JPEG: empty input");
-        return 1;
-    }
+    if (ccodecs_begin_decode("JPEG", data, size, out, sizeof *out, err, errlen)) return 1;
     if ((unsigned long long)size > (unsigned long long)ULONG_MAX) {
         ccodecs_set_error(err, errlen, "JPEG: input too large");
         return 1;

@@ -134,16 +134,7 @@ static int png_decode_run(png_decode_state *st, ccodecs_image *out) {
 
 int ccodecs_png_decode(const uint8_t *data, size_t size, ccodecs_image *out, char *err,
                        size_t errlen) {
-    if (err != NULL && errlen > 0) err[0] = '\0';
-    if (out == NULL) {
-        ccodecs_set_error(err, errlen, "PNG: no output image");
-        return 1;
-    }
-    memset(out, 0, sizeof *out);
-    if (data == NULL || size == 0) {
-        ccodecs_set_error(err, errlen, "PNG: empty input");
-        return 1;
-    }
+    if (ccodecs_begin_decode("PNG", data, size, out, sizeof *out, err, errlen)) return 1;
     if (size < 8 || png_sig_cmp((png_const_bytep)data, 0, 8) != 0) {
         ccodecs_set_error(err, errlen, "PNG: not a PNG file (bad signature)");
         return 1;
