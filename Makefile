@@ -7,17 +7,22 @@ ARTIFACTS ?= artifacts
 FORCE     ?=
 # Extra `--set key=value` overrides for every stage, e.g. SET="--set prepare.gzip_level=4".
 SET       ?=
+# Threads per stage process (our workers and OpenBLAS). Default: all cores.
+# With `make -j N sweep` on C cores, THREADS=C/N keeps the cores from being
+# oversubscribed.
+THREADS   ?=
+SWEEP     ?= pipelines/sweeps/target-scale.yaml
 
 APT_PACKAGES := libhdf5-dev libopenblas-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev \
                 dataset-fashion-mnist pkg-config
 BIN          := .build/release
 STAGE_ARGS    = --config $(PIPELINE) --artifacts $(ARTIFACTS) $(if $(FORCE),--force) $(SET)
+SWEEP_ARGS    = --sweep $(SWEEP) --artifacts $(ARTIFACTS) $(if $(FORCE),--force) $(SET)
+RUN           = $(if $(THREADS),IJEPA_THREADS=$(THREADS) OPENBLAS_NUM_THREADS=$(THREADS))
 
-.PHONY: all deps build prepare pretrain test bench-numerics clean clean-artifacts
+.PHONY: all deps build prepare pretrain probe report sweep sweep-report gc-list test test-e2e bench-numerics clean clean-artifacts
 
-# Stages land one issue at a time; `all` chains those that exist.
-all: pretrain
-	@echo "make all: prepare and pretrain done ($(PIPELINE)); probe and report are not implemented yet."
+all: report
 
 deps:
 	@missing=""; \
@@ -40,22 +45,58 @@ build: deps
 	swift build -c release
 
 prepare: build
-	$(BIN)/Prepare $(STAGE_ARGS)
+	$(RUN) $(BIN)/Prepare $(STAGE_ARGS)
 
 # RESUME=1 continues an interrupted run of the same configuration.
 pretrain: prepare
-	$(BIN)/Pretrain $(STAGE_ARGS) $(if $(RESUME),--resume)
+	$(RUN) $(BIN)/Pretrain $(STAGE_ARGS) $(if $(RESUME),--resume)
+
+probe: pretrain
+	$(RUN) $(BIN)/Probe $(STAGE_ARGS)
+
+report: probe
+	@report=$$($(BIN)/Report $(STAGE_ARGS)) && echo "report: $$report"
+
+# Every variant of SWEEP is a pipeline run; variants share the artifacts
+# whose inputs they do not change (a lock per artifact makes concurrent
+# variants build a shared artifact once). `make -j N sweep` runs N variants
+# at a time.
+sweep: build
+	@n=$$($(BIN)/Report --sweep $(SWEEP) --variant-count) && \
+	$(MAKE) --no-print-directory sweep-report SWEEP_N=$$n
+
+ifdef SWEEP_N
+SWEEP_VARIANTS := $(addprefix sweep-variant-,$(shell seq 0 $$(($(SWEEP_N) - 1))))
+endif
+
+sweep-report: $(SWEEP_VARIANTS)
+	@report=$$($(BIN)/Report $(SWEEP_ARGS)) && echo "report: $$report"
+
+sweep-variant-%:
+	$(RUN) $(BIN)/Prepare $(SWEEP_ARGS) --variant $*
+	$(RUN) $(BIN)/Pretrain $(SWEEP_ARGS) --variant $*
+	$(RUN) $(BIN)/Probe $(SWEEP_ARGS) --variant $*
+
+# Artifact folders no pipeline or sweep file reaches (delete them by hand).
+gc-list: build
+	@$(BIN)/Report --gc-list --artifacts $(ARTIFACTS)
 
 # Forward/backward of one I-JEPA step of the default model (release build):
 # time per phase, GFLOP/s, and the fraction of this machine's sgemm rate.
 bench-numerics: build
 	$(BIN)/NumericsBench $(BENCH_ARGS)
 
+# Unit and stage tests, then the Makefile end to end on the smoke pipeline
+# (release build, temporary artifact folder).
 test: deps
 	swift test --disable-swift-testing
+	$(MAKE) --no-print-directory test-e2e
+
+test-e2e: build
+	tests/make_e2e.sh
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-*
 
 clean-artifacts:
 	rm -rf $(ARTIFACTS)

@@ -49,6 +49,9 @@ let package = Package(
         .target(name: "Pretraining", dependencies: ["Training", "Preparation", "Pipeline", "Numerics", "Shards",
                                                     "Imaging", "Threads"]),
         .target(name: "Preparation", dependencies: ["Imaging", "Shards", "Pipeline", "Threads"]),
+        .target(name: "Probing", dependencies: ["Pretraining", "Training", "Preparation", "Pipeline", "Numerics",
+                                                "Shards", "Threads", "CBLAS"]),
+        .target(name: "Reporting", dependencies: ["Probing", "Pretraining", "Preparation", "Pipeline"]),
 
         .target(name: "StageCLI", dependencies: [
             "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -66,10 +69,10 @@ let package = Package(
             "Pretraining", "Pipeline", "StageCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "Probe", dependencies: [
-            "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Probing", "Pipeline", "StageCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "Report", dependencies: [
-            "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Reporting", "Pipeline", "StageCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
@@ -80,6 +83,9 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Numerics", "Shards"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PretrainingTests", dependencies: ["Pretraining", "Preparation", "Pipeline", "Shards"]),
+        .testTarget(name: "ProbingTests", dependencies: ["Probing", "Pretraining", "Preparation", "Training", "Numerics",
+                                                      "Pipeline", "Shards"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Probing", "Pretraining", "Preparation", "Pipeline"]),
         .testTarget(name: "PreparationTests", dependencies: ["Preparation", "Imaging", "Shards", "Pipeline"]),
     ]
 )

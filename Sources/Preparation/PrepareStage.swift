@@ -43,12 +43,18 @@ public enum PrepareStage {
             log.info("up to date: \(dir)")
             return Outcome(key: key, directory: dir, built: false, manifest: manifest)
         }
-        Allocator.keepLargeBlocks()
-        log.info("source \(settings.sourcePath) (\(source.kind), \(source.inputFiles.count) files), key \(key)")
-        let manifest = try store.build(material, started: started) { tmp in
-            try ShardBuilder(settings: settings, source: source, directory: tmp, log: log).run()
+        return try store.exclusive(stage: name, key: key, waiting: { log.info("\($0)") }) {
+            if !force, case .success(let manifest) = store.verify(stage: name, key: key) {
+                log.info("up to date (built meanwhile by another process): \(dir)")
+                return Outcome(key: key, directory: dir, built: false, manifest: manifest)
+            }
+            Allocator.keepLargeBlocks()
+            log.info("source \(settings.sourcePath) (\(source.kind), \(source.inputFiles.count) files), key \(key)")
+            let manifest = try store.build(material, started: started) { tmp in
+                try ShardBuilder(settings: settings, source: source, directory: tmp, log: log).run()
+            }
+            log.info("wrote \(dir)")
+            return Outcome(key: key, directory: dir, built: true, manifest: manifest)
         }
-        log.info("wrote \(dir)")
-        return Outcome(key: key, directory: dir, built: true, manifest: manifest)
     }
 }

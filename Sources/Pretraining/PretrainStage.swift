@@ -53,41 +53,56 @@ public enum PretrainStage {
             log.info("up to date: \(dir)")
             return Outcome(key: key, directory: dir, built: false, complete: true)
         }
-        let (data, shape, sampler) = try setUp(settings, config: config, store: store,
-                                               prepareKey: material.upstream["prepare"]!)
-        let workDir = "\(store.root)/\(name)/.work-\(key)"
-        try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
-        let run = TrainingRun(settings: settings, shape: shape, data: data, sampler: sampler, workDir: workDir,
-                              configText: config.view(keys: [], sections: PipelineSchema.sections).json.canonical,
-                              log: log)
-        // The work folder's own checkpoint first (an interrupted run of this
-        // key), else meta.read_checkpoint (the official meaning: resume from
-        // that file, its step included).
-        let resumed = resume || settings.resume ? try run.resume() : false
-        if !resumed, let file = settings.readCheckpoint { try run.resume(from: file) }
-        log.info("key \(key): \(data.count) train images, \(data.itersPerEpoch) steps/epoch, \(run.totalSteps) steps, encoder \(shape.encoder.embedDim)x\(shape.encoder.depth), predictor \(shape.predictorDim)x\(shape.predictorDepth)")
-        guard try run.train(stopAfter: stopAfter) else {
-            log.info("stopped after step \(run.step) of \(run.totalSteps); continue with --resume (checkpoint in \(workDir))")
-            return Outcome(key: key, directory: workDir, built: false, complete: false)
-        }
-
-        let manifest = try store.build(material, started: started) { tmp in
-            for f in ["checkpoint.h5", "log.csv"] {
-                try FileManager.default.copyItem(atPath: "\(workDir)/\(f)", toPath: "\(tmp)/\(f)")
+        // One process per key: a second waits, then finds the artifact.
+        return try store.exclusive(stage: name, key: key, waiting: { log.info("\($0)") }) {
+            if !force, case .success = store.verify(stage: name, key: key) {
+                log.info("up to date (built meanwhile by another process): \(dir)")
+                return Outcome(key: key, directory: dir, built: false, complete: true)
             }
-            try MaskFigure.write(sampler: sampler, data: data, count: 8, to: "\(tmp)/masks.png")
-            return run.result()
+            let (data, shape, sampler) = try setUp(settings, config: config, store: store,
+                                                   prepareKey: material.upstream["prepare"]!)
+            let workDir = "\(store.root)/\(name)/.work-\(key)"
+            try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
+            let run = TrainingRun(settings: settings, shape: shape, data: data, sampler: sampler, workDir: workDir,
+                                  configText: config.view(keys: [], sections: PipelineSchema.sections).json.canonical,
+                                  log: log)
+            // The work folder's own checkpoint first (an interrupted run of this
+            // key), else meta.read_checkpoint (the official meaning: resume from
+            // that file, its step included).
+            let resumed = resume || settings.resume ? try run.resume() : false
+            if !resumed, let file = settings.readCheckpoint { try run.resume(from: file) }
+            log.info("key \(key): \(data.count) train images, \(data.itersPerEpoch) steps/epoch, \(run.totalSteps) steps, encoder \(shape.encoder.embedDim)x\(shape.encoder.depth), predictor \(shape.predictorDim)x\(shape.predictorDepth)")
+            guard try run.train(stopAfter: stopAfter) else {
+                log.info("stopped after step \(run.step) of \(run.totalSteps); continue with --resume (checkpoint in \(workDir))")
+                return Outcome(key: key, directory: workDir, built: false, complete: false)
+            }
+
+            let manifest = try store.build(material, started: started) { tmp in
+                for f in ["checkpoint.h5", "log.csv"] {
+                    try FileManager.default.copyItem(atPath: "\(workDir)/\(f)", toPath: "\(tmp)/\(f)")
+                }
+                try MaskFigure.write(sampler: sampler, data: data, count: 8, to: "\(tmp)/masks.png")
+                return run.result()
+            }
+            try? FileManager.default.removeItem(atPath: workDir)
+            log.info("wrote \(dir) (loss \(manifest["details"]?["loss_first"]?.doubleValue ?? .nan) -> \(manifest["details"]?["loss_last"]?.doubleValue ?? .nan))")
+            return Outcome(key: key, directory: dir, built: true, complete: true)
         }
-        try? FileManager.default.removeItem(atPath: workDir)
-        log.info("wrote \(dir) (loss \(manifest["details"]?["loss_first"]?.doubleValue ?? .nan) -> \(manifest["details"]?["loss_last"]?.doubleValue ?? .nan))")
-        return Outcome(key: key, directory: dir, built: true, complete: true)
     }
 
     /// The prepared train data, the model shape and the validated masks.
     static func setUp(_ settings: PretrainSettings, config: PipelineConfig, store: ArtifactStore,
                       prepareKey: String) throws -> (TrainingData, JEPAShape, MaskSampler) {
-        guard case .success(let prepared) = store.verify(stage: PrepareStage.name, key: prepareKey) else {
-            throw PipelineError("\(store.directory(stage: PrepareStage.name, key: prepareKey)): prepare artifact missing; run Prepare (make prepare) first")
+        // Re-hashed, not just sized: never train on a shard edited in place.
+        let prepared: JSON
+        switch store.verify(stage: PrepareStage.name, key: prepareKey, deep: true) {
+        case .success(let m): prepared = m
+        case .failure(let e):
+            let dir = store.directory(stage: PrepareStage.name, key: prepareKey)
+            if FileManager.default.fileExists(atPath: dir) {
+                throw PipelineError("\(e.description); rebuild it with make prepare FORCE=1")
+            }
+            throw PipelineError("\(dir): prepare artifact missing; run Prepare (make prepare) first")
         }
         let prepDir = store.directory(stage: PrepareStage.name, key: prepareKey)
         let shards = (prepared["files"]?.arrayValue ?? []).compactMap { $0["path"]?.stringValue }

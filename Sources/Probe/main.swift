@@ -1,6 +1,25 @@
+import ArgumentParser
 import Foundation
+import Pipeline
+import Probing
+import StageCLI
 
-// The Probe stage lands with its own issue; until then say so and fail, so a
-// pipeline never mistakes this for a completed stage.
-FileHandle.standardError.write(Data("Probe: not implemented yet\n".utf8))
-exit(2)
+/// `Probe`: linear and k-NN probes of the pretrained target encoder, raw
+/// pixels and the untrained encoder, on the same pipeline's artifacts.
+struct Probe: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate frozen I-JEPA features with linear and k-NN probes, next to raw-pixel and random-init baselines.")
+
+    @OptionGroup var options: StageOptions
+
+    func run() throws {
+        do {
+            let outcome = try ProbeStage.run(try options.loadConfig(), store: options.store, force: options.force)
+            print(outcome.directory)
+        } catch {
+            Console.fail("probe", error)
+        }
+    }
+}
+
+Probe.main()

@@ -15,8 +15,21 @@ public struct StageOptions: ParsableArguments {
     @Flag(help: "Recompute even when an up-to-date artifact exists.")
     public var force = false
 
+    @Option(help: "Sweep file: run one of its variants (see --variant) instead of --config.")
+    public var sweep: String?
+
+    @Option(help: "Variant index of --sweep (0-based).")
+    public var variant: Int?
+
     public init() {}
 
-    public func loadConfig() throws -> PipelineConfig { try PipelineConfig.load(path: config, overrides: overrides) }
+    public func loadConfig() throws -> PipelineConfig {
+        if let sweep {
+            guard let variant else { throw PipelineError("--sweep \(sweep): also give --variant N") }
+            return try SweepFile.load(path: sweep).config(variant: variant, extra: overrides)
+        }
+        if variant != nil { throw PipelineError("--variant: only with --sweep") }
+        return try PipelineConfig.load(path: config, overrides: overrides)
+    }
     public var store: ArtifactStore { ArtifactStore(root: artifacts) }
 }

@@ -42,6 +42,22 @@ public enum Checkpoint {
         }
     }
 
+    /// Reads one module's weights (e.g. `target_encoder`) into `encoder`,
+    /// checking every name and shape against the model built from the config.
+    public static func loadModule(_ module: String, into encoder: VisionTransformer, from path: String) throws {
+        let f = try HDF5File(path: path)
+        for e in encoder.params.entries {
+            let name = "\(module)/\(e.name)"
+            guard f.exists(name) else { throw PretrainError("\(path): checkpoint lacks \(name)") }
+            let s = try f.shape(name)
+            guard s == e.shape else {
+                throw PretrainError("\(path): \(name) has shape \(s), the model expects \(e.shape) (architecture differs from the config)")
+            }
+            let v = try f.floats(name)
+            encoder.params.value(e.offset).update(from: v, count: v.count)
+        }
+    }
+
     /// Restores every tensor and the optimizer state; checks that the file
     /// was written for the same architecture.
     public static func load(_ trainer: JEPATrainer, from path: String) throws -> Info {

@@ -79,6 +79,18 @@ public enum Check {
         }
     }
 
+    /// A non-empty list of distinct numbers, each inside (min, max] or [min, max].
+    public static func eachIn(_ min: Double, _ max: Double, openLow: Bool = false) -> @Sendable (JSON) -> String? {
+        { v in
+            guard let a = v.arrayValue?.compactMap(\.doubleValue), !a.isEmpty else { return "must be a non-empty list" }
+            for x in a where (openLow ? x <= min : x < min) || x > max {
+                return "\(x) is outside \(openLow ? "(" : "[")\(min), \(max)]"
+            }
+            if Set(a).count != a.count { return "values must be distinct" }
+            return nil
+        }
+    }
+
     public static func oneOf(_ choices: [String]) -> @Sendable (JSON) -> String? {
         { v in
             guard let s = v.stringValue, choices.contains(s) else {

@@ -1,0 +1,79 @@
+import Foundation
+import Numerics
+import Pipeline
+import Preparation
+import Pretraining
+import Shards
+
+/// The labeled images of a probe run: the train split, the val split when
+/// it is the evaluation set, and which rows train the probes and which
+/// score them.
+final class ProbeData {
+    let train: LabeledSplit
+    /// Nil when the evaluation set is carved from train (eval_split: holdout).
+    let val: LabeledSplit?
+    /// Rows of train the probes learn from.
+    let trainRows: [Int]
+    /// Rows of the evaluation source (val, or train for holdout).
+    let evalRows: [Int]
+    let trainLabels: [Int32]
+    let evalLabels: [Int32]
+    let classes: Int
+    let evalDescription: String
+
+    init(store: ArtifactStore, prepareKey: String, settings: ProbeSettings) throws {
+        let prepDir = store.directory(stage: PrepareStage.name, key: prepareKey)
+        let manifest: JSON
+        // Re-hashed, not just sized: a shard edited in place is caught before use.
+        switch store.verify(stage: PrepareStage.name, key: prepareKey, deep: true) {
+        case .success(let m): manifest = m
+        case .failure(let e):
+            if FileManager.default.fileExists(atPath: prepDir) {
+                throw PipelineError("\(e.description); rebuild it with make prepare FORCE=1")
+            }
+            throw PipelineError("\(prepDir): prepare artifact missing; run Prepare (make prepare) first")
+        }
+        let files = (manifest["files"]?.arrayValue ?? []).compactMap { $0["path"]?.stringValue }.sorted()
+        func shards(_ split: String) -> [String] {
+            files.filter { $0.hasPrefix("\(split)-") && $0.hasSuffix(".h5") }.map { "\(prepDir)/\($0)" }
+        }
+        let train = try LabeledSplit(name: "train", shardPaths: shards("train"))
+        self.train = train
+        classes = train.classCount
+        let counts = train.classCounts()
+        switch settings.evalSplit {
+        case .val:
+            let v = try LabeledSplit(name: "val", shardPaths: shards("val"))
+            guard v.attributes.numPatches == train.attributes.numPatches, v.attributes.patchDim == train.attributes.patchDim,
+                  v.attributes.classNames == train.attributes.classNames else {
+                throw PipelineError("\(v.shards[0].path): image layout or class names differ from the train shards")
+            }
+            if let bad = v.labels.firstIndex(where: { counts[Int($0)] == 0 }) {
+                let c = Int(v.labels[bad])
+                throw PipelineError("\(v.file(of: bad)): val class \(c) (\(train.attributes.classNames[c])) has no train images")
+            }
+            val = v
+            trainRows = Array(0..<train.count)
+            evalRows = Array(0..<v.count)
+            evalLabels = v.labels
+            evalDescription = "val split"
+        case .holdout:
+            val = nil
+            let (fit, hold) = LabelSampling.stratifiedSplit(labels: train.labels, classes: classes,
+                                                           holdoutFraction: settings.holdoutFraction,
+                                                           seed: settings.seed ^ 0x7e57)
+            trainRows = fit
+            evalRows = hold
+            evalLabels = hold.map { train.labels[$0] }
+            evalDescription = "train holdout (\(Int((settings.holdoutFraction * 100).rounded()))% of train)"
+        }
+        let rows = trainRows
+        trainLabels = rows.map { train.labels[$0] }
+    }
+
+    func shape(_ p: PretrainSettings) -> JEPAShape {
+        let a = train.attributes
+        return JEPAShape(channels: a.channels, patchSize: a.patchSize, gridSize: a.gridSize, encoder: p.encoder,
+                         predictorDim: p.predictorDim, predictorDepth: p.predictorDepth)
+    }
+}

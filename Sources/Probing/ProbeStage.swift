@@ -1,0 +1,259 @@
+import Foundation
+import Logging
+import Numerics
+import Pipeline
+import Preparation
+import Pretraining
+import Shards
+import Training
+
+/// Probe: linear and k-NN probes on frozen features of the pretrained target
+/// encoder, next to the same probes on raw pixels and on the encoder at its
+/// initial weights. The baselines are artifacts of their own
+/// (`probe-pixels/`, `probe-random/`) keyed only by what they depend on, so
+/// a sweep over pretraining settings computes them once. The probe artifact
+/// holds every subject's results: metrics.json, metrics.csv, confusion/.
+public enum ProbeStage {
+    public static let name = "probe"
+    public static let formatVersion = 1
+
+    /// What a probe measures the features of.
+    public enum Subject: String, CaseIterable, Sendable {
+        case ijepa, randomInit = "random_init", pixels
+
+        var stage: String {
+            switch self {
+            case .ijepa: return ProbeStage.name
+            case .randomInit: return "probe-random"
+            case .pixels: return "probe-pixels"
+            }
+        }
+
+        public var title: String {
+            switch self {
+            case .ijepa: return "I-JEPA target encoder"
+            case .randomInit: return "same encoder, initial weights"
+            case .pixels: return "raw pixels"
+            }
+        }
+    }
+
+    public struct Outcome: Sendable {
+        public let key: String
+        public let directory: String
+        public let built: Bool
+        public let metrics: JSON
+    }
+
+    /// The encoder's architecture and seed: what the initial weights depend on.
+    static let initKeys = ["meta.model_name", "meta.embed_dim", "meta.depth", "meta.num_heads", "meta.mlp_ratio", "meta.seed"]
+
+    public static func keyMaterial(_ config: PipelineConfig, store: ArtifactStore) throws -> ArtifactKeyMaterial {
+        let settings = try ProbeSettings(config)
+        let prepareKey = try PrepareStage.keyMaterial(config, store: store).key
+        let pretrainKey = try PretrainStage.keyMaterial(config, store: store).key
+        return ArtifactKeyMaterial(stage: name, formatVersion: formatVersion, config: settings.view,
+                                   upstream: ["prepare": prepareKey, "pretrain": pretrainKey])
+    }
+
+    /// (stage, key) of the probe artifact and of both baselines.
+    public static func artifactKeys(_ config: PipelineConfig, store: ArtifactStore) throws -> [(stage: String, key: String)] {
+        let settings = try ProbeSettings(config)
+        let material = try keyMaterial(config, store: store)
+        let prepareKey = material.upstream["prepare"]!
+        return [(name, material.key)] + [Subject.randomInit, .pixels].map {
+            let m = baselineMaterial($0, config: config, settings: settings, prepareKey: prepareKey)
+            return (m.stage, m.key)
+        }
+    }
+
+    static func baselineMaterial(_ subject: Subject, config: PipelineConfig, settings: ProbeSettings,
+                                 prepareKey: String) -> ArtifactKeyMaterial {
+        // Raw pixels do not depend on the feature choice; initial weights
+        // depend on the architecture and seed.
+        let view = subject == .randomInit ? config.view(keys: ProbeSettings.keys + initKeys)
+            : config.view(keys: ProbeSettings.keys.filter { $0 != "probe.features" })
+        return ArtifactKeyMaterial(stage: subject.stage, formatVersion: formatVersion, config: view,
+                                   upstream: ["prepare": prepareKey])
+    }
+
+    public static func run(_ config: PipelineConfig, store: ArtifactStore, force: Bool = false) throws -> Outcome {
+        let log = Console.logger(name)
+        let started = Date()
+        let settings = try ProbeSettings(config)
+        let pretrain = try PretrainSettings(config)
+        if settings.features == .last4 && pretrain.encoder.depth < 4 {
+            throw PipelineError("\(config.source): probe.features: last4 needs an encoder of at least 4 blocks (meta.depth is \(pretrain.encoder.depth))")
+        }
+        let material = try keyMaterial(config, store: store)
+        let key = material.key, dir = store.directory(stage: name, key: key)
+        if !force, case .success = store.verify(stage: name, key: key) {
+            log.info("up to date: \(dir)")
+            return Outcome(key: key, directory: dir, built: false, metrics: try readJSON("\(dir)/metrics.json"))
+        }
+        return try store.exclusive(stage: name, key: key, waiting: { log.info("\($0)") }) {
+            if !force, case .success = store.verify(stage: name, key: key) {
+                log.info("up to date (built meanwhile by another process): \(dir)")
+                return Outcome(key: key, directory: dir, built: false, metrics: try readJSON("\(dir)/metrics.json"))
+            }
+            let prepareKey = material.upstream["prepare"]!, pretrainKey = material.upstream["pretrain"]!
+            let checkpoint = try pretrainCheckpoint(store: store, key: pretrainKey)
+            let data = try ProbeData(store: store, prepareKey: prepareKey, settings: settings)
+            log.info("key \(key): \(data.trainRows.count) train images, \(data.evalRows.count) \(data.evalDescription) images, \(data.classes) classes, features \(settings.features.rawValue)")
+
+            var subjects: [String: JSON] = [:]
+            for subject in Subject.allCases {
+                switch subject {
+                case .ijepa:
+                    let encoder = VisionTransformer(shape: data.shape(pretrain))
+                    try Checkpoint.loadModule("target_encoder", into: encoder, from: checkpoint)
+                    subjects[subject.rawValue] = evaluate(subject, data: data, settings: settings, log: log) {
+                        FeatureExtractor.encoderFeatures(encoder, kind: settings.features, split: data.train,
+                                                         batchSize: settings.batchSize, progress: $0)
+                    } evalFeatures: {
+                        FeatureExtractor.encoderFeatures(encoder, kind: settings.features, split: $0,
+                                                         batchSize: settings.batchSize, progress: $1)
+                    }
+                case .randomInit, .pixels:
+                    subjects[subject.rawValue] = try baseline(subject, config: config, settings: settings, pretrain: pretrain,
+                                                              data: data, store: store, prepareKey: prepareKey, force: force, log: log)
+                }
+            }
+
+            let metrics = JSON.object([
+                "eval_split": .string(settings.evalSplit.rawValue),
+                "eval_description": .string(data.evalDescription),
+                "eval_images": .int(data.evalRows.count),
+                "train_images": .int(data.trainRows.count),
+                "class_names": .array(data.train.attributes.classNames.map { .string($0) }),
+                "features": .string(settings.features.rawValue),
+                "artifacts": .object(["prepare": .string(prepareKey), "pretrain": .string(pretrainKey)]),
+                "subjects": .object(subjects),
+            ])
+            try store.build(material, started: started) { tmp in
+                try ProbeFiles.write(metrics: metrics, to: tmp)
+                return StageResult(counts: ["train_images": data.trainRows.count, "eval_images": data.evalRows.count],
+                                   details: ProbeFiles.summary(metrics))
+            }
+            FileHandle.standardError.write(Data(ProbeFiles.table(metrics).utf8))
+            log.info("wrote \(dir)")
+            return Outcome(key: key, directory: dir, built: true, metrics: metrics)
+        }
+    }
+
+    /// A baseline's results: from its artifact when up to date, else computed and published.
+    static func baseline(_ subject: Subject, config: PipelineConfig, settings: ProbeSettings, pretrain: PretrainSettings,
+                         data: ProbeData, store: ArtifactStore, prepareKey: String, force: Bool,
+                         log: Logger) throws -> JSON {
+        let m = baselineMaterial(subject, config: config, settings: settings, prepareKey: prepareKey)
+        let dir = store.directory(stage: m.stage, key: m.key)
+        if !force, case .success = store.verify(stage: m.stage, key: m.key) {
+            log.info("\(subject.rawValue): reusing \(dir)")
+            return try readJSON("\(dir)/results.json")
+        }
+        return try store.exclusive(stage: m.stage, key: m.key, waiting: { log.info("\($0)") }) {
+            if !force, case .success = store.verify(stage: m.stage, key: m.key) {
+                log.info("\(subject.rawValue): reusing \(dir) (built meanwhile by another process)")
+                return try readJSON("\(dir)/results.json")
+            }
+            let started = Date()
+            let result: JSON
+            switch subject {
+            case .randomInit:
+                // The pretraining's initial weights: Pretrain starts the target
+                // encoder as a copy of the encoder initialised with meta.seed.
+                let encoder = VisionTransformer(shape: data.shape(pretrain))
+                encoder.initialize(seed: pretrain.seed)
+                result = evaluate(subject, data: data, settings: settings, log: log) {
+                    FeatureExtractor.encoderFeatures(encoder, kind: settings.features, split: data.train,
+                                                     batchSize: settings.batchSize, progress: $0)
+                } evalFeatures: {
+                    FeatureExtractor.encoderFeatures(encoder, kind: settings.features, split: $0,
+                                                     batchSize: settings.batchSize, progress: $1)
+                }
+            case .pixels:
+                result = evaluate(subject, data: data, settings: settings, log: log) { _ in
+                    FeatureExtractor.pixelFeatures(data.train)
+                } evalFeatures: { split, _ in FeatureExtractor.pixelFeatures(split) }
+            case .ijepa:
+                preconditionFailure("I-JEPA features are not a baseline")
+            }
+            try store.build(m, started: started) { tmp in
+                let path = "\(tmp)/results.json"
+                guard FileManager.default.createFile(atPath: path, contents: Data(result.pretty.utf8)) else {
+                    throw PipelineError("\(path): cannot write")
+                }
+                return StageResult()
+            }
+            return result
+        }
+    }
+
+    /// Extracts the features of one subject and runs every probe on them.
+    static func evaluate(_ subject: Subject, data: ProbeData, settings: ProbeSettings, log: Logger,
+                         trainFeatures: (Pipeline.Progress?) -> [Float],
+                         evalFeatures: (LabeledSplit, Pipeline.Progress?) -> [Float]) -> JSON {
+        let t0 = Date()
+        let total = data.train.count + (data.val?.count ?? 0)
+        let progress = Pipeline.Progress("\(name): \(subject.rawValue) features", total: total, interval: settings.progressInterval)
+        let train = trainFeatures(progress)
+        let dim = train.count / data.train.count
+        let evalSource = data.val.map { evalFeatures($0, progress) } ?? train
+        let rate = progress.finish()
+        let extractSeconds = Date().timeIntervalSince(t0)
+        let trainX = ProbeEvaluation.gather(train, rows: data.trainRows, dim: dim)
+        let evalX = ProbeEvaluation.gather(evalSource, rows: data.evalRows, dim: dim)
+        let results = ProbeEvaluation.run(train: trainX, trainLabels: data.trainLabels, eval: evalX,
+                                          evalLabels: data.evalLabels, dim: dim, classes: data.classes,
+                                          settings: settings, subject: subject.rawValue, log: log)
+        return .object([
+            "subject": .string(subject.rawValue),
+            "title": .string(subject.title),
+            "features": .string(subject == .pixels ? "pixels" : settings.features.rawValue),
+            "dim": .int(dim),
+            "extract_images_per_s": .double(rate),
+            "extract_seconds": .double(extractSeconds),
+            "feature_std": .double(meanFeatureStd(trainX, dim: dim)),
+            "results": .array(results.map(\.json)),
+        ])
+    }
+
+    /// Mean over features of the std across images: near 0 means the
+    /// encoder maps every image to nearly the same vector (collapse).
+    static func meanFeatureStd(_ x: [Float], dim: Int) -> Double {
+        let n = x.count / dim
+        guard n > 1 else { return .nan }
+        var sum = [Double](repeating: 0, count: dim), sq = [Double](repeating: 0, count: dim)
+        for r in 0..<n {
+            for j in 0..<dim {
+                let v = Double(x[r * dim + j])
+                sum[j] += v
+                sq[j] += v * v
+            }
+        }
+        var total = 0.0
+        for j in 0..<dim {
+            let m = sum[j] / Double(n)
+            total += max(0, sq[j] / Double(n) - m * m).squareRoot()
+        }
+        return total / Double(dim)
+    }
+
+    static func pretrainCheckpoint(store: ArtifactStore, key: String) throws -> String {
+        let dir = store.directory(stage: PretrainStage.name, key: key)
+        // Re-hashed, not just sized: a checkpoint edited in place is caught.
+        switch store.verify(stage: PretrainStage.name, key: key, deep: true) {
+        case .success: return "\(dir)/checkpoint.h5"
+        case .failure(let e):
+            if FileManager.default.fileExists(atPath: dir) {
+                throw PipelineError("\(e.description); rebuild it with make pretrain FORCE=1")
+            }
+            throw PipelineError("\(dir): pretrain artifact missing; run Pretrain (make pretrain) first")
+        }
+    }
+
+    static func readJSON(_ path: String) throws -> JSON {
+        guard let d = FileManager.default.contents(atPath: path) else { throw PipelineError("\(path): missing") }
+        do { return try JSON.parse(d) } catch { throw PipelineError("\(path): not valid JSON (\(error))") }
+    }
+}

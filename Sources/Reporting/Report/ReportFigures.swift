@@ -1,0 +1,72 @@
+import Foundation
+import Pipeline
+
+/// The report's SVG figures, written next to report.md.
+enum ReportFigures {
+    /// File name -> alt text, in the order they appear.
+    static func write(_ runs: [RunRecord], sweep: SweepFile?, to dir: String) throws -> [(file: String, title: String)] {
+        var out: [(String, String)] = []
+        func save(_ svg: String, _ file: String, _ title: String) throws {
+            guard FileManager.default.createFile(atPath: "\(dir)/\(file)", contents: Data(svg.utf8)) else {
+                throw PipelineError("\(dir)/\(file): cannot write")
+            }
+            out.append((file, title))
+        }
+        let name = { (r: RunRecord) in r.label.isEmpty ? "I-JEPA" : r.label }
+        if let sweep, let chart = accuracyChart(runs, sweep: sweep) {
+            try save(chart.svg(), "probe-vs-sweep.svg", chart.title)
+        }
+        var loss = LineChart(title: "Pretraining loss", xLabel: "step", yLabel: "loss",
+                             series: runs.map { ChartSeries(name: name($0), points: $0.log.series("loss")) })
+        loss.logY = true
+        try save(loss.svg(), "loss.svg", loss.title)
+        let collapse = LineChart(title: "Collapse monitor: std across the batch of pooled target features",
+                                 xLabel: "step", yLabel: "mean feature std",
+                                 series: runs.map { ChartSeries(name: name($0), points: $0.log.series("target_feature_std")) })
+        try save(collapse.svg(), "collapse.svg", collapse.title)
+        let panel = ChartPanel(charts: [("lr", "Learning rate"), ("weight_decay", "Weight decay"), ("momentum", "EMA momentum")].map { col, title in
+            LineChart(title: title, xLabel: "step", yLabel: col,
+                      series: runs.map { ChartSeries(name: name($0), points: $0.log.series(col)) })
+        })
+        try save(panel.svg(), "schedules.svg", "Learning rate, weight decay and EMA momentum")
+        return out
+    }
+
+    /// Linear and k-NN top-1 (all labels) against the swept value, with the
+    /// baselines as reference lines. The x axis is the swept number, the
+    /// midpoint of a swept range, or the variant index when several keys or
+    /// non-numbers are swept.
+    static func accuracyChart(_ runs: [RunRecord], sweep: SweepFile) -> LineChart? {
+        guard let fraction = runs.first?.fractions.last else { return nil }
+        let numeric = sweep.axes.count == 1 ? runs.map { number($0.assignment[0].value) } : []
+        let useValue = !numeric.isEmpty && numeric.allSatisfy { $0 != nil }
+        let xs = useValue ? numeric.map { $0! } : runs.map { Double($0.index) }
+        let xLabel = useValue ? sweep.axes[0].key + (isRange(runs[0].assignment[0].value) ? " (midpoint)" : "") : "variant"
+        var chart = LineChart(title: "Probe top-1 (\(Int(fraction * 100))% of labels) across the sweep", xLabel: xLabel,
+                              yLabel: "top-1 (%)", series: [
+            ChartSeries(name: "I-JEPA linear", points: zip(xs, runs).map { (x: $0, y: 100 * $1.top1("ijepa", "linear", fraction)) }),
+            ChartSeries(name: "I-JEPA k-NN", points: zip(xs, runs).map { (x: $0, y: 100 * $1.top1("ijepa", "knn", fraction)) }, dashed: true),
+        ])
+        chart.showMarkers = true
+        // A baseline that is the same for every variant is a reference
+        // line; one that changes (a swept architecture) is a series.
+        for (subject, label) in [("random_init", "random init, linear"), ("pixels", "raw pixels, linear")] {
+            let ys = runs.map { 100 * $0.top1(subject, "linear", fraction) }
+            guard ys.allSatisfy(\.isFinite) else { continue }
+            if Set(ys).count == 1 {
+                chart.references.append(ReferenceLine(label: label, y: ys[0]))
+            } else {
+                chart.series.append(ChartSeries(name: label, points: zip(xs, ys).map { (x: $0, y: $1) }, dashed: true))
+            }
+        }
+        return chart
+    }
+
+    static func number(_ v: JSON) -> Double? {
+        if let d = v.doubleValue { return d }
+        if let a = v.arrayValue?.compactMap(\.doubleValue), a.count == 2 { return (a[0] + a[1]) / 2 }
+        return nil
+    }
+
+    static func isRange(_ v: JSON) -> Bool { (v.arrayValue?.count ?? 0) == 2 }
+}

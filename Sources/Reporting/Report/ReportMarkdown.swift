@@ -1,0 +1,154 @@
+import Foundation
+import Pipeline
+
+/// report.md: the answer first (probe top-1 of I-JEPA against both
+/// baselines), then the ablation table of a sweep, the figures, and what is
+/// needed to reproduce every number.
+enum ReportMarkdown {
+    static func render(title: String, runs: [RunRecord], sweep: SweepFile?, figures: [(file: String, title: String)],
+                       masks: [(file: String, label: String)], environment: [(String, String)]) -> String {
+        var md = "# \(escape(title))\n\n"
+        let main = bestRun(runs)
+        md += answer(main, sweep: sweep) + "\n\n"
+        md += "## Probe top-1\n\n"
+        if sweep != nil { md += "Variant \(main.index) (\(code(main.label))), the best linear probe of the sweep.\n\n" }
+        md += probeTable(main) + "\n"
+        md += "Each number is the top-1 accuracy on the \(main.evalDescription) (\(main.evalImages) images). "
+        md += "Linear: multinomial logistic regression on standardised features, L2 strength chosen on a held-out part of the train labels, refit on all of them (L-BFGS). "
+        md += "k-NN: cosine similarity, k = \(main.config.values["probe.knn_k"]?.intValue ?? 0), votes weighted by exp(cos/\(main.config.values["probe.knn_temperature"]?.doubleValue ?? 0)). "
+        md += "Label fractions are sampled per class; features: \(code(main.metrics["features"]?.stringValue ?? "?")) (average-pooled).\n\n"
+        if let sweep { md += ablation(runs, sweep: sweep) }
+        md += perClass(main)
+        md += "## Figures\n\n"
+        for f in figures { md += "![\(escape(f.title))](\(f.file))\n\n" }
+        for m in masks { md += "![masks \(escape(m.label))](\(m.file))\n\n*Masks\(m.label.isEmpty ? "" : " (" + escape(m.label) + ")"): context block and target blocks on training images at step 0.*\n\n" }
+        md += reproduce(runs, sweep: sweep, environment: environment)
+        return md
+    }
+
+    /// The run whose I-JEPA linear probe (all labels) is best.
+    static func bestRun(_ runs: [RunRecord]) -> RunRecord {
+        runs.max { a, b in
+            let f = a.fractions.last ?? 1
+            let x = a.top1("ijepa", "linear", f), y = b.top1("ijepa", "linear", f)
+            return (x.isNaN ? -1 : x) < (y.isNaN ? -1 : y)
+        }!
+    }
+
+    static func answer(_ r: RunRecord, sweep: SweepFile?) -> String {
+        let f = r.fractions.last ?? 1
+        let j = r.top1("ijepa", "linear", f), rnd = r.top1("random_init", "linear", f), px = r.top1("pixels", "linear", f)
+        var s = "**Answer.** On the \(r.evalDescription) (\(r.evalImages) images), a linear probe on the I-JEPA target encoder's features reaches **\(pct(j))** top-1"
+        s += ", against \(pct(rnd)) for the same encoder at its initial weights and \(pct(px)) for raw pixels"
+        s += " (\(pts(j - rnd)) and \(pts(j - px)) points). "
+        if j > rnd && j > px {
+            s += "Pretraining helped: the learned features beat both baselines."
+        } else if j > rnd {
+            s += "Pretraining improved on the untrained encoder but not on raw pixels."
+        } else {
+            s += "Pretraining did not help: the learned features are no better than the untrained encoder's."
+        }
+        let std = r.finalFeatureStd
+        if std.isFinite && std < 0.01 {
+            s += "\n\n**Warning: collapse.** The collapse monitor ended at \(String(format: "%.4f", std)): the target encoder maps images to nearly the same features."
+        }
+        if sweep != nil { s += " (Variant \(r.index), the sweep's best by this probe.)" }
+        return s
+    }
+
+    static func probeTable(_ r: RunRecord) -> String {
+        let fs = r.fractions
+        var t = "| features |" + fs.map { " linear \(frac($0)) |" }.joined() + fs.map { " k-NN \(frac($0)) |" }.joined() + "\n"
+        t += "|---|" + String(repeating: "---:|", count: 2 * fs.count) + "\n"
+        for (s, name) in [("ijepa", "**I-JEPA target encoder**"), ("random_init", "same encoder, initial weights"), ("pixels", "raw pixels")] {
+            t += "| \(name) |"
+            for k in ["linear", "knn"] { for f in fs { t += " \(pct(r.top1(s, k, f))) |" } }
+            t += "\n"
+        }
+        return t
+    }
+
+    static func ablation(_ runs: [RunRecord], sweep: SweepFile) -> String {
+        let keys = ResultsTable.differingKeys(runs), f = runs.first?.fractions.last ?? 1
+        let low = runs.first?.fractions.first ?? f
+        var md = "## Ablation: \(escape(sweep.name))\n\n"
+        md += "One row per variant of `\(sweep.path)` (base `\(sweep.basePipeline)`); columns are the config values that differ, then probe top-1 of the I-JEPA features.\n\n"
+        md += "| # |" + keys.map { " \(code($0)) |" }.joined()
+        md += " linear \(frac(f)) | k-NN \(frac(f)) |" + (low != f ? " linear \(frac(low)) |" : "")
+        md += " final loss | feature std | pretrain images/s | pretrain min |\n"
+        md += "|---:|" + String(repeating: "---|", count: keys.count) + String(repeating: "---:|", count: low != f ? 7 : 6) + "\n"
+        for r in runs {
+            md += "| \(r.index) |" + keys.map { " \(code(r.config.values[$0]?.canonical ?? "")) |" }.joined()
+            md += " \(pct(r.top1("ijepa", "linear", f))) | \(pct(r.top1("ijepa", "knn", f))) |"
+            if low != f { md += " \(pct(r.top1("ijepa", "linear", low))) |" }
+            md += " \(String(format: "%.4f", r.finalLoss)) | \(String(format: "%.4f", r.finalFeatureStd)) |"
+            md += " \(String(format: "%.0f", r.pretrainImagesPerSecond)) | \(String(format: "%.1f", r.wallSeconds(r.pretrainManifest) / 60)) |\n"
+        }
+        let base = runs[0]
+        md += "\nBaselines (variant 0): linear \(frac(f)) \(pct(base.top1("random_init", "linear", f))) at initial weights, \(pct(base.top1("pixels", "linear", f))) on raw pixels. "
+        md += "Final loss and feature std are means over the last 20 steps.\n\n"
+        return md
+    }
+
+    static func perClass(_ r: RunRecord) -> String {
+        let names = r.metrics["class_names"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let f = r.fractions.last ?? 1
+        func perClass(_ s: String) -> [Double] {
+            let res = (r.subject(s)?["results"]?.arrayValue ?? []).first {
+                $0["classifier"]?.stringValue == "linear" && $0["label_fraction"]?.doubleValue == f
+            }
+            return (res?["per_class_top1"]?.arrayValue ?? []).map { $0.doubleValue ?? .nan }
+        }
+        let j = perClass("ijepa"), rnd = perClass("random_init"), px = perClass("pixels")
+        guard !names.isEmpty, j.count == names.count else { return "" }
+        var md = "## Per-class top-1 (linear, \(frac(f)) of labels)\n\n| class | I-JEPA | initial weights | raw pixels |\n|---|---:|---:|---:|\n"
+        for (i, n) in names.enumerated() {
+            md += "| \(escape(n)) | \(pct(j[i])) | \(i < rnd.count ? pct(rnd[i]) : "–") | \(i < px.count ? pct(px[i]) : "–") |\n"
+        }
+        return md + "\nConfusion matrices: `confusion/` in the probe artifact.\n\n"
+    }
+
+    static func reproduce(_ runs: [RunRecord], sweep: SweepFile?, environment: [(String, String)]) -> String {
+        var md = "## Reproduce\n\n```sh\n"
+        if let sweep { md += "make sweep SWEEP=\(sweep.path)\n" } else { md += "make all PIPELINE=\(runs[0].config.source)\n" }
+        md += "```\n\n| run | prepare | pretrain | probe | pretrain wall | probe wall |\n|---|---|---|---|---:|---:|\n"
+        for r in runs {
+            md += "| \(r.label.isEmpty ? r.config.source : code(r.label)) | `\(r.prepareKey)` | `\(r.pretrainKey)` | `\(r.probeKey)` |"
+            md += " \(minutes(r.wallSeconds(r.pretrainManifest))) | \(minutes(r.wallSeconds(r.probeManifest))) |\n"
+        }
+        md += "\nArtifacts live under `artifacts/<stage>/<key>/`, each with a `manifest.json` (file digests, timings, git commit, library versions).\n\n"
+        md += "### Environment\n\n| | |\n|---|---|\n"
+        for (k, v) in environment { md += "| \(escape(k)) | \(escape(v)) |\n" }
+        md += "\n### Configuration\n\n"
+        md += sweep == nil ? "Every value the stages used (file values, `extends`, overrides and defaults):\n\n"
+            : "Every value of variant 0; the other variants differ only in the ablation table's columns:\n\n"
+        md += "```yaml\n"
+        var section = ""
+        for k in runs[0].config.values.keys.sorted(by: { sectionOrder($0) < sectionOrder($1) }) {
+            let parts = k.split(separator: ".", maxSplits: 1).map(String.init)
+            if parts[0] != section { section = parts[0]; md += "\(section):\n" }
+            md += "  \(parts[1]): \(runs[0].config.values[k]!.canonical)\n"
+        }
+        return md + "```\n"
+    }
+
+    static func sectionOrder(_ key: String) -> (Int, String) {
+        let s = String(key.split(separator: ".")[0])
+        return (PipelineSchema.sections.firstIndex(of: s) ?? 99, key)
+    }
+
+    static func pct(_ x: Double) -> String { x.isFinite ? String(format: "%.2f%%", 100 * x) : "–" }
+    static func pts(_ x: Double) -> String { x.isFinite ? String(format: "%+.2f", 100 * x) : "–" }
+    static func frac(_ f: Double) -> String { String(format: "%g%%", 100 * f) }
+    static func minutes(_ s: Double) -> String { s.isFinite ? String(format: "%.1f min", s / 60) : "–" }
+    static func code(_ s: String) -> String { "`" + s.replacingOccurrences(of: "`", with: "'") + "`" }
+    /// Characters markdown would read as table or emphasis syntax.
+    static func escape(_ s: String) -> String {
+        var o = ""
+        for ch in s {
+            if "|*_<>[]`\\".contains(ch) { o.append("\\") }
+            o.append(ch)
+        }
+        return o
+    }
+}

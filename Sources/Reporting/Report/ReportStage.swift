@@ -1,0 +1,107 @@
+import Foundation
+import Pipeline
+import Probing
+
+/// Report: markdown, CSV and figures from the artifacts of a pipeline or of
+/// every variant of a sweep, under artifacts/report/<key>/. The key covers
+/// the report section and each run's probe key (which covers pretrain and
+/// prepare), so a report is rebuilt exactly when a number in it changes.
+public enum ReportStage {
+    public static let name = "report"
+    public static let formatVersion = 1
+
+    public struct Outcome: Sendable {
+        public let key: String
+        public let directory: String
+        public let built: Bool
+    }
+
+    public static func run(_ config: PipelineConfig, store: ArtifactStore, force: Bool = false) throws -> Outcome {
+        let run = try RunRecord(index: 0, label: "", assignment: [], config: config, store: store)
+        return try build(runs: [run], sweep: nil, config: config, store: store, force: force)
+    }
+
+    public static func run(sweep: SweepFile, store: ArtifactStore, force: Bool = false) throws -> Outcome {
+        let runs = try (0..<sweep.variantCount).map { i in
+            try RunRecord(index: i, label: sweep.label(i), assignment: sweep.assignment(i),
+                          config: try sweep.config(variant: i), store: store)
+        }
+        return try build(runs: runs, sweep: sweep, config: runs[0].config, store: store, force: force)
+    }
+
+    static func material(runs: [RunRecord], sweep: SweepFile?, config: PipelineConfig) -> ArtifactKeyMaterial {
+        var upstream: [String: String] = [:]
+        for r in runs { upstream["probe-\(r.index)"] = r.probeKey }
+        var inputs: [String: String] = [:]
+        if let sweep { inputs["sweep"] = Digest.sha256Hex((0..<sweep.variantCount).map(sweep.label).joined(separator: "\n")) }
+        return ArtifactKeyMaterial(stage: name, formatVersion: formatVersion,
+                                   config: config.view(keys: [], sections: ["report"]), upstream: upstream, inputs: inputs)
+    }
+
+    static func key(runs: [RunRecord], sweep: SweepFile?, config: PipelineConfig) throws -> String {
+        material(runs: runs, sweep: sweep, config: config).key
+    }
+
+    static func build(runs: [RunRecord], sweep: SweepFile?, config: PipelineConfig, store: ArtifactStore,
+                      force: Bool) throws -> Outcome {
+        let log = Console.logger(name)
+        let started = Date()
+        let material = material(runs: runs, sweep: sweep, config: config)
+        let key = material.key, dir = store.directory(stage: name, key: key)
+        if !force, case .success = store.verify(stage: name, key: key) {
+            log.info("up to date: \(dir)/report.md")
+            return Outcome(key: key, directory: dir, built: false)
+        }
+        _ = try store.exclusive(stage: name, key: key, waiting: { log.info("\($0)") }) {
+            try store.build(material, started: started) { tmp in
+                let figures = try ReportFigures.write(runs, sweep: sweep, to: tmp)
+                var masks: [(String, String)] = []
+                for r in runs {
+                    let file = runs.count == 1 ? "masks.png" : "masks-\(r.index).png"
+                    try FileManager.default.copyItem(atPath: "\(r.pretrainDir)/masks.png", toPath: "\(tmp)/\(file)")
+                    masks.append((file, r.label))
+                }
+                let title = config.values["report.title"]?.stringValue ?? "I-JEPA report"
+                let md = ReportMarkdown.render(title: title, runs: runs, sweep: sweep, figures: figures, masks: masks,
+                                               environment: environment(runs[0]))
+                try save(md, "\(tmp)/report.md")
+                try save(ResultsTable.csv(runs), "\(tmp)/results.csv")
+                return StageResult(counts: ["runs": runs.count])
+            }
+        }
+        log.info("wrote \(dir)/report.md")
+        return Outcome(key: key, directory: dir, built: true)
+    }
+
+    /// Where the numbers were computed (the pretrain artifact's provenance)
+    /// and the machine the report was made on.
+    static func environment(_ r: RunRecord) -> [(String, String)] {
+        let p = r.pretrainManifest["provenance"]
+        var e: [(String, String)] = [
+            ("CPU (report host)", cpuModel()),
+            ("cores used by pretraining", "\(r.pretrainManifest["details"]?["threads"]?.intValue ?? 0) threads of \(p?["cpus"]?.intValue ?? 0) CPUs"),
+            ("git commit (pretrain)", (p?["git_commit"]?.stringValue ?? "?") + ((p?["git_dirty"]?.boolValue ?? false) ? " (uncommitted changes)" : "")),
+        ]
+        for (k, v) in (p?["tools"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+            e.append((k, v.stringValue ?? v.canonical))
+        }
+        for (k, v) in (r.prepareManifest["provenance"]?["tools"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key })
+        where !e.contains(where: { $0.0 == k }) {
+            e.append((k, v.stringValue ?? v.canonical))
+        }
+        return e
+    }
+
+    static func cpuModel() -> String {
+        let text = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let line = text.split(separator: "\n").first { $0.hasPrefix("model name") }
+        let model = line.map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces) } ?? "unknown"
+        return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) CPUs"
+    }
+
+    static func save(_ text: String, _ path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
+            throw PipelineError("\(path): cannot write")
+        }
+    }
+}

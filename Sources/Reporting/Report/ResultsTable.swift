@@ -1,0 +1,48 @@
+import Foundation
+import Pipeline
+
+/// results.csv: one row per run, with every config value that differs
+/// between runs, the artifact keys, probe top-1 per subject, classifier and
+/// label fraction, the end-of-training loss and collapse monitor, speed
+/// and wall times.
+enum ResultsTable {
+    static let subjects = ["ijepa", "random_init", "pixels"]
+    static let classifiers = ["linear", "knn"]
+
+    /// Config keys whose value is not the same in every run.
+    static func differingKeys(_ runs: [RunRecord]) -> [String] {
+        guard let first = runs.first else { return [] }
+        return first.config.values.keys.sorted().filter { k in
+            runs.contains { $0.config.values[k]?.canonical != first.config.values[k]?.canonical }
+        }
+    }
+
+    static func columns(_ runs: [RunRecord]) -> [String] {
+        let fractions = runs.first?.fractions ?? []
+        var c = ["variant", "label"] + differingKeys(runs) + ["prepare_key", "pretrain_key", "probe_key", "eval_split", "eval_images"]
+        for s in subjects { for k in classifiers { for f in fractions { c.append("\(s)_\(k)_\(percentName(f))") } } }
+        return c + ["loss_first", "loss_last", "feature_std_last", "pretrain_images_per_s", "prepare_wall_s",
+                    "pretrain_wall_s", "probe_wall_s"]
+    }
+
+    static func csv(_ runs: [RunRecord]) -> String {
+        let cols = columns(runs), keys = differingKeys(runs), fractions = runs.first?.fractions ?? []
+        var out = cols.map(field).joined(separator: ",") + "\n"
+        for r in runs {
+            var row = ["\(r.index)", r.label] + keys.map { r.config.values[$0]?.canonical ?? "" }
+            row += [r.prepareKey, r.pretrainKey, r.probeKey, r.metrics["eval_split"]?.stringValue ?? "", "\(r.evalImages)"]
+            for s in subjects { for k in classifiers { for f in fractions { row.append(number(r.top1(s, k, f))) } } }
+            row += [number(r.log.column("loss").first ?? .nan), number(r.finalLoss), number(r.finalFeatureStd),
+                    number(r.pretrainImagesPerSecond), number(r.wallSeconds(r.prepareManifest)),
+                    number(r.wallSeconds(r.pretrainManifest)), number(r.wallSeconds(r.probeManifest))]
+            out += row.map(field).joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    static func percentName(_ f: Double) -> String { String(format: "%gpct", f * 100) }
+    static func number(_ x: Double) -> String { x.isFinite ? "\(x)" : "" }
+    static func field(_ s: String) -> String {
+        s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+}

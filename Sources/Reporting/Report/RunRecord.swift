@@ -1,0 +1,74 @@
+import Foundation
+import Pipeline
+import Preparation
+import Pretraining
+import Probing
+
+/// Everything the report shows about one pipeline run (a sweep variant or
+/// the single pipeline): its config, artifact keys, manifests, probe
+/// metrics and training log.
+struct RunRecord {
+    let index: Int
+    /// The swept values ("" for a single pipeline).
+    let label: String
+    let assignment: [(key: String, value: JSON)]
+    let config: PipelineConfig
+    let prepareKey: String, pretrainKey: String, probeKey: String
+    let prepareManifest: JSON, pretrainManifest: JSON, probeManifest: JSON
+    let metrics: JSON
+    let log: TrainingLog
+    let pretrainDir: String
+
+    init(index: Int, label: String, assignment: [(key: String, value: JSON)], config: PipelineConfig,
+         store: ArtifactStore) throws {
+        self.index = index
+        self.label = label
+        self.assignment = assignment
+        self.config = config
+        let probe = try ProbeStage.keyMaterial(config, store: store)
+        probeKey = probe.key
+        prepareKey = probe.upstream["prepare"]!
+        pretrainKey = probe.upstream["pretrain"]!
+        let what = label.isEmpty ? config.source : "\(config.source) [\(label)]"
+        func manifest(_ stage: String, _ key: String, _ target: String) throws -> JSON {
+            switch store.verify(stage: stage, key: key) {
+            case .success(let m): return m
+            case .failure(let e):
+                throw PipelineError("\(what): \(stage) artifact \(key) is not available (\(e.description)); run make \(target) first")
+            }
+        }
+        let sweepTarget = label.isEmpty ? "probe" : "sweep"
+        prepareManifest = try manifest(PrepareStage.name, prepareKey, sweepTarget)
+        pretrainManifest = try manifest(PretrainStage.name, pretrainKey, sweepTarget)
+        probeManifest = try manifest(ProbeStage.name, probeKey, sweepTarget)
+        let probeDir = store.directory(stage: ProbeStage.name, key: probeKey)
+        guard let data = FileManager.default.contents(atPath: "\(probeDir)/metrics.json") else {
+            throw PipelineError("\(probeDir)/metrics.json: missing")
+        }
+        metrics = try JSON.parse(data)
+        pretrainDir = store.directory(stage: PretrainStage.name, key: pretrainKey)
+        log = try TrainingLog(path: "\(pretrainDir)/log.csv")
+    }
+
+    func subject(_ name: String) -> JSON? { metrics["subjects"]?[name] }
+
+    /// Top-1 of a subject's probe, or NaN when it was not run.
+    func top1(_ subject: String, _ classifier: String, _ fraction: Double) -> Double {
+        let r = (self.subject(subject)?["results"]?.arrayValue ?? []).first {
+            $0["classifier"]?.stringValue == classifier && $0["label_fraction"]?.doubleValue == fraction
+        }
+        return r?["top1"]?.doubleValue ?? .nan
+    }
+
+    var fractions: [Double] {
+        let all = (subject("ijepa")?["results"]?.arrayValue ?? []).compactMap { $0["label_fraction"]?.doubleValue }
+        return Array(Set(all)).sorted()
+    }
+
+    var evalDescription: String { metrics["eval_description"]?.stringValue ?? "?" }
+    var evalImages: Int { metrics["eval_images"]?.intValue ?? 0 }
+    var finalLoss: Double { log.tailMean("loss") }
+    var finalFeatureStd: Double { log.tailMean("target_feature_std") }
+    var pretrainImagesPerSecond: Double { pretrainManifest["details"]?["images_per_second"]?.doubleValue ?? .nan }
+    func wallSeconds(_ manifest: JSON) -> Double { manifest["timings"]?["total_s"]?.doubleValue ?? .nan }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Numerics
+import Shards
+import Training
+import XCTest
+@testable import Pipeline
+@testable import Preparation
+@testable import Pretraining
+@testable import Probing
+
+/// Probe end to end on the smoke pipeline, shrunk so the debug build runs it
+/// in seconds: every subject, classifier and label fraction gets a row.
+final class ProbeStageTests: XCTestCase {
+    static let fashion = "/usr/share/datasets/fashion-mnist"
+    static var root: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+    static let small = ["data.batch_size=16", "meta.embed_dim=32", "meta.depth=4", "meta.pred_emb_dim=16",
+                        "meta.pred_depth=1", "optimization.epochs=1", "probe.l2_grid=[1e-3, 1e-1]",
+                        "probe.label_fractions=[0.1, 1.0]", "probe.max_iterations=200"]
+
+    var dir = ""
+    override func setUpWithError() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.fashion), "dataset-fashion-mnist missing")
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("probe-\(UUID())").path
+    }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func config(_ extra: [String] = []) throws -> PipelineConfig {
+        try PipelineConfig.load(path: "\(Self.root)/pipelines/smoke.yaml", overrides: Self.small + extra)
+    }
+
+    func testEndToEndMetricsForEverySubjectAndReuse() throws {
+        let store = ArtifactStore(root: dir)
+        let cfg = try config()
+        _ = try PrepareStage.run(cfg, store: store)
+        XCTAssertThrowsError(try ProbeStage.run(cfg, store: store)) { e in
+            XCTAssertTrue("\(e)".contains("pretrain artifact missing"), "\(e)")
+        }
+        _ = try PretrainStage.run(cfg, store: store)
+        let out = try ProbeStage.run(cfg, store: store)
+        XCTAssertTrue(out.built)
+        for f in ["metrics.json", "metrics.csv", "manifest.json", "confusion/ijepa-linear-100pct.csv",
+                  "confusion/pixels-knn-10pct.csv", "confusion/random_init-linear-10pct.csv"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(out.directory)/\(f)"), f)
+        }
+        let csv = try String(contentsOfFile: "\(out.directory)/metrics.csv", encoding: .utf8)
+            .split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        XCTAssertEqual(csv[0], ProbeFiles.csvColumns)
+        XCTAssertEqual(csv.count, 1 + 3 * 2 * 2, "3 subjects x 2 classifiers x 2 fractions")
+        let top1 = csv[0].firstIndex(of: "top1")!
+        for row in csv.dropFirst() {
+            let acc = Double(row[top1])!
+            // 10 balanced classes: chance is 10%, and ~50 labels suffice for well above it.
+            XCTAssertGreaterThan(acc, 0.2, "\(row)")
+            XCTAssertLessThanOrEqual(acc, 1)
+        }
+        let evalImages = out.metrics["eval_images"]!.intValue!
+        XCTAssertEqual(evalImages, 256)
+        let linear = out.metrics["subjects"]!["ijepa"]!["results"]!.arrayValue!.first { $0["classifier"]?.stringValue == "linear" }!
+        let confusion = linear["confusion"]!.arrayValue!.flatMap { $0.arrayValue!.map { $0.intValue! } }
+        XCTAssertEqual(confusion.reduce(0, +), evalImages)
+
+        // Up to date; a changed probe setting keeps the pretrain artifact and
+        // reuses the pixel baseline only when its inputs did not change.
+        XCTAssertFalse(try ProbeStage.run(cfg, store: store).built)
+        let other = try config(["probe.knn_k=5"])
+        XCTAssertEqual(try PretrainStage.keyMaterial(other, store: store).key, try PretrainStage.keyMaterial(cfg, store: store).key)
+        XCTAssertNotEqual(try ProbeStage.keyMaterial(other, store: store).key, out.key)
+        // Extraction batch size is not part of any key.
+        XCTAssertEqual(try ProbeStage.keyMaterial(try config(["probe.batch_size=7"]), store: store).key, out.key)
+    }
+
+    func testHoldoutEvaluationNeverUsesVal() throws {
+        let store = ArtifactStore(root: dir)
+        let cfg = try config(["probe.eval_split=holdout", "probe.features=last4"])
+        _ = try PrepareStage.run(cfg, store: store)
+        _ = try PretrainStage.run(cfg, store: store)
+        let out = try ProbeStage.run(cfg, store: store)
+        XCTAssertEqual(out.metrics["eval_split"]?.stringValue, "holdout")
+        let trainImages = out.metrics["train_images"]!.intValue!, evalImages = out.metrics["eval_images"]!.intValue!
+        XCTAssertEqual(trainImages + evalImages, 512, "the holdout is carved from the 512 train images")
+        XCTAssertEqual(out.metrics["subjects"]!["ijepa"]!["dim"]!.intValue, 4 * 32, "last4 concatenates four blocks")
+    }
+
+    func testMismatchedCheckpointAndTruncatedShardAreNamed() throws {
+        let store = ArtifactStore(root: dir)
+        let cfg = try config()
+        _ = try PrepareStage.run(cfg, store: store)
+        let pre = try PretrainStage.run(cfg, store: store)
+        // A checkpoint from another architecture under this key.
+        let wide = ArtifactStore(root: dir + "/wide")
+        let wcfg = try config(["meta.embed_dim=64"])
+        _ = try PrepareStage.run(wcfg, store: wide)
+        let w = try PretrainStage.run(wcfg, store: wide)
+        let encoder = VisionTransformer(shape: JEPAShape(channels: 1, patchSize: 4, gridSize: 7,
+                                                         encoder: try PretrainSettings(cfg).encoder,
+                                                         predictorDim: 16, predictorDepth: 1))
+        XCTAssertThrowsError(try Checkpoint.loadModule("target_encoder", into: encoder, from: "\(w.directory)/checkpoint.h5")) { e in
+            XCTAssertTrue("\(e)".contains("architecture differs") && "\(e)".contains("checkpoint.h5"), "\(e)")
+        }
+        XCTAssertNoThrow(try Checkpoint.loadModule("target_encoder", into: encoder, from: "\(pre.directory)/checkpoint.h5"))
+
+        // One byte of the checkpoint changed in place (same size): caught by its digest.
+        let ckpt = "\(pre.directory)/checkpoint.h5"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: ckpt))
+        let original = bytes
+        bytes[bytes.count - 100] ^= 0xFF
+        try bytes.write(to: URL(fileURLWithPath: ckpt))
+        XCTAssertThrowsError(try ProbeStage.run(cfg, store: store)) { e in
+            XCTAssertTrue("\(e)".contains("checkpoint.h5") && "\(e)".contains("SHA-256"), "\(e)")
+        }
+        try original.write(to: URL(fileURLWithPath: ckpt))
+
+        // A truncated val shard: the manifest check names it.
+        let prepDir = try PrepareStage.run(cfg, store: store).directory
+        let val = try FileManager.default.contentsOfDirectory(atPath: prepDir).first { $0.hasPrefix("val-") }!
+        let h = FileHandle(forUpdatingAtPath: "\(prepDir)/\(val)")!
+        try h.truncate(atOffset: 1000)
+        try h.close()
+        XCTAssertThrowsError(try ProbeStage.run(cfg, store: store)) { e in
+            XCTAssertTrue("\(e)".contains(val), "\(e)")
+        }
+    }
+}

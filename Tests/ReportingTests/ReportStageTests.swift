@@ -1,0 +1,134 @@
+import Foundation
+import XCTest
+@testable import Pipeline
+@testable import Preparation
+@testable import Pretraining
+@testable import Probing
+@testable import Reporting
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// The whole pipeline on the smoke data, shrunk for the debug build: the
+/// report's files, reuse of unchanged stages, and a two-variant sweep.
+final class ReportStageTests: XCTestCase {
+    static let fashion = "/usr/share/datasets/fashion-mnist"
+    static var root: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+    static let small = ["data.batch_size": "16", "meta.embed_dim": "32", "meta.depth": "2", "meta.pred_emb_dim": "16",
+                        "meta.pred_depth": "1", "optimization.epochs": "1", "probe.l2_grid": "[1e-3, 1e-1]",
+                        "probe.label_fractions": "[0.1, 1.0]", "probe.max_iterations": "100"]
+
+    var dir = ""
+    override func setUpWithError() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.fashion), "dataset-fashion-mnist missing")
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func config(_ extra: [String] = []) throws -> PipelineConfig {
+        try PipelineConfig.load(path: "\(Self.root)/pipelines/smoke.yaml",
+                                overrides: Self.small.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + extra)
+    }
+
+    /// Prepare, pretrain, probe, report; which of them built.
+    func all(_ cfg: PipelineConfig, _ store: ArtifactStore) throws -> (built: [Bool], report: String) {
+        let a = try PrepareStage.run(cfg, store: store).built
+        let b = try PretrainStage.run(cfg, store: store).built
+        let c = try ProbeStage.run(cfg, store: store).built
+        let r = try ReportStage.run(cfg, store: store)
+        return ([a, b, c, r.built], r.directory)
+    }
+
+    func assertWellFormedSVG(_ path: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let parser = XMLParser(data: data)
+        XCTAssertTrue(parser.parse(), "\(path): \(parser.parserError.map { "\($0)" } ?? "")", file: file, line: line)
+        let text = String(decoding: data, as: UTF8.self)
+        XCTAssertTrue(text.contains("<svg"), file: file, line: line)
+        XCTAssertFalse(text.lowercased().contains("nan"), "\(path) has NaN", file: file, line: line)
+    }
+
+    func csvRows(_ path: String) throws -> [[String]] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+            $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        }
+    }
+
+    func testReportFilesAndOnlyChangedStagesRerun() throws {
+        let store = ArtifactStore(root: dir + "/artifacts")
+        let cfg = try config()
+        let first = try all(cfg, store)
+        XCTAssertEqual(first.built, [true, true, true, true])
+        for f in ["report.md", "results.csv", "loss.svg", "collapse.svg", "schedules.svg", "masks.png", "manifest.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(first.report)/\(f)"), f)
+        }
+        for f in ["loss.svg", "collapse.svg", "schedules.svg"] { try assertWellFormedSVG("\(first.report)/\(f)") }
+        let md = try String(contentsOfFile: "\(first.report)/report.md", encoding: .utf8)
+        XCTAssertTrue(md.contains("**Answer.**"), md)
+        XCTAssertTrue(md.contains("| **I-JEPA target encoder** |") && md.contains("| raw pixels |"), md)
+        XCTAssertTrue(md.contains("![Pretraining loss](loss.svg)"), md)
+        let rows = try csvRows("\(first.report)/results.csv")
+        XCTAssertEqual(rows.count, 2)
+        for c in ["variant", "probe_key", "ijepa_linear_100pct", "pixels_knn_10pct", "random_init_linear_10pct",
+                  "loss_last", "feature_std_last", "pretrain_images_per_s", "pretrain_wall_s"] {
+            XCTAssertTrue(rows[0].contains(c), c)
+        }
+        XCTAssertEqual(rows[1].count, rows[0].count)
+        let acc = Double(rows[1][rows[0].firstIndex(of: "ijepa_linear_100pct")!])!
+        XCTAssertTrue(acc > 0.1 && acc <= 1, "\(acc)")
+
+        XCTAssertEqual(try all(cfg, store).built, [false, false, false, false], "second run does no work")
+        // A probe setting reruns probe and report only.
+        XCTAssertEqual(try all(try config(["probe.knn_k=5"]), store).built, [false, false, true, true])
+        // A mask setting reruns pretrain, probe, report; prepare and the
+        // pixel and initial-weight baselines are reused.
+        let before = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/artifacts/probe-pixels").count
+        XCTAssertEqual(try all(try config(["mask.num_pred_masks=3"]), store).built, [false, true, true, true])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/artifacts/probe-pixels").count, before)
+        // A comment in the YAML changes no key.
+        let text = try String(contentsOfFile: "\(Self.root)/pipelines/smoke.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "extends: default.yaml", with: "extends: \(Self.root)/pipelines/default.yaml")
+        try ("# a new comment\n" + text).write(toFile: "\(dir)/commented.yaml", atomically: true, encoding: .utf8)
+        let commented = try PipelineConfig.load(path: "\(dir)/commented.yaml",
+                                                overrides: Self.small.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
+        XCTAssertEqual(try all(commented, store).built, [false, false, false, false])
+    }
+
+    func testTwoVariantSweepSharesPrepareAndTabulatesBoth() throws {
+        let sweepPath = "\(dir)/sweep.yaml"
+        var text = "pipeline: \(Self.root)/pipelines/smoke.yaml\nset:\n"
+        for (k, v) in Self.small.sorted(by: { $0.key < $1.key }) { text += "  \(k): \(v)\n" }
+        text += "sweep:\n  mask.pred_mask_scale: [[0.15, 0.2], [0.2, 0.3]]\n"
+        try text.write(toFile: sweepPath, atomically: true, encoding: .utf8)
+        let sweep = try SweepFile.load(path: sweepPath)
+        XCTAssertEqual(sweep.variantCount, 2)
+        let store = ArtifactStore(root: dir + "/artifacts")
+        for i in 0..<2 { _ = try all(try sweep.config(variant: i), store) }
+        let count = { (stage: String) in
+            try FileManager.default.contentsOfDirectory(atPath: "\(self.dir)/artifacts/\(stage)").filter { !$0.hasPrefix(".") }.count
+        }
+        XCTAssertEqual(try count("prepare"), 1, "one shared prepare artifact")
+        XCTAssertEqual(try count("pretrain"), 2)
+        XCTAssertEqual(try count("probe-random"), 1, "the initial-weight baseline does not depend on masks")
+        let out = try ReportStage.run(sweep: sweep, store: store)
+        let rows = try csvRows("\(out.directory)/results.csv")
+        XCTAssertEqual(rows.count, 3, "header and one row per variant")
+        XCTAssertTrue(rows[0].contains("mask.pred_mask_scale"), "\(rows[0])")
+        let md = try String(contentsOfFile: "\(out.directory)/report.md", encoding: .utf8)
+        XCTAssertTrue(md.contains("## Ablation: sweep"), md)
+        XCTAssertTrue(md.contains("| `[0.15,0.2]` |") && md.contains("| `[0.2,0.3]` |"), md)
+        try assertWellFormedSVG("\(out.directory)/probe-vs-sweep.svg")
+        XCTAssertFalse(try ReportStage.run(sweep: sweep, store: store).built)
+    }
+
+    func testSweepFileErrorsNameTheKey() throws {
+        let path = "\(dir)/bad.yaml"
+        try "pipeline: \(Self.root)/pipelines/smoke.yaml\nsweep:\n  mask.pred_mask_scal: [[0.1, 0.2]]\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try SweepFile.load(path: path)) { XCTAssertTrue("\($0)".contains("mask.pred_mask_scal"), "\($0)") }
+        try "pipeline: \(Self.root)/pipelines/smoke.yaml\nsweep:\n  optimization.lr: [0.001, -1]\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try SweepFile.load(path: path)) { XCTAssertTrue("\($0)".contains("variant 1") && "\($0)".contains("optimization.lr"), "\($0)") }
+    }
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The Makefile end to end on the smoke pipeline, in a temporary artifact
+# folder: `make all` writes the report, a second run does no stage work, a
+# probe setting reruns only probe and report, and `make -j 2 sweep` runs two
+# variants that share one prepare artifact. Needs the release build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+common=(--no-print-directory PIPELINE=pipelines/smoke.yaml ARTIFACTS="$tmp/artifacts")
+
+run() {  # run LOG make-args...: fails showing the log
+    local log=$1; shift
+    if ! make "${common[@]}" "$@" >"$log" 2>&1; then cat "$log"; echo "make_e2e: make $* failed"; exit 1; fi
+}
+expect() {  # expect LOG COUNT PATTERN
+    local n; n=$(grep -cE "$3" "$1" || true)
+    if [ "$n" != "$2" ]; then cat "$1"; echo "make_e2e: expected $2 lines matching '$3' in $1, got $n"; exit 1; fi
+}
+
+run "$tmp/first.log" all
+expect "$tmp/first.log" 1 '^report: .*/report\.md$'
+report=$(sed -n 's/^report: //p' "$tmp/first.log")
+for f in report.md results.csv loss.svg collapse.svg schedules.svg masks.png; do
+    [ -s "$(dirname "$report")/$f" ] || { echo "make_e2e: $f missing next to $report"; exit 1; }
+done
+expect "$tmp/first.log" 0 'up to date'
+
+run "$tmp/second.log" all
+expect "$tmp/second.log" 4 '^(prepare|pretrain|probe|report): up to date'
+
+run "$tmp/probe.log" all SET="--set probe.knn_k=5"
+expect "$tmp/probe.log" 2 '^(prepare|pretrain): up to date'
+expect "$tmp/probe.log" 0 '^(probe|report): up to date'
+expect "$tmp/probe.log" 1 '^probe: wrote'
+
+run "$tmp/sweep.log" -j 2 sweep SWEEP=pipelines/sweeps/smoke-target-scale.yaml THREADS=1
+expect "$tmp/sweep.log" 1 '^report: .*/report\.md$'
+prepares=$(find "$tmp/artifacts/prepare" -mindepth 1 -maxdepth 1 -not -name '.*' -type d | wc -l)
+[ "$prepares" = 1 ] || { echo "make_e2e: $prepares prepare artifacts, expected 1 shared"; exit 1; }
+rows=$(($(wc -l < "$(sed -n 's/^report: //p' "$tmp/sweep.log" | xargs dirname)/results.csv") - 1))
+[ "$rows" = 2 ] || { echo "make_e2e: sweep results.csv has $rows rows, expected 2"; exit 1; }
+echo "make_e2e: all, rerun, probe change and 2-variant sweep behave (artifacts in a temporary folder)"
