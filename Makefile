@@ -17,7 +17,8 @@ APT_PACKAGES := libhdf5-dev libopenblas-dev libpng-dev libjpeg62-turbo-dev zlib1
                 dataset-fashion-mnist pkg-config
 BIN          := .build/release
 STAGE_ARGS    = --config $(PIPELINE) --artifacts $(ARTIFACTS) $(if $(FORCE),--force) $(SET)
-SWEEP_ARGS    = --sweep $(SWEEP) --artifacts $(ARTIFACTS) $(if $(FORCE),--force) $(SET)
+SWEEP_ARGS    = --sweep $(SWEEP) --artifacts $(ARTIFACTS) $(SET)
+FORCE_ARG     = $(if $(FORCE),--force)
 RUN           = $(if $(THREADS),IJEPA_THREADS=$(THREADS) OPENBLAS_NUM_THREADS=$(THREADS))
 
 .PHONY: all deps build prepare pretrain probe report sweep sweep-report gc-list test test-e2e bench-numerics clean clean-artifacts
@@ -70,12 +71,15 @@ SWEEP_VARIANTS := $(addprefix sweep-variant-,$(shell seq 0 $$(($(SWEEP_N) - 1)))
 endif
 
 sweep-report: $(SWEEP_VARIANTS)
-	@report=$$($(BIN)/Report $(SWEEP_ARGS)) && echo "report: $$report"
+	@report=$$($(BIN)/Report $(SWEEP_ARGS) $(FORCE_ARG)) && echo "report: $$report"
 
+# FORCE=1 recomputes each variant's Pretrain and Probe; the shared Prepare is
+# not forced here (variants would rebuild it under each other's feet): use
+# `make prepare FORCE=1` for that.
 sweep-variant-%:
 	$(RUN) $(BIN)/Prepare $(SWEEP_ARGS) --variant $*
-	$(RUN) $(BIN)/Pretrain $(SWEEP_ARGS) --variant $*
-	$(RUN) $(BIN)/Probe $(SWEEP_ARGS) --variant $*
+	$(RUN) $(BIN)/Pretrain $(SWEEP_ARGS) $(FORCE_ARG) --variant $*
+	$(RUN) $(BIN)/Probe $(SWEEP_ARGS) $(FORCE_ARG) --variant $*
 
 # Artifact folders no pipeline or sweep file reaches (delete them by hand).
 gc-list: build

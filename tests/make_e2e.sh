@@ -5,6 +5,8 @@
 # variants that share one prepare artifact. Needs the release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The outer make's flags (FORCE=1, SET=..., -j) must not leak into these runs.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 common=(--no-print-directory PIPELINE=pipelines/smoke.yaml ARTIFACTS="$tmp/artifacts")
@@ -19,8 +21,8 @@ expect() {  # expect LOG COUNT PATTERN
 }
 
 run "$tmp/first.log" all
-expect "$tmp/first.log" 1 '^report: .*/report\.md$'
-report=$(sed -n 's/^report: //p' "$tmp/first.log")
+expect "$tmp/first.log" 1 '^report: [^ ]+/report\.md$'
+report=$(sed -nE 's|^report: ([^ ]+/report\.md)$|\1|p' "$tmp/first.log")
 for f in report.md results.csv loss.svg collapse.svg schedules.svg masks.png; do
     [ -s "$(dirname "$report")/$f" ] || { echo "make_e2e: $f missing next to $report"; exit 1; }
 done
@@ -35,9 +37,9 @@ expect "$tmp/probe.log" 0 '^(probe|report): up to date'
 expect "$tmp/probe.log" 1 '^probe: wrote'
 
 run "$tmp/sweep.log" -j 2 sweep SWEEP=pipelines/sweeps/smoke-target-scale.yaml THREADS=1
-expect "$tmp/sweep.log" 1 '^report: .*/report\.md$'
+expect "$tmp/sweep.log" 1 '^report: [^ ]+/report\.md$'
 prepares=$(find "$tmp/artifacts/prepare" -mindepth 1 -maxdepth 1 -not -name '.*' -type d | wc -l)
 [ "$prepares" = 1 ] || { echo "make_e2e: $prepares prepare artifacts, expected 1 shared"; exit 1; }
-rows=$(($(wc -l < "$(sed -n 's/^report: //p' "$tmp/sweep.log" | xargs dirname)/results.csv") - 1))
+rows=$(($(wc -l < "$(sed -nE 's|^report: ([^ ]+/report\.md)$|\1|p' "$tmp/sweep.log" | xargs dirname)/results.csv") - 1))
 [ "$rows" = 2 ] || { echo "make_e2e: sweep results.csv has $rows rows, expected 2"; exit 1; }
 echo "make_e2e: all, rerun, probe change and 2-variant sweep behave (artifacts in a temporary folder)"

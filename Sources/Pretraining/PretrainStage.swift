@@ -100,7 +100,7 @@ public enum PretrainStage {
         case .failure(let e):
             let dir = store.directory(stage: PrepareStage.name, key: prepareKey)
             if FileManager.default.fileExists(atPath: dir) {
-                throw PipelineError("\(e.description); rebuild it with make prepare FORCE=1")
+                throw PipelineError("\(e.description); remove \(dir) and run make again to rebuild it")
             }
             throw PipelineError("\(dir): prepare artifact missing; run Prepare (make prepare) first")
         }

@@ -29,7 +29,7 @@ final class ProbeData {
         case .success(let m): manifest = m
         case .failure(let e):
             if FileManager.default.fileExists(atPath: prepDir) {
-                throw PipelineError("\(e.description); rebuild it with make prepare FORCE=1")
+                throw PipelineError("\(e.description); remove \(prepDir) and run make again to rebuild it")
             }
             throw PipelineError("\(prepDir): prepare artifact missing; run Prepare (make prepare) first")
         }
@@ -43,6 +43,9 @@ final class ProbeData {
         let counts = train.classCounts()
         switch settings.evalSplit {
         case .val:
+            guard !shards("val").isEmpty else {
+                throw PipelineError("\(prepDir): no val shards (prepare made no val split); set probe.eval_split: holdout to evaluate on part of train")
+            }
             let v = try LabeledSplit(name: "val", shardPaths: shards("val"))
             guard v.attributes.numPatches == train.attributes.numPatches, v.attributes.patchDim == train.attributes.patchDim,
                   v.attributes.classNames == train.attributes.classNames else {

@@ -15,6 +15,8 @@ public struct ClassifierResult: Sendable {
     /// strength tried, and the final fit's convergence.
     public var l2: Double? = nil
     public var l2Search: [(l2: Double, holdoutTop1: Double)] = []
+    /// How the L2 strength was chosen (held-out accuracy, or why not).
+    public var l2Selection: String? = nil
     public var iterations: Int? = nil
     public var converged: Bool? = nil
     public var seconds: Double = 0
@@ -28,6 +30,7 @@ public struct ClassifierResult: Sendable {
             "seconds": .double(seconds),
         ]
         if let l2 { o["l2"] = .double(l2) }
+        if let l2Selection { o["l2_selection"] = .string(l2Selection) }
         if !l2Search.isEmpty {
             o["l2_search"] = .array(l2Search.map { .object(["l2": .double($0.l2), "holdout_top1": .double($0.holdoutTop1)]) })
         }
@@ -94,6 +97,10 @@ public enum ProbeEvaluation {
                                                                seed: settings.seed &+ 1)
         let fx = gather(x, rows: fitRows, dim: dim), fy = fitRows.map { y[$0] }
         let hx = gather(x, rows: holdRows, dim: dim), hy = holdRows.map { y[$0] }
+        // With fewer than 2 images in every class nothing can be held out:
+        // then the strongest L2 of the grid is used, and the results say so.
+        let selection = hy.isEmpty ? "no held-out images (fewer than 2 per class): strongest L2 of the grid"
+            : "held-out top-1 on \(hy.count) of \(y.count) images"
         var search: [(l2: Double, holdoutTop1: Double)] = []
         var best: (l2: Double, acc: Double, model: LogisticRegression)? = nil
         var previous: LogisticRegression? = nil
@@ -119,6 +126,7 @@ public enum ProbeEvaluation {
         var r = score(predicted, evalLabels, classes: classes, classifier: "linear", fraction: 1, trainImages: y.count)
         r.l2 = chosen.l2
         r.l2Search = search
+        r.l2Selection = selection
         r.iterations = report.iterations
         r.converged = report.converged
         r.seconds = Date().timeIntervalSince(t0)

@@ -71,6 +71,8 @@ public enum ProbeStage {
                                  prepareKey: String) -> ArtifactKeyMaterial {
         // Raw pixels do not depend on the feature choice; initial weights
         // depend on the architecture and seed.
+        // (With meta.read_checkpoint the run starts from that file instead;
+        // this baseline stays the seed's initial weights, and says so.)
         let view = subject == .randomInit ? config.view(keys: ProbeSettings.keys + initKeys)
             : config.view(keys: ProbeSettings.keys.filter { $0 != "probe.features" })
         return ArtifactKeyMaterial(stage: subject.stage, formatVersion: formatVersion, config: view,
@@ -120,7 +122,12 @@ public enum ProbeStage {
                 }
             }
 
+            var notes: [JSON] = []
+            if let file = pretrain.readCheckpoint {
+                notes.append(.string("Pretraining started from \(file) (meta.read_checkpoint); the initial-weights baseline is the encoder initialised with meta.seed, not that file."))
+            }
             let metrics = JSON.object([
+                "notes": .array(notes),
                 "eval_split": .string(settings.evalSplit.rawValue),
                 "eval_description": .string(data.evalDescription),
                 "eval_images": .int(data.evalRows.count),
@@ -172,9 +179,13 @@ public enum ProbeStage {
                                                      batchSize: settings.batchSize, progress: $1)
                 }
             case .pixels:
-                result = evaluate(subject, data: data, settings: settings, log: log) { _ in
-                    FeatureExtractor.pixelFeatures(data.train)
-                } evalFeatures: { split, _ in FeatureExtractor.pixelFeatures(split) }
+                result = evaluate(subject, data: data, settings: settings, log: log) { progress in
+                    defer { progress?.advance(by: data.train.count) }
+                    return FeatureExtractor.pixelFeatures(data.train)
+                } evalFeatures: { split, progress in
+                    defer { progress?.advance(by: split.count) }
+                    return FeatureExtractor.pixelFeatures(split)
+                }
             case .ijepa:
                 preconditionFailure("I-JEPA features are not a baseline")
             }
@@ -246,7 +257,7 @@ public enum ProbeStage {
         case .success: return "\(dir)/checkpoint.h5"
         case .failure(let e):
             if FileManager.default.fileExists(atPath: dir) {
-                throw PipelineError("\(e.description); rebuild it with make pretrain FORCE=1")
+                throw PipelineError("\(e.description); remove \(dir) and run make again to rebuild it")
             }
             throw PipelineError("\(dir): pretrain artifact missing; run Pretrain (make pretrain) first")
         }

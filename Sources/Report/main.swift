@@ -31,11 +31,12 @@ struct Report: ParsableCommand {
             if let path = options.sweep, options.variant == nil {
                 let sweep = try SweepFile.load(path: path)
                 if variantCount {
-                    try SweepCheck.validate(sweep)
+                    try SweepCheck.validate(sweep, overrides: options.overrides)
                     print(sweep.variantCount)
                     return
                 }
-                print(try ReportStage.run(sweep: sweep, store: store, force: options.force).directory + "/report.md")
+                print(try ReportStage.run(sweep: sweep, overrides: options.overrides, store: store,
+                                          force: options.force).directory + "/report.md")
             } else {
                 guard !variantCount else { throw PipelineError("--variant-count: needs --sweep FILE") }
                 print(try ReportStage.run(try options.loadConfig(), store: store, force: options.force).directory + "/report.md")

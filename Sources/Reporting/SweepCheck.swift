@@ -6,9 +6,9 @@ import Probing
 /// runs: a mask setting that can never be sampled fails here, naming the
 /// variant, not an hour into the sweep.
 public enum SweepCheck {
-    public static func validate(_ sweep: SweepFile) throws {
+    public static func validate(_ sweep: SweepFile, overrides: [String] = []) throws {
         for i in 0..<sweep.variantCount {
-            let config = try sweep.config(variant: i)
+            let config = try sweep.config(variant: i, extra: overrides)
             do {
                 let pretrain = try PretrainSettings(config)
                 _ = try ProbeSettings(config)

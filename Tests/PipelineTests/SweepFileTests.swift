@@ -37,6 +37,11 @@ final class SweepFileTests: XCTestCase {
         XCTAssertEqual(c.values["data.crop_size"], .int(28), "the rest comes from the base pipeline")
         XCTAssertEqual(Set((0..<6).map(s.label)).count, 6)
         XCTAssertThrowsError(try s.config(variant: 6)) { XCTAssertTrue("\($0)".contains("variant 6"), "\($0)") }
+        // --set on top of a sweep: applied to every variant, but never to a swept key.
+        XCTAssertEqual(try s.config(variant: 1, extra: ["optimization.lr=0.5"]).values["optimization.lr"], .double(0.5))
+        XCTAssertThrowsError(try s.config(variant: 1, extra: ["mask.num_pred_masks=3"])) {
+            XCTAssertTrue("\($0)".contains("mask.num_pred_masks") && "\($0)".contains("sweeps this key"), "\($0)")
+        }
     }
 
     func testMistakesAreNamed() throws {

@@ -47,6 +47,12 @@ public struct SweepFile: Sendable {
         guard i >= 0, i < variantCount else {
             throw PipelineError("\(path): variant \(i) does not exist (the sweep has \(variantCount): 0...\(variantCount - 1))")
         }
+        for o in extra {
+            let key = o.split(separator: "=", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            if axes.contains(where: { $0.key == key }) {
+                throw PipelineError("--set \(key): \(path) sweeps this key; an override would make every variant the same")
+            }
+        }
         do {
             return try PipelineConfig.load(path: basePipeline, overrides: overrides(i) + extra)
         } catch {
@@ -66,13 +72,14 @@ public struct SweepFile: Sendable {
         var base: String? = nil
         var fixed: [String] = []
         var axes: [(String, [JSON])] = []
-        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        // Kept relative when the sweep path is, so reports stay portable.
+        let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
         for (k, v) in mapping {
             let line = (k.mark?.line).map { ":\($0)" } ?? ""
             switch k.string {
             case "pipeline":
                 guard let p = v.string, !p.isEmpty else { throw PipelineError("\(path)\(line): pipeline: must be a file path") }
-                base = p.hasPrefix("/") ? p : "\(dir)/\(p)"
+                base = normalized(p.hasPrefix("/") ? p : "\(dir)/\(p)")
             case "set":
                 guard let m = v.mapping else { throw PipelineError("\(path)\(line): set: must map dotted keys to values") }
                 for (kk, vv) in m {
@@ -103,6 +110,16 @@ public struct SweepFile: Sendable {
         // Every variant must be a valid pipeline before any work starts.
         for i in 0..<sweep.variantCount { _ = try sweep.config(variant: i) }
         return sweep
+    }
+
+    /// "pipelines/sweeps/../default.yaml" -> "pipelines/default.yaml" (for messages and reports).
+    static func normalized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for c in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if c == "." { continue }
+            if c == "..", let last = parts.last, last != ".." { parts.removeLast() } else { parts.append(c) }
+        }
+        return (path.hasPrefix("/") ? "/" : "") + parts.joined(separator: "/")
     }
 
     private static func knownKey(_ node: Node, path: String) throws -> String {

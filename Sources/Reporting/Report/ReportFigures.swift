@@ -12,7 +12,13 @@ enum ReportFigures {
             }
             out.append((file, title))
         }
-        let name = { (r: RunRecord) in r.label.isEmpty ? "I-JEPA" : r.label }
+        // Legends show the swept values only (the axis names are in the
+        // ablation table): "[0.15,0.2]", or "#2: [0.15,0.2], 4" for several axes.
+        let name = { (r: RunRecord) -> String in
+            if r.assignment.isEmpty { return "I-JEPA" }
+            let values = r.assignment.map(\.value.canonical).joined(separator: ", ")
+            return r.assignment.count == 1 ? values : "#\(r.index): \(values)"
+        }
         if let sweep, let chart = accuracyChart(runs, sweep: sweep) {
             try save(chart.svg(), "probe-vs-sweep.svg", chart.title)
         }
@@ -25,8 +31,9 @@ enum ReportFigures {
                                  series: runs.map { ChartSeries(name: name($0), points: $0.log.series("target_feature_std")) })
         try save(collapse.svg(), "collapse.svg", collapse.title)
         let panel = ChartPanel(charts: [("lr", "Learning rate"), ("weight_decay", "Weight decay"), ("momentum", "EMA momentum")].map { col, title in
-            LineChart(title: title, xLabel: "step", yLabel: col,
-                      series: runs.map { ChartSeries(name: name($0), points: $0.log.series(col)) })
+            LineChart(title: title, xLabel: "step", yLabel: col, series: distinct(runs.map {
+                ChartSeries(name: name($0), points: $0.log.series(col))
+            }))
         })
         try save(panel.svg(), "schedules.svg", "Learning rate, weight decay and EMA momentum")
         return out
@@ -42,24 +49,37 @@ enum ReportFigures {
         let useValue = !numeric.isEmpty && numeric.allSatisfy { $0 != nil }
         let xs = useValue ? numeric.map { $0! } : runs.map { Double($0.index) }
         let xLabel = useValue ? sweep.axes[0].key + (isRange(runs[0].assignment[0].value) ? " (midpoint)" : "") : "variant"
-        var chart = LineChart(title: "Probe top-1 (\(Int(fraction * 100))% of labels) across the sweep", xLabel: xLabel,
+        // Drawn in x order, so unsorted sweep values do not zigzag.
+        let order = xs.indices.sorted { xs[$0] < xs[$1] }
+        let sortedX = order.map { xs[$0] }, sortedRuns = order.map { runs[$0] }
+        var chart = LineChart(title: "Probe top-1 (\(String(format: "%g", fraction * 100))% of labels) across the sweep", xLabel: xLabel,
                               yLabel: "top-1 (%)", series: [
-            ChartSeries(name: "I-JEPA linear", points: zip(xs, runs).map { (x: $0, y: 100 * $1.top1("ijepa", "linear", fraction)) }),
-            ChartSeries(name: "I-JEPA k-NN", points: zip(xs, runs).map { (x: $0, y: 100 * $1.top1("ijepa", "knn", fraction)) }, dashed: true),
+            ChartSeries(name: "I-JEPA linear", points: zip(sortedX, sortedRuns).map { (x: $0, y: 100 * $1.top1("ijepa", "linear", fraction)) }),
+            ChartSeries(name: "I-JEPA k-NN", points: zip(sortedX, sortedRuns).map { (x: $0, y: 100 * $1.top1("ijepa", "knn", fraction)) }, dashed: true),
         ])
         chart.showMarkers = true
         // A baseline that is the same for every variant is a reference
         // line; one that changes (a swept architecture) is a series.
         for (subject, label) in [("random_init", "random init, linear"), ("pixels", "raw pixels, linear")] {
-            let ys = runs.map { 100 * $0.top1(subject, "linear", fraction) }
+            let ys = sortedRuns.map { 100 * $0.top1(subject, "linear", fraction) }
             guard ys.allSatisfy(\.isFinite) else { continue }
             if Set(ys).count == 1 {
                 chart.references.append(ReferenceLine(label: label, y: ys[0]))
             } else {
-                chart.series.append(ChartSeries(name: label, points: zip(xs, ys).map { (x: $0, y: $1) }, dashed: true))
+                chart.series.append(ChartSeries(name: label, points: zip(sortedX, ys).map { (x: $0, y: $1) }, dashed: true))
             }
         }
         return chart
+    }
+
+    /// One line when every variant has the same curve (a sweep that does
+    /// not touch the schedules), else one per variant.
+    static func distinct(_ series: [ChartSeries]) -> [ChartSeries] {
+        guard series.count > 1, let first = series.first else { return series }
+        let same = series.allSatisfy { s in
+            s.points.count == first.points.count && zip(s.points, first.points).allSatisfy { $0.x == $1.x && $0.y == $1.y }
+        }
+        return same ? [ChartSeries(name: "every variant", points: first.points)] : series
     }
 
     static func number(_ v: JSON) -> Double? {

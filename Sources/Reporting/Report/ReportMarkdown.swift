@@ -10,6 +10,7 @@ enum ReportMarkdown {
         var md = "# \(escape(title))\n\n"
         let main = bestRun(runs)
         md += answer(main, sweep: sweep) + "\n\n"
+        for n in main.metrics["notes"]?.arrayValue ?? [] { md += "*Note: \(escape(n.stringValue ?? ""))*\n\n" }
         md += "## Probe top-1\n\n"
         if sweep != nil { md += "Variant \(main.index) (\(code(main.label))), the best linear probe of the sweep.\n\n" }
         md += probeTable(main) + "\n"
@@ -21,7 +22,7 @@ enum ReportMarkdown {
         md += perClass(main)
         md += "## Figures\n\n"
         for f in figures { md += "![\(escape(f.title))](\(f.file))\n\n" }
-        for m in masks { md += "![masks \(escape(m.label))](\(m.file))\n\n*Masks\(m.label.isEmpty ? "" : " (" + escape(m.label) + ")"): context block and target blocks on training images at step 0.*\n\n" }
+        for m in masks { md += "![masks\(m.label.isEmpty ? "" : " " + escape(m.label))](\(m.file))\n\n*Masks\(m.label.isEmpty ? "" : " (" + escape(m.label) + ")"): context block and target blocks on training images at step 0.*\n\n" }
         md += reproduce(runs, sweep: sweep, environment: environment)
         return md
     }
@@ -38,10 +39,18 @@ enum ReportMarkdown {
     static func answer(_ r: RunRecord, sweep: SweepFile?) -> String {
         let f = r.fractions.last ?? 1
         let j = r.top1("ijepa", "linear", f), rnd = r.top1("random_init", "linear", f), px = r.top1("pixels", "linear", f)
-        var s = "**Answer.** On the \(r.evalDescription) (\(r.evalImages) images), a linear probe on the I-JEPA target encoder's features reaches **\(pct(j))** top-1"
+        var s = "**Answer.** On the \(r.evalDescription) (\(r.evalImages) images), with \(frac(f)) of the train labels, a linear probe on the I-JEPA target encoder's features reaches **\(pct(j))** top-1"
         s += ", against \(pct(rnd)) for the same encoder at its initial weights and \(pct(px)) for raw pixels"
         s += " (\(pts(j - rnd)) and \(pts(j - px)) points). "
-        if j > rnd && j > px {
+        if sweep != nil {
+            s += "This is variant \(r.index), the sweep's best by this very number"
+            s += r.metrics["eval_split"]?.stringValue == "val"
+                ? " (chosen on the val split, so optimistic; sweep with `probe.eval_split: holdout` to choose without touching val). "
+                : ". "
+        }
+        if !(j.isFinite && rnd.isFinite && px.isFinite) {
+            s += "Some probes are missing, so no verdict."
+        } else if j > rnd && j > px {
             s += "Pretraining helped: the learned features beat both baselines."
         } else if j > rnd {
             s += "Pretraining improved on the untrained encoder but not on raw pixels."
@@ -52,7 +61,6 @@ enum ReportMarkdown {
         if std.isFinite && std < 0.01 {
             s += "\n\n**Warning: collapse.** The collapse monitor ended at \(String(format: "%.4f", std)): the target encoder maps images to nearly the same features."
         }
-        if sweep != nil { s += " (Variant \(r.index), the sweep's best by this probe.)" }
         return s
     }
 
@@ -71,21 +79,32 @@ enum ReportMarkdown {
     static func ablation(_ runs: [RunRecord], sweep: SweepFile) -> String {
         let keys = ResultsTable.differingKeys(runs), f = runs.first?.fractions.last ?? 1
         let low = runs.first?.fractions.first ?? f
+        // Baselines that change across variants (a swept architecture or
+        // probe setting) get their own columns; otherwise one line below.
+        let varying = [("random_init", "initial weights"), ("pixels", "raw pixels")].filter { s, _ in
+            Set(runs.map { pct($0.top1(s, "linear", f)) }).count > 1
+        }
         var md = "## Ablation: \(escape(sweep.name))\n\n"
         md += "One row per variant of `\(sweep.path)` (base `\(sweep.basePipeline)`); columns are the config values that differ, then probe top-1 of the I-JEPA features.\n\n"
         md += "| # |" + keys.map { " \(code($0)) |" }.joined()
         md += " linear \(frac(f)) | k-NN \(frac(f)) |" + (low != f ? " linear \(frac(low)) |" : "")
+        md += varying.map { " \($0.1) linear \(frac(f)) |" }.joined()
         md += " final loss | feature std | pretrain images/s | pretrain min |\n"
-        md += "|---:|" + String(repeating: "---|", count: keys.count) + String(repeating: "---:|", count: low != f ? 7 : 6) + "\n"
+        md += "|---:|" + String(repeating: "---|", count: keys.count)
+        md += String(repeating: "---:|", count: (low != f ? 7 : 6) + varying.count) + "\n"
         for r in runs {
             md += "| \(r.index) |" + keys.map { " \(code(r.config.values[$0]?.canonical ?? "")) |" }.joined()
             md += " \(pct(r.top1("ijepa", "linear", f))) | \(pct(r.top1("ijepa", "knn", f))) |"
             if low != f { md += " \(pct(r.top1("ijepa", "linear", low))) |" }
-            md += " \(String(format: "%.4f", r.finalLoss)) | \(String(format: "%.4f", r.finalFeatureStd)) |"
-            md += " \(String(format: "%.0f", r.pretrainImagesPerSecond)) | \(String(format: "%.1f", r.wallSeconds(r.pretrainManifest) / 60)) |\n"
+            md += varying.map { " \(pct(r.top1($0.0, "linear", f))) |" }.joined()
+            md += " \(num(r.finalLoss, "%.4f")) | \(num(r.finalFeatureStd, "%.4f")) |"
+            md += " \(num(r.pretrainImagesPerSecond, "%.0f")) | \(num(r.wallSeconds(r.pretrainManifest) / 60, "%.1f")) |\n"
         }
         let base = runs[0]
-        md += "\nBaselines (variant 0): linear \(frac(f)) \(pct(base.top1("random_init", "linear", f))) at initial weights, \(pct(base.top1("pixels", "linear", f))) on raw pixels. "
+        md += "\n"
+        for (s, what) in [("random_init", "at initial weights"), ("pixels", "on raw pixels")] where !varying.contains(where: { $0.0 == s }) {
+            md += "Linear \(frac(f)) \(what), the same for every variant: \(pct(base.top1(s, "linear", f))). "
+        }
         md += "Final loss and feature std are means over the last 20 steps.\n\n"
         return md
     }
@@ -113,7 +132,7 @@ enum ReportMarkdown {
         if let sweep { md += "make sweep SWEEP=\(sweep.path)\n" } else { md += "make all PIPELINE=\(runs[0].config.source)\n" }
         md += "```\n\n| run | prepare | pretrain | probe | pretrain wall | probe wall |\n|---|---|---|---|---:|---:|\n"
         for r in runs {
-            md += "| \(r.label.isEmpty ? r.config.source : code(r.label)) | `\(r.prepareKey)` | `\(r.pretrainKey)` | `\(r.probeKey)` |"
+            md += "| \(r.label.isEmpty ? code(r.config.source) : code(r.label)) | `\(r.prepareKey)` | `\(r.pretrainKey)` | `\(r.probeKey)` |"
             md += " \(minutes(r.wallSeconds(r.pretrainManifest))) | \(minutes(r.wallSeconds(r.probeManifest))) |\n"
         }
         md += "\nArtifacts live under `artifacts/<stage>/<key>/`, each with a `manifest.json` (file digests, timings, git commit, library versions).\n\n"
@@ -141,7 +160,11 @@ enum ReportMarkdown {
     static func pts(_ x: Double) -> String { x.isFinite ? String(format: "%+.2f", 100 * x) : "–" }
     static func frac(_ f: Double) -> String { String(format: "%g%%", 100 * f) }
     static func minutes(_ s: Double) -> String { s.isFinite ? String(format: "%.1f min", s / 60) : "–" }
-    static func code(_ s: String) -> String { "`" + s.replacingOccurrences(of: "`", with: "'") + "`" }
+    /// A code span that is safe in a table cell (GitHub splits cells at `|` even inside backticks).
+    static func code(_ s: String) -> String {
+        "`" + s.replacingOccurrences(of: "`", with: "'").replacingOccurrences(of: "|", with: "\\|") + "`"
+    }
+    static func num(_ x: Double, _ format: String) -> String { x.isFinite ? String(format: format, x) : "–" }
     /// Characters markdown would read as table or emphasis syntax.
     static func escape(_ s: String) -> String {
         var o = ""

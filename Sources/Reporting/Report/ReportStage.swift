@@ -8,7 +8,8 @@ import Probing
 /// prepare), so a report is rebuilt exactly when a number in it changes.
 public enum ReportStage {
     public static let name = "report"
-    public static let formatVersion = 1
+    /// 2: notes, per-variant baselines, label fraction in the answer.
+    public static let formatVersion = 2
 
     public struct Outcome: Sendable {
         public let key: String
@@ -21,10 +22,12 @@ public enum ReportStage {
         return try build(runs: [run], sweep: nil, config: config, store: store, force: force)
     }
 
-    public static func run(sweep: SweepFile, store: ArtifactStore, force: Bool = false) throws -> Outcome {
+    /// `overrides`: the `--set` values the variants ran with (make sweep SET=...).
+    public static func run(sweep: SweepFile, overrides: [String] = [], store: ArtifactStore,
+                           force: Bool = false) throws -> Outcome {
         let runs = try (0..<sweep.variantCount).map { i in
             try RunRecord(index: i, label: sweep.label(i), assignment: sweep.assignment(i),
-                          config: try sweep.config(variant: i), store: store)
+                          config: try sweep.config(variant: i, extra: overrides), store: store)
         }
         return try build(runs: runs, sweep: sweep, config: runs[0].config, store: store, force: force)
     }
@@ -52,7 +55,8 @@ public enum ReportStage {
             log.info("up to date: \(dir)/report.md")
             return Outcome(key: key, directory: dir, built: false)
         }
-        _ = try store.exclusive(stage: name, key: key, waiting: { log.info("\($0)") }) {
+        let built = try store.exclusive(stage: name, key: key, waiting: { log.info("\($0)") }) { () -> Bool in
+            if !force, case .success = store.verify(stage: name, key: key) { return false }
             try store.build(material, started: started) { tmp in
                 let figures = try ReportFigures.write(runs, sweep: sweep, to: tmp)
                 var masks: [(String, String)] = []
@@ -68,9 +72,10 @@ public enum ReportStage {
                 try save(ResultsTable.csv(runs), "\(tmp)/results.csv")
                 return StageResult(counts: ["runs": runs.count])
             }
+            return true
         }
-        log.info("wrote \(dir)/report.md")
-        return Outcome(key: key, directory: dir, built: true)
+        log.info(built ? "wrote \(dir)/report.md" : "up to date (built meanwhile by another process): \(dir)/report.md")
+        return Outcome(key: key, directory: dir, built: built)
     }
 
     /// Where the numbers were computed (the pretrain artifact's provenance)
