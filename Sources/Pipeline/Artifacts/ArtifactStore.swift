@@ -25,7 +25,15 @@ public struct ArtifactStore: Sendable {
     public let root: String
     public static let manifestName = "manifest.json"
 
-    public init(root: String) { self.root = root }
+    public init(root: String) {
+        self.root = root
+        // Arm the SIGINT/SIGTERM handling now, long before any staging
+        // directory exists: libdispatch registers a signal source
+        // asynchronously, and a signal that lands after SIG_IGN but before
+        // the registration is lost (seen: Ctrl-C right after staging began
+        // was ignored and the artifact published).
+        StagingCleanup.shared.arm()
+    }
 
     public func directory(stage: String, key: String) -> String { "\(root)/\(stage)/\(key)" }
 

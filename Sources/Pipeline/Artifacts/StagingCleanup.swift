@@ -28,6 +28,9 @@ final class StagingCleanup: @unchecked Sendable {
         }
     }
 
+    /// Forces the lazy initialisation (signal sources) to happen now.
+    func arm() {}
+
     /// Runs `publish` (the rename into place) so that an interrupt either
     /// happens before it, removing the staging directory, or after it, when
     /// the directory is no longer registered and the artifact is complete.
