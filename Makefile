@@ -21,7 +21,7 @@ SWEEP_ARGS    = --sweep $(SWEEP) --artifacts $(ARTIFACTS) $(SET)
 FORCE_ARG     = $(if $(FORCE),--force)
 RUN           = $(if $(THREADS),IJEPA_THREADS=$(THREADS) OPENBLAS_NUM_THREADS=$(THREADS))
 
-.PHONY: all deps build prepare pretrain probe report sweep sweep-report gc-list test test-e2e bench-numerics clean clean-artifacts
+.PHONY: all deps build prepare pretrain probe report sweep sweep-report gc-list verify test test-e2e bench-numerics clean clean-artifacts
 
 all: report
 
@@ -80,6 +80,10 @@ sweep-variant-%:
 	$(RUN) $(BIN)/Prepare $(SWEEP_ARGS) --variant $*
 	$(RUN) $(BIN)/Pretrain $(SWEEP_ARGS) $(FORCE_ARG) --variant $*
 	$(RUN) $(BIN)/Probe $(SWEEP_ARGS) $(FORCE_ARG) --variant $*
+
+# Re-hash every artifact of PIPELINE against its manifest.
+verify: build
+	@$(BIN)/Report --verify $(STAGE_ARGS)
 
 # Artifact folders no pipeline or sweep file reaches (delete them by hand).
 gc-list: build

@@ -18,9 +18,26 @@ struct Report: ParsableCommand {
     @Flag(name: .customLong("gc-list"), help: "List artifact folders that no pipelines/*.yaml or pipelines/sweeps/*.yaml file reaches, and exit.")
     var gcList = false
 
+    @Flag(help: "Re-hash every artifact of the pipeline against its manifest and exit (non-zero when one is damaged).")
+    var verify = false
+
     func run() throws {
         do {
             let store = options.store
+            if verify {
+                var damaged = 0
+                for (stage, key, status) in try ArtifactVerify.check(try options.loadConfig(), store: store) {
+                    switch status {
+                    case .ok(let n): print("ok       \(stage)/\(key) (\(n) files)")
+                    case .notBuilt: print("missing  \(stage)/\(key) (not built yet)")
+                    case .damaged(let why):
+                        damaged += 1
+                        print("DAMAGED  \(stage)/\(key): \(why); remove \(store.directory(stage: stage, key: key)) and run make again")
+                    }
+                }
+                if damaged > 0 { throw PipelineError("\(damaged) damaged artifact(s)") }
+                return
+            }
             if gcList {
                 let (paths, skipped) = ArtifactReach.unreached(pipelineFiles: yamlFiles(in: "pipelines"),
                                                                sweepFiles: yamlFiles(in: "pipelines/sweeps"), store: store)

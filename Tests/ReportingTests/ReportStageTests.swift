@@ -132,3 +132,28 @@ final class ReportStageTests: XCTestCase {
         XCTAssertThrowsError(try SweepFile.load(path: path)) { XCTAssertTrue("\($0)".contains("variant 1") && "\($0)".contains("optimization.lr"), "\($0)") }
     }
 }
+
+/// `make verify`: every artifact re-hashed; an edited file is named.
+final class ArtifactVerifyTests: XCTestCase {
+    func testEditedShardIsReportedAndMissingArtifactsListed() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: ReportStageTests.fashion), "dataset-fashion-mnist missing")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("verify-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = ArtifactStore(root: dir)
+        let cfg = try PipelineConfig.load(path: "\(ReportStageTests.root)/pipelines/smoke.yaml",
+                                          overrides: ReportStageTests.small.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
+        let prep = try PrepareStage.run(cfg, store: store)
+        var result = try ArtifactVerify.check(cfg, store: store)
+        XCTAssertEqual(result.first?.stage, "prepare")
+        if case .ok(let n)? = result.first?.status { XCTAssertGreaterThan(n, 1) } else { XCTFail("\(result)") }
+        XCTAssertTrue(result.dropFirst().allSatisfy { $0.status == .notBuilt }, "\(result)")
+        // Same size, one byte different: only a re-hash can tell.
+        let shard = try FileManager.default.contentsOfDirectory(atPath: prep.directory).first { $0.hasPrefix("train-") }!
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: "\(prep.directory)/\(shard)"))
+        bytes[bytes.count / 2] ^= 1
+        try bytes.write(to: URL(fileURLWithPath: "\(prep.directory)/\(shard)"))
+        result = try ArtifactVerify.check(cfg, store: store)
+        guard case .damaged(let why)? = result.first?.status else { return XCTFail("\(result)") }
+        XCTAssertTrue(why.contains(shard) && why.contains("SHA-256"), why)
+    }
+}
