@@ -128,7 +128,8 @@ public struct PipelineConfig: Sendable {
                 let section = String(path.split(separator: ".").first ?? "")
                 let known = PipelineSchema.keys.filter { $0.section == section }.map { String($0.path.dropFirst(section.count + 1)) }
                 let hint = known.isEmpty ? "" : " (keys of '\(section)': \(known.joined(separator: ", ")))"
-                throw PipelineError("\(whereSet): unknown key '\(path)'\(hint)")
+                let guess = KeySuggestion.closest(to: path, among: PipelineSchema.keys.map(\.path)).map { ": did you mean '\($0)'?" } ?? ""
+                throw PipelineError("\(whereSet): unknown key '\(path)'\(guess)\(hint)")
             }
             values[path] = try coerce(value, to: key, whereSet: whereSet)
         }
