@@ -93,17 +93,7 @@ public enum PretrainStage {
     /// The prepared train data, the model shape and the validated masks.
     static func setUp(_ settings: PretrainSettings, config: PipelineConfig, store: ArtifactStore,
                       prepareKey: String) throws -> (TrainingData, JEPAShape, MaskSampler) {
-        // Re-hashed, not just sized: never train on a shard edited in place.
-        let prepared: JSON
-        switch store.verify(stage: PrepareStage.name, key: prepareKey, deep: true) {
-        case .success(let m): prepared = m
-        case .failure(let e):
-            let dir = store.directory(stage: PrepareStage.name, key: prepareKey)
-            if FileManager.default.fileExists(atPath: dir) {
-                throw PipelineError("\(e.description); remove \(dir) and run make again to rebuild it")
-            }
-            throw PipelineError("\(dir): prepare artifact missing; run Prepare (make prepare) first")
-        }
+        let prepared = try store.requireInput(stage: PrepareStage.name, key: prepareKey, makeTarget: "prepare")
         let prepDir = store.directory(stage: PrepareStage.name, key: prepareKey)
         let shards = (prepared["files"]?.arrayValue ?? []).compactMap { $0["path"]?.stringValue }
             .filter { $0.hasPrefix("train-") && $0.hasSuffix(".h5") }.sorted().map { "\(prepDir)/\($0)" }

@@ -23,16 +23,7 @@ final class ProbeData {
 
     init(store: ArtifactStore, prepareKey: String, settings: ProbeSettings) throws {
         let prepDir = store.directory(stage: PrepareStage.name, key: prepareKey)
-        let manifest: JSON
-        // Re-hashed, not just sized: a shard edited in place is caught before use.
-        switch store.verify(stage: PrepareStage.name, key: prepareKey, deep: true) {
-        case .success(let m): manifest = m
-        case .failure(let e):
-            if FileManager.default.fileExists(atPath: prepDir) {
-                throw PipelineError("\(e.description); remove \(prepDir) and run make again to rebuild it")
-            }
-            throw PipelineError("\(prepDir): prepare artifact missing; run Prepare (make prepare) first")
-        }
+        let manifest = try store.requireInput(stage: PrepareStage.name, key: prepareKey, makeTarget: "prepare")
         let files = (manifest["files"]?.arrayValue ?? []).compactMap { $0["path"]?.stringValue }.sorted()
         func shards(_ split: String) -> [String] {
             files.filter { $0.hasPrefix("\(split)-") && $0.hasSuffix(".h5") }.map { "\(prepDir)/\($0)" }

@@ -23,12 +23,12 @@ enum ProbeFiles {
                     r["converged"]?.boolValue.map { $0 ? "true" : "false" } ?? "",
                     String(format: "%.3f", r["seconds"]?.doubleValue ?? 0),
                 ]
-                csv += fields.map(csvField).joined(separator: ",") + "\n"
+                csv += fields.map(CSV.field).joined(separator: ",") + "\n"
                 // Rows: true class; columns: predicted class.
-                var m = "true\\predicted," + names.map(csvField).joined(separator: ",") + "\n"
+                var m = "true\\predicted," + names.map(CSV.field).joined(separator: ",") + "\n"
                 for (i, row) in (r["confusion"]?.arrayValue ?? []).enumerated() {
                     let label = i < names.count ? names[i] : "\(i)"
-                    m += csvField(label) + "," + (row.arrayValue ?? []).map { "\($0.intValue ?? 0)" }.joined(separator: ",") + "\n"
+                    m += CSV.field(label) + "," + (row.arrayValue ?? []).map { "\($0.intValue ?? 0)" }.joined(separator: ",") + "\n"
                 }
                 try save(m, to: "\(dir)/confusion/\(subject)-\(classifier)-\(percentName(fraction)).csv")
             }
@@ -86,10 +86,6 @@ enum ProbeFiles {
     static func percentLabel(_ f: Double) -> String { String(format: "%g%%", f * 100) }
 
     static func format(_ x: Double) -> String { x.isFinite ? "\(x)" : "" }
-
-    static func csvField(_ s: String) -> String {
-        s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-    }
 
     static func save(_ text: String, to path: String) throws {
         guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {

@@ -109,13 +109,7 @@ public enum ProbeStage {
                 case .ijepa:
                     let encoder = VisionTransformer(shape: data.shape(pretrain))
                     try Checkpoint.loadModule("target_encoder", into: encoder, from: checkpoint)
-                    subjects[subject.rawValue] = evaluate(subject, data: data, settings: settings, log: log) {
-                        FeatureExtractor.encoderFeatures(encoder, kind: settings.features, split: data.train,
-                                                         batchSize: settings.batchSize, progress: $0)
-                    } evalFeatures: {
-                        FeatureExtractor.encoderFeatures(encoder, kind: settings.features, split: $0,
-                                                         batchSize: settings.batchSize, progress: $1)
-                    }
+                    subjects[subject.rawValue] = evaluate(subject, encoder: encoder, data: data, settings: settings, log: log)
                 case .randomInit, .pixels:
                     subjects[subject.rawValue] = try baseline(subject, config: config, settings: settings, pretrain: pretrain,
                                                               data: data, store: store, prepareKey: prepareKey, force: force, log: log)
@@ -171,13 +165,7 @@ public enum ProbeStage {
                 // encoder as a copy of the encoder initialised with meta.seed.
                 let encoder = VisionTransformer(shape: data.shape(pretrain))
                 encoder.initialize(seed: pretrain.seed)
-                result = evaluate(subject, data: data, settings: settings, log: log) {
-                    FeatureExtractor.encoderFeatures(encoder, kind: settings.features, split: data.train,
-                                                     batchSize: settings.batchSize, progress: $0)
-                } evalFeatures: {
-                    FeatureExtractor.encoderFeatures(encoder, kind: settings.features, split: $0,
-                                                     batchSize: settings.batchSize, progress: $1)
-                }
+                result = evaluate(subject, encoder: encoder, data: data, settings: settings, log: log)
             case .pixels:
                 result = evaluate(subject, data: data, settings: settings, log: log) { progress in
                     defer { progress?.advance(by: data.train.count) }
@@ -197,6 +185,18 @@ public enum ProbeStage {
                 return StageResult()
             }
             return result
+        }
+    }
+
+    /// `evaluate` on a frozen encoder's features.
+    static func evaluate(_ subject: Subject, encoder: VisionTransformer, data: ProbeData, settings: ProbeSettings,
+                         log: Logger) -> JSON {
+        evaluate(subject, data: data, settings: settings, log: log) {
+            FeatureExtractor.encoderFeatures(encoder, kind: settings.features, split: data.train,
+                                             batchSize: settings.batchSize, progress: $0)
+        } evalFeatures: {
+            FeatureExtractor.encoderFeatures(encoder, kind: settings.features, split: $0,
+                                             batchSize: settings.batchSize, progress: $1)
         }
     }
 
@@ -251,16 +251,8 @@ public enum ProbeStage {
     }
 
     static func pretrainCheckpoint(store: ArtifactStore, key: String) throws -> String {
-        let dir = store.directory(stage: PretrainStage.name, key: key)
-        // Re-hashed, not just sized: a checkpoint edited in place is caught.
-        switch store.verify(stage: PretrainStage.name, key: key, deep: true) {
-        case .success: return "\(dir)/checkpoint.h5"
-        case .failure(let e):
-            if FileManager.default.fileExists(atPath: dir) {
-                throw PipelineError("\(e.description); remove \(dir) and run make again to rebuild it")
-            }
-            throw PipelineError("\(dir): pretrain artifact missing; run Pretrain (make pretrain) first")
-        }
+        _ = try store.requireInput(stage: PretrainStage.name, key: key, makeTarget: "pretrain")
+        return "\(store.directory(stage: PretrainStage.name, key: key))/checkpoint.h5"
     }
 
     static func readJSON(_ path: String) throws -> JSON {

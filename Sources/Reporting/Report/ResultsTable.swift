@@ -27,7 +27,7 @@ enum ResultsTable {
 
     static func csv(_ runs: [RunRecord]) -> String {
         let cols = columns(runs), keys = differingKeys(runs), fractions = runs.first?.fractions ?? []
-        var out = cols.map(field).joined(separator: ",") + "\n"
+        var out = cols.map(CSV.field).joined(separator: ",") + "\n"
         for r in runs {
             var row = ["\(r.index)", r.label] + keys.map { r.config.values[$0]?.canonical ?? "" }
             row += [r.prepareKey, r.pretrainKey, r.probeKey, r.metrics["eval_split"]?.stringValue ?? "", "\(r.evalImages)"]
@@ -35,14 +35,11 @@ enum ResultsTable {
             row += [number(r.log.column("loss").first ?? .nan), number(r.finalLoss), number(r.finalFeatureStd),
                     number(r.pretrainImagesPerSecond), number(r.wallSeconds(r.prepareManifest)),
                     number(r.wallSeconds(r.pretrainManifest)), number(r.wallSeconds(r.probeManifest))]
-            out += row.map(field).joined(separator: ",") + "\n"
+            out += row.map(CSV.field).joined(separator: ",") + "\n"
         }
         return out
     }
 
     static func percentName(_ f: Double) -> String { String(format: "%gpct", f * 100) }
     static func number(_ x: Double) -> String { x.isFinite ? "\(x)" : "" }
-    static func field(_ s: String) -> String {
-        s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-    }
 }
