@@ -13,15 +13,21 @@ SET       ?=
 THREADS   ?=
 SWEEP     ?= pipelines/sweeps/target-scale.yaml
 
-APT_PACKAGES := libhdf5-dev libopenblas-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev \
+APT_PACKAGES := libhdf5-dev libopenblas-dev libdnnl-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev \
                 dataset-fashion-mnist pkg-config
 BIN          := .build/release
 STAGE_ARGS    = --config $(PIPELINE) --artifacts $(ARTIFACTS) $(if $(FORCE),--force) $(SET)
 SWEEP_ARGS    = --sweep $(SWEEP) --artifacts $(ARTIFACTS) $(SET)
 FORCE_ARG     = $(if $(FORCE),--force)
-RUN           = $(if $(THREADS),IJEPA_THREADS=$(THREADS) OPENBLAS_NUM_THREADS=$(THREADS))
+RUN           = $(if $(THREADS),IJEPA_THREADS=$(THREADS) OMP_NUM_THREADS=$(THREADS) OPENBLAS_NUM_THREADS=$(THREADS))
+# make bench / bench-compare: timed steps (after 2 untimed ones).
+BENCH_STEPS  ?= 20
+BENCH_DUMP    = $(ARTIFACTS)/.bench/steps.h5
+# Development-only Python for tools/ (PyTorch reference and yardstick).
+VENV         := .venv
+TORCH_PIP    := torch==2.13.0+cpu h5py numpy
 
-.PHONY: all deps build prepare pretrain probe report sweep sweep-report gc-list verify test test-e2e bench-numerics clean clean-artifacts
+.PHONY: all deps build prepare pretrain probe report sweep sweep-report gc-list verify test test-e2e bench bench-compare bench-numerics venv clean clean-artifacts
 
 all: report
 
@@ -88,6 +94,25 @@ verify: build
 # Artifact folders no pipeline or sweep file reaches (delete them by hand).
 gc-list: build
 	@$(BIN)/Report --gc-list --artifacts $(ARTIFACTS)
+
+# BENCH_STEPS real pretraining steps of PIPELINE (release build): images/s,
+# ms per phase, GFLOP/s, fraction of the machine's sgemm rate at the same
+# shapes, peak memory.
+bench: prepare
+	$(RUN) $(BIN)/PretrainBench --config $(PIPELINE) --artifacts $(ARTIFACTS) $(SET) --steps $(BENCH_STEPS)
+
+# The same steps in PyTorch (tools/bench/torch_pretrain.py, same weights,
+# batches and masks), in the same run: both images/s, the ratio, and the
+# largest loss difference. Needs the development venv (make venv).
+bench-compare: prepare $(VENV)/bin/python
+	@mkdir -p $(dir $(BENCH_DUMP))
+	$(RUN) $(BIN)/PretrainBench --config $(PIPELINE) --artifacts $(ARTIFACTS) $(SET) --steps $(BENCH_STEPS) --dump $(BENCH_DUMP)
+	$(RUN) $(VENV)/bin/python tools/bench/torch_pretrain.py $(BENCH_DUMP)
+
+venv: $(VENV)/bin/python
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV) && $(VENV)/bin/pip install -q $(TORCH_PIP)
 
 # Forward/backward of one I-JEPA step of the default model (release build):
 # time per phase, GFLOP/s, and the fraction of this machine's sgemm rate.

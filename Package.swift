@@ -36,7 +36,9 @@ let package = Package(
 
         // Libraries by concern.
         .systemLibrary(name: "CMalloc"),
-        .target(name: "Threads", dependencies: ["CMalloc"]),
+        .systemLibrary(name: "COpenMP"),
+        .systemLibrary(name: "CDNNL"),
+        .target(name: "Threads", dependencies: ["CMalloc", "COpenMP"]),
         .target(name: "Imaging", dependencies: ["CCodecs", "CZlib"]),
         .target(name: "Shards", dependencies: ["CHDF5", "CZlib", "Threads"]),
         .target(name: "Pipeline", dependencies: [
@@ -44,7 +46,8 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "Numerics", dependencies: ["CBLAS", "Threads"]),
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "Numerics", dependencies: ["CBLAS", "CDNNL", "CKernels", "Threads"]),
         .target(name: "Training", dependencies: ["Numerics", "Threads", "Shards", "Imaging"]),
         .target(name: "Pretraining", dependencies: ["Training", "Preparation", "Pipeline", "Numerics", "Shards",
                                                     "Imaging", "Threads"]),
@@ -64,6 +67,9 @@ let package = Package(
         ]),
         .executableTarget(name: "NumericsBench", dependencies: [
             "Numerics", "Threads", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "PretrainBench", dependencies: [
+            "Pretraining", "Pipeline", "StageCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "Pretrain", dependencies: [
             "Pretraining", "Pipeline", "StageCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -59,6 +59,9 @@ public enum PretrainStage {
                 log.info("up to date (built meanwhile by another process): \(dir)")
                 return Outcome(key: key, directory: dir, built: false, complete: true)
             }
+            // oneDNN allocates its GEMM packing buffers per call: without this
+            // each one is a fresh mmap and its pages are faulted in again.
+            Allocator.keepLargeBlocks()
             let (data, shape, sampler) = try setUp(settings, config: config, store: store,
                                                    prepareKey: material.upstream["prepare"]!)
             let workDir = "\(store.root)/\(name)/.work-\(key)"

@@ -5,6 +5,7 @@ import Pipeline
 import Preparation
 import Pretraining
 import Shards
+import Threads
 import Training
 
 /// Probe: linear and k-NN probes on frozen features of the pretrained target
@@ -82,6 +83,7 @@ public enum ProbeStage {
     public static func run(_ config: PipelineConfig, store: ArtifactStore, force: Bool = false) throws -> Outcome {
         let log = Console.logger(name)
         let started = Date()
+        Allocator.keepLargeBlocks()  // per-call GEMM buffers stay in the heap (see PretrainStage)
         let settings = try ProbeSettings(config)
         let pretrain = try PretrainSettings(config)
         if settings.features == .last4 && pretrain.encoder.depth < 4 {

@@ -1,8 +1,12 @@
-import Dispatch
+import COpenMP
 import Foundation
 
-/// Work split over the cores. `IJEPA_THREADS` caps the thread count (make -j
-/// sweeps set it so parallel variants do not oversubscribe the machine).
+/// Work split over the cores on GNU OpenMP's thread team: the same team
+/// oneDNN runs its GEMMs on, so the two never compete for the cores (a
+/// second pool, GCD's, made the GEMM threads and ours spin and yield against
+/// each other: 15% of a training step in sched_yield, measured with perf).
+/// `IJEPA_THREADS` caps the thread count (make -j sweeps set it so parallel
+/// variants do not oversubscribe the machine).
 public enum Parallel {
     /// Read once: hot loops ask for it, and reading the environment allocates.
     public static let threadCount: Int = {
@@ -18,10 +22,45 @@ public enum Parallel {
             for i in 0..<count { body(i) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let lo = count * w / workers, hi = count * (w + 1) / workers
-            for i in lo..<hi { body(i) }
+        team(workers) { w in
+            for i in (count * w / workers)..<(count * (w + 1) / workers) { body(i) }
         }
+    }
+
+    /// Runs `run(w)` for every w in 0..<workers on an OpenMP team of that
+    /// size. A nested call (inside another region) gets a team of one, which
+    /// then runs every w itself: each w runs exactly once either way.
+    static func team(_ workers: Int, _ run: @Sendable (Int) -> Void) {
+        withoutActuallyEscaping(run) { run in
+            var region = Region(workers: workers, run: run)
+            withUnsafeMutablePointer(to: &region) { p in
+                GOMP_parallel({ raw in
+                    let r = raw!.assumingMemoryBound(to: Region.self).pointee
+                    let size = Int(omp_get_num_threads())
+                    var w = Int(omp_get_thread_num())
+                    while w < r.workers {
+                        r.run(w)
+                        w += size
+                    }
+                }, p, UInt32(workers), 0)
+            }
+        }
+    }
+
+    private struct Region {
+        let workers: Int
+        let run: @Sendable (Int) -> Void
+    }
+
+    /// True inside a parallel region (where GEMMs must run single-threaded).
+    public static var inParallelRegion: Bool { omp_in_parallel() != 0 }
+
+    /// Gives the calling thread's later OpenMP regions (oneDNN's GEMMs) the
+    /// thread count, unless it is inside a region already. Cheap: two reads.
+    @inline(__always)
+    public static func pinTeamSize() {
+        let n = Int32(threadCount)
+        if omp_in_parallel() == 0 && omp_get_max_threads() != n { omp_set_num_threads(n) }
     }
 }
 
@@ -57,8 +96,6 @@ extension Parallel {
             body(0, 0..<count)
             return
         }
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            body(w, (count * w / workers)..<(count * (w + 1) / workers))
-        }
+        team(workers) { w in body(w, (count * w / workers)..<(count * (w + 1) / workers)) }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Numerics
+import Threads
 
 /// AdamW as PyTorch's (decoupled weight decay, bias-corrected moments),
 /// over one ParameterStore. Tensors named like a bias or with one dimension
@@ -41,14 +42,22 @@ public final class AdamW {
         let lr = Float(lr), wd = Float(weightDecay)
         let bc1 = 1 - Float(pow(Double(beta1), Double(step))), bc2 = 1 - Float(pow(Double(beta2), Double(step)))
         let stepSize = lr / bc1, bc2Root = bc2.squareRoot()
-        let p = store.values, g = store.grads
-        for t in decays {
-            let shrink: Float = t.decay ? 1 - lr * wd : 1
-            for i in t.offset..<(t.offset + t.count) {
-                p[i] *= shrink
-                m[i] = beta1 * m[i] + (1 - beta1) * g[i]
-                v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
-                p[i] -= stepSize * m[i] / (v[i].squareRoot() / bc2Root + eps)
+        let p = SharedPointer(store.values), g = SharedPointer(store.grads)
+        let ms = SharedPointer(m), vs = SharedPointer(v)
+        let (b1, b2, eps, decays) = (beta1, beta2, self.eps, self.decays)
+        // Elementwise, so any split over the workers gives the same result.
+        Parallel.forChunks(store.count) { _, range in
+            for t in decays {
+                let lo = max(t.offset, range.lowerBound), hi = min(t.offset + t.count, range.upperBound)
+                guard lo < hi else { continue }
+                let shrink: Float = t.decay ? 1 - lr * wd : 1
+                let p = p.base, g = g.base, m = ms.base, v = vs.base
+                for i in lo..<hi {
+                    p[i] *= shrink
+                    m[i] = b1 * m[i] + (1 - b1) * g[i]
+                    v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+                    p[i] -= stepSize * m[i] / (v[i].squareRoot() / bc2Root + eps)
+                }
             }
         }
     }

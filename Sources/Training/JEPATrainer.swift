@@ -13,6 +13,8 @@ public final class JEPATrainer {
     public let encoderOptimizer: AdamW
     public let predictorOptimizer: AdamW
     public let loss: PredictionLoss
+    /// When set, each step adds its phases' wall time here (benchmarks).
+    public var phases: StepPhases? = nil
 
     /// The official code normalises targets with F.layer_norm's default eps.
     public static let targetEps: Float = 1e-5
@@ -48,22 +50,25 @@ public final class JEPATrainer {
         let b = masks.batch, n = shape.numPatches, e = shape.encoder.embedDim
         let m = masks.masks, kt = masks.targetCount
         // Targets: no gradient flows here.
-        let h = targetEncoder.forward(patches: patches, batch: b, indices: nil, count: n)
-        let featureStd = Self.pooledStd(h, batch: b, tokens: n, width: e, scratch: pooled)
-        let hn = targetNormed.reserve(b * n * e)
-        LayerNorm.forward(h, rows: b * n, width: e, eps: Self.targetEps, weight: nil, bias: nil,
-                          mean: targetMean.reserve(b * n), rstd: targetRstd.reserve(b * n), into: hn)
         let tg = targets.reserve(m * b * kt * e)
-        masks.targets.withUnsafeBufferPointer { idx in
-            for mi in 0..<m {
-                for s in 0..<b {
-                    let row = mi * b + s
-                    for j in 0..<kt {
-                        let t = Int(idx[row * kt + j])
-                        (tg + (row * kt + j) * e).update(from: hn + (s * n + t) * e, count: e)
+        let featureStd: Double = phases.time(.targetForward) {
+            let h = targetEncoder.forward(patches: patches, batch: b, indices: nil, count: n, training: false)
+            let featureStd = Self.pooledStd(h, batch: b, tokens: n, width: e, scratch: pooled)
+            let hn = targetNormed.reserve(b * n * e)
+            LayerNorm.forward(h, rows: b * n, width: e, eps: Self.targetEps, weight: nil, bias: nil,
+                              mean: targetMean.reserve(b * n), rstd: targetRstd.reserve(b * n), into: hn)
+            masks.targets.withUnsafeBufferPointer { idx in
+                for mi in 0..<m {
+                    for s in 0..<b {
+                        let row = mi * b + s
+                        for j in 0..<kt {
+                            let t = Int(idx[row * kt + j])
+                            (tg + (row * kt + j) * e).update(from: hn + (s * n + t) * e, count: e)
+                        }
                     }
                 }
             }
+            return featureStd
         }
         // Prediction.
         encoder.params.zeroGrads()
@@ -72,15 +77,20 @@ public final class JEPATrainer {
         let g = lossGrad.reserve(count)
         let value: Double = masks.context.withUnsafeBufferPointer { ctx in
             masks.targets.withUnsafeBufferPointer { tgt in
-                let z = encoder.forward(patches: patches, batch: b, indices: ctx.baseAddress!, count: masks.contextCount)
-                let p = predictor.forward(context: z, batch: b, contextIndices: ctx.baseAddress!,
-                                          contextCount: masks.contextCount, targetIndices: tgt.baseAddress!,
-                                          masks: m, targetCount: kt)
-                return loss.evaluate(prediction: p, target: tg, count: count, grad: g)
+                let z = phases.time(.contextForward) {
+                    encoder.forward(patches: patches, batch: b, indices: ctx.baseAddress!, count: masks.contextCount)
+                }
+                let p = phases.time(.predictorForward) {
+                    predictor.forward(context: z, batch: b, contextIndices: ctx.baseAddress!,
+                                      contextCount: masks.contextCount, targetIndices: tgt.baseAddress!,
+                                      masks: m, targetCount: kt)
+                }
+                return phases.time(.loss) { loss.evaluate(prediction: p, target: tg, count: count, grad: g) }
             }
         }
         guard value.isFinite else { return StepResult(loss: value, targetFeatureStd: featureStd) }
-        encoder.backward(predictor.backward(g))
+        let dz = phases.time(.predictorBackward) { predictor.backward(g) }
+        phases.time(.contextBackward) { encoder.backward(dz) }
         return StepResult(loss: value, targetFeatureStd: featureStd)
     }
 
@@ -89,9 +99,11 @@ public final class JEPATrainer {
                      momentum: Double) -> StepResult {
         let r = computeGradients(patches: patches, masks: masks)
         guard r.loss.isFinite else { return r }
-        encoderOptimizer.update(lr: lr, weightDecay: weightDecay)
-        predictorOptimizer.update(lr: lr, weightDecay: weightDecay)
-        EMA.update(target: targetEncoder.params, online: encoder.params, momentum: momentum)
+        phases.time(.optimizer) {
+            encoderOptimizer.update(lr: lr, weightDecay: weightDecay)
+            predictorOptimizer.update(lr: lr, weightDecay: weightDecay)
+            EMA.update(target: targetEncoder.params, online: encoder.params, momentum: momentum)
+        }
         return r
     }
 

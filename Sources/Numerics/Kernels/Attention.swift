@@ -1,4 +1,4 @@
-import CBLAS
+import CKernels
 import Foundation
 import Threads
 
@@ -21,19 +21,10 @@ public enum Attention {
                 let q = base, k = base + c, v = base + 2 * c
                 let p = ps.base + job * t * t
                 GEMM.sgemm(false, true, t, t, hd, scale, q, 3 * c, k, 3 * c, 0, p, t)
-                for r in 0..<t { softmaxRow(p + r * t, t) }
+                ck_softmax_rows(p, t, t, t, 1)
                 GEMM.sgemm(false, false, t, hd, t, 1, p, t, v, 3 * c, 0, os.base + s * t * c + head * hd, c)
             }
         }
-    }
-
-    static func softmaxRow(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
-        var m = -Float.infinity
-        for j in 0..<n { m = max(m, p[j]) }
-        var sum: Float = 0
-        for j in 0..<n { let e = expf(p[j] - m); p[j] = e; sum += e }
-        let inv = 1 / sum
-        for j in 0..<n { p[j] *= inv }
     }
 
     /// dqkv = attention'ᵀ dout, written (not accumulated) into [B, T, 3C].
@@ -62,12 +53,7 @@ public enum Attention {
                     GEMM.sgemm(false, true, t, t, hd, 1, dO, c, v, 3 * c, 0, dp, t)
                     GEMM.sgemm(true, false, t, hd, t, 1, p, t, dO, c, 0, dv, 3 * c)
                     // Softmax backward: dS = P ⊙ (dP − Σ_j dP·P), then the scale.
-                    for r in 0..<t {
-                        let pr = p + r * t, dr = dp + r * t
-                        var dot: Float = 0
-                        for j in 0..<t { dot += pr[j] * dr[j] }
-                        for j in 0..<t { dr[j] = pr[j] * (dr[j] - dot) * scale }
-                    }
+                    ck_softmax_backward_rows(p, dp, t, t, scale)
                     // dQ = dS·K, dK = dSᵀ·Q
                     GEMM.sgemm(false, false, t, hd, t, 1, dp, t, k, 3 * c, 0, dq, 3 * c)
                     GEMM.sgemm(true, false, t, hd, t, 1, dp, t, q, 3 * c, 0, dk, 3 * c)

@@ -7,7 +7,10 @@ public final class GEMMReplay {
     let calls: [GEMM.Call]
     let a: FloatBuffer, b: FloatBuffer, c: FloatBuffer
 
-    public init(_ calls: [GEMM.Call]) {
+    /// `only`: keep the calls inside (true) or outside (false) per-worker
+    /// regions, to time the two kinds apart.
+    public init(_ calls: [GEMM.Call], only region: Bool? = nil) {
+        let calls = region.map { r in calls.filter { $0.parallelRegion == r } } ?? calls
         self.calls = calls
         func size(_ rows: Int, _ ld: Int) -> Int { rows * ld }
         let sa = calls.map { size($0.transA ? $0.k : $0.m, $0.lda) }.max() ?? 1
@@ -29,6 +32,8 @@ public final class GEMMReplay {
         let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         return 2 * Double(n * n * n) * Double(repeats) / dt / 1e9
     }
+
+    public var flops: Double { calls.reduce(0) { $0 + $1.flops } }
 
     public func run() {
         var i = 0

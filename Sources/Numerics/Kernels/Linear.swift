@@ -1,61 +1,58 @@
 import CBLAS
+import CKernels
+import Threads
 
-/// y[M, O] = x[M, I] · W[O, I]ᵀ + b, the layout of a PyTorch nn.Linear
-/// weight, over row-major buffers. All tokens of a batch go through one GEMM.
+/// y[M, O] = x[M, I] · W[O, I]ᵀ + b (+ residual), the layout of a PyTorch
+/// nn.Linear weight, over row-major buffers. All tokens of a batch go
+/// through one GEMM; bias and residual are added in one pass after it.
 public enum Linear {
     public static func forward(_ x: UnsafePointer<Float>, rows m: Int, in i: Int, out o: Int,
                                weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?,
+                               residual: UnsafePointer<Float>? = nil, into y: UnsafeMutablePointer<Float>) {
+        GEMM.sgemm(false, true, m, o, i, 1, x, i, w, i, 0, y, o)
+        if b != nil || residual != nil { addRows(bias: b, residual: residual, rows: m, width: o, into: y) }
+    }
+
+    /// y[r, :] += bias (+ residual[r, :]), rows split over the workers.
+    public static func addRows(bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, rows: Int, width c: Int,
                                into y: UnsafeMutablePointer<Float>) {
-        if let b {
-            for r in 0..<m { (y + r * o).update(from: b, count: o) }
+        let ys = SharedPointer(y)
+        let bs = bias.map { SharedPointer(UnsafeMutablePointer(mutating: $0)) }
+        let rs = residual.map { SharedPointer(UnsafeMutablePointer(mutating: $0)) }
+        Parallel.forChunks(rows) { _, r in
+            ck_add_bias_residual(ys.base + r.lowerBound * c, bs?.base, rs.map { $0.base + r.lowerBound * c },
+                                 r.count, c)
         }
-        GEMM.sgemm(false, true, m, o, i, 1, x, i, w, i, b == nil ? 0 : 1, y, o)
     }
 
     /// Accumulates dW += dyᵀ·x and db += Σ dy; writes (or, with
-    /// `accumulateInput`, adds) dx = dy·W when `dx` is given.
+    /// `accumulateInput`, adds) dx = dy·W when `dx` is given. `scratch`
+    /// holds the per-worker partial bias sums (added in a fixed order, so
+    /// the result does not depend on timing).
     public static func backward(_ dy: UnsafePointer<Float>, x: UnsafePointer<Float>, rows m: Int, in i: Int,
                                 out o: Int, weight w: UnsafePointer<Float>,
                                 dWeight dw: UnsafeMutablePointer<Float>, dBias db: UnsafeMutablePointer<Float>?,
-                                dx: UnsafeMutablePointer<Float>?, accumulateInput: Bool = false) {
+                                dx: UnsafeMutablePointer<Float>?, accumulateInput: Bool = false,
+                                scratch: FloatBuffer? = nil) {
         if let dx {
             GEMM.sgemm(false, false, m, i, o, 1, dy, o, w, i, accumulateInput ? 1 : 0, dx, i)
         }
         GEMM.sgemm(true, false, o, i, m, 1, dy, o, x, i, 1, dw, i)
-        if let db {
-            for r in 0..<m {
-                let row = dy + r * o
-                for j in 0..<o { db[j] += row[j] }
-            }
-        }
-    }
-}
-
-/// OpenBLAS's own thread pool runs the large GEMMs; inside regions where
-/// each of our workers runs its own small GEMMs (attention per sample and
-/// head) it is switched to one thread.
-///
-/// Measured alternative, rejected: OpenBLAS always single-threaded with the
-/// large GEMMs split over our workers ran at 33 instead of 79 images/s on 2
-/// cores, as concurrent single-threaded OpenBLAS 0.3.21 calls reached only
-/// one core's rate.
-///
-/// The thread count and the region flag are process-wide: call the models
-/// from one thread at a time.
-public enum BLASThreads {
-    public static func set(_ n: Int) { openblas_set_num_threads(Int32(n)) }
-    public static var count: Int { Int(openblas_get_num_threads()) }
-
-    public static func singleThreaded<T>(_ body: () throws -> T) rethrows -> T {
-        let n = count
-        set(1)
-        GEMM.inParallelRegion = true
-        defer {
-            GEMM.inParallelRegion = false
-            set(n)
-        }
-        return try body()
+        if let db { columnSums(dy, rows: m, width: o, into: db, scratch: scratch) }
     }
 
-    public static var config: String { String(cString: openblas_get_config()) }
+    /// out[j] += Σ_r dy[r, j].
+    public static func columnSums(_ dy: UnsafePointer<Float>, rows m: Int, width o: Int,
+                                  into out: UnsafeMutablePointer<Float>, scratch: FloatBuffer?) {
+        let workers = Parallel.chunkCount(m)
+        guard workers > 1, let scratch else {
+            ck_column_sums_add(dy, out, m, o)
+            return
+        }
+        let partial = scratch.reserve(workers * o)
+        partial.update(repeating: 0, count: workers * o)
+        let ps = SharedPointer(partial), ds = SharedPointer(UnsafeMutablePointer(mutating: dy))
+        Parallel.forChunks(m) { w, r in ck_column_sums_add(ds.base + r.lowerBound * o, ps.base + w * o, r.count, o) }
+        for w in 0..<workers { ck_add(partial + w * o, out, o) }
+    }
 }

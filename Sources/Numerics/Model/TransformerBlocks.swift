@@ -22,9 +22,10 @@ public final class TransformerBlocks {
     let acts: [Activations]
     // Backward scratch, shared by all layers.
     let dHidden = FloatBuffer(), dHidden2 = FloatBuffer(), dNarrow = FloatBuffer()
-    let dQkv = FloatBuffer(), lnScratch = FloatBuffer(), attScratch = FloatBuffer()
+    let dQkv = FloatBuffer(), lnScratch = FloatBuffer(), attScratch = FloatBuffer(), biasScratch = FloatBuffer()
 
     private var input: UnsafePointer<Float>? = nil
+    private var canBackward = false
     private(set) var batch = 0
     private(set) var tokens = 0
 
@@ -74,31 +75,36 @@ public final class TransformerBlocks {
     public func output(ofLayer l: Int) -> UnsafePointer<Float> { UnsafePointer(acts[l].out.pointer) }
 
     /// Runs all blocks on `x` [batch·tokens, C]; `x` must stay valid until
-    /// backward. Returns the last block's output.
+    /// backward. Returns the last block's output. With `training: false`
+    /// (no backward will follow: the target encoder, feature extraction)
+    /// every block's intermediate values share one set of buffers, which
+    /// saves most of the memory (each block's output is still kept).
     @discardableResult
-    public func forward(_ x: UnsafePointer<Float>, batch b: Int, tokens t: Int) -> UnsafePointer<Float> {
+    public func forward(_ x: UnsafePointer<Float>, batch b: Int, tokens t: Int,
+                        training: Bool = true) -> UnsafePointer<Float> {
         input = x
         batch = b
         tokens = t
+        canBackward = training
         let r = b * t, c = config.embedDim, hd = config.hiddenDim, heads = config.numHeads
         var cur = x
         for (l, L) in layers.enumerated() {
-            let a = acts[l]
+            let a = training ? acts[l] : acts[0], out = acts[l].out.reserve(r * c)
             let ln1 = a.ln1.reserve(r * c), qkv = a.qkv.reserve(r * 3 * c), probs = a.probs.reserve(b * heads * t * t)
             let att = a.attOut.reserve(r * c), res1 = a.res1.reserve(r * c), ln2 = a.ln2.reserve(r * c)
-            let fc1 = a.fc1.reserve(r * hd), gelu = a.gelu.reserve(r * hd), out = a.out.reserve(r * c)
+            let fc1 = a.fc1.reserve(r * hd), gelu = a.gelu.reserve(r * hd)
             LayerNorm.forward(cur, rows: r, width: c, weight: store.value(L.n1w), bias: store.value(L.n1b),
                               mean: a.ln1Mean.reserve(r), rstd: a.ln1Rstd.reserve(r), into: ln1)
             Linear.forward(ln1, rows: r, in: c, out: 3 * c, weight: store.value(L.qkvw), bias: store.value(L.qkvb), into: qkv)
             Attention.forward(qkv: qkv, batch: b, tokens: t, width: c, heads: heads, probs: probs, into: att)
-            Linear.forward(att, rows: r, in: c, out: c, weight: store.value(L.projw), bias: store.value(L.projb), into: res1)
-            Rows.add(cur, into: res1, count: r * c)
+            Linear.forward(att, rows: r, in: c, out: c, weight: store.value(L.projw), bias: store.value(L.projb),
+                           residual: cur, into: res1)
             LayerNorm.forward(res1, rows: r, width: c, weight: store.value(L.n2w), bias: store.value(L.n2b),
                               mean: a.ln2Mean.reserve(r), rstd: a.ln2Rstd.reserve(r), into: ln2)
-            Linear.forward(ln2, rows: r, in: c, out: hd, weight: store.value(L.fc1w), bias: store.value(L.fc1b), into: fc1)
-            GELU.forward(fc1, count: r * hd, into: gelu)
-            Linear.forward(gelu, rows: r, in: hd, out: c, weight: store.value(L.fc2w), bias: store.value(L.fc2b), into: out)
-            Rows.add(res1, into: out, count: r * c)
+            Linear.forward(ln2, rows: r, in: c, out: hd, weight: store.value(L.fc1w), bias: nil, into: fc1)
+            GELU.biasForward(fc1, bias: store.value(L.fc1b), rows: r, width: hd, into: gelu)
+            Linear.forward(gelu, rows: r, in: hd, out: c, weight: store.value(L.fc2w), bias: store.value(L.fc2b),
+                           residual: res1, into: out)
             cur = UnsafePointer(out)
         }
         return cur
@@ -107,7 +113,7 @@ public final class TransformerBlocks {
     /// Given dx = ∂loss/∂(last output) [batch·tokens, C], accumulates every
     /// parameter gradient and leaves ∂loss/∂(input) in dx.
     public func backward(_ dx: UnsafeMutablePointer<Float>) {
-        guard let x0 = input else { preconditionFailure("backward before forward") }
+        guard let x0 = input, canBackward else { preconditionFailure("backward without a training forward") }
         let b = batch, t = tokens, r = b * t, c = config.embedDim, hd = config.hiddenDim, heads = config.numHeads
         let dH = dHidden.reserve(r * hd), dH2 = dHidden2.reserve(r * hd)
         let dN = dNarrow.reserve(r * c), dq = dQkv.reserve(r * 3 * c)
@@ -116,20 +122,20 @@ public final class TransformerBlocks {
             let blockIn = l == 0 ? x0 : UnsafePointer(acts[l - 1].out.pointer)
             // MLP branch.
             Linear.backward(dx, x: a.gelu.pointer, rows: r, in: hd, out: c, weight: store.value(L.fc2w),
-                            dWeight: store.grad(L.fc2w), dBias: store.grad(L.fc2b), dx: dH)
+                            dWeight: store.grad(L.fc2w), dBias: store.grad(L.fc2b), dx: dH, scratch: biasScratch)
             GELU.backward(dH, x: a.fc1.pointer, count: r * hd, into: dH2)
             Linear.backward(dH2, x: a.ln2.pointer, rows: r, in: c, out: hd, weight: store.value(L.fc1w),
-                            dWeight: store.grad(L.fc1w), dBias: store.grad(L.fc1b), dx: dN)
+                            dWeight: store.grad(L.fc1w), dBias: store.grad(L.fc1b), dx: dN, scratch: biasScratch)
             LayerNorm.backward(dN, x: a.res1.pointer, rows: r, width: c, weight: store.value(L.n2w),
                                mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer, dWeight: store.grad(L.n2w),
                                dBias: store.grad(L.n2b), dx: dx, accumulate: true, scratch: lnScratch)
             // Attention branch.
             Linear.backward(dx, x: a.attOut.pointer, rows: r, in: c, out: c, weight: store.value(L.projw),
-                            dWeight: store.grad(L.projw), dBias: store.grad(L.projb), dx: dN)
+                            dWeight: store.grad(L.projw), dBias: store.grad(L.projb), dx: dN, scratch: biasScratch)
             Attention.backward(dOut: dN, qkv: a.qkv.pointer, probs: a.probs.pointer, batch: b, tokens: t, width: c,
                                heads: heads, dqkv: dq, scratch: attScratch)
             Linear.backward(dq, x: a.ln1.pointer, rows: r, in: c, out: 3 * c, weight: store.value(L.qkvw),
-                            dWeight: store.grad(L.qkvw), dBias: store.grad(L.qkvb), dx: dN)
+                            dWeight: store.grad(L.qkvw), dBias: store.grad(L.qkvb), dx: dN, scratch: biasScratch)
             LayerNorm.backward(dN, x: blockIn, rows: r, width: c, weight: store.value(L.n1w),
                                mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer, dWeight: store.grad(L.n1w),
                                dBias: store.grad(L.n1b), dx: dx, accumulate: true, scratch: lnScratch)

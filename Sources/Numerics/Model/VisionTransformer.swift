@@ -47,8 +47,9 @@ public final class VisionTransformer {
     /// must run its backward before that: use separate instances for the
     /// target encoder and the context encoder).
     @discardableResult
+    /// `training: false` when no backward follows (see TransformerBlocks).
     public func forward(patches: UnsafePointer<Float>, batch b: Int, indices: UnsafePointer<Int32>?,
-                        count k: Int) -> UnsafePointer<Float> {
+                        count k: Int, training: Bool = true) -> UnsafePointer<Float> {
         let n = shape.numPatches, d = shape.patchDim, e = shape.encoder.embedDim
         precondition(indices != nil || k == n)
         rows = b * k
@@ -63,12 +64,8 @@ public final class VisionTransformer {
             }
         }
         Linear.forward(tin, rows: rows, in: d, out: e, weight: params.value(patchW), bias: nil, into: y)
-        let pb = params.value(patchB)
-        for r in 0..<rows {
-            let xr = x + r * e, yr = y + r * e
-            for j in 0..<e { xr[j] += yr[j] + pb[j] }
-        }
-        let last = blocks.forward(x, batch: b, tokens: k)
+        Linear.addRows(bias: params.value(patchB), residual: y, rows: rows, width: e, into: x)
+        let last = blocks.forward(x, batch: b, tokens: k, training: training)
         LayerNorm.forward(last, rows: rows, width: e, weight: params.value(normW), bias: params.value(normB),
                           mean: normMean.reserve(rows), rstd: normRstd.reserve(rows), into: y)
         return UnsafePointer(y)

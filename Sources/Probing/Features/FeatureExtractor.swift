@@ -32,7 +32,7 @@ public enum FeatureExtractor {
             let count = min(batchSize, split.count - start)
             let x = input.reserve(count * n * shape.patchDim)
             split.normalized(Array(start..<(start + count)), into: x)
-            let last = encoder.forward(patches: x, batch: count, indices: nil, count: n)
+            let last = encoder.forward(patches: x, batch: count, indices: nil, count: n, training: false)
             out.withUnsafeMutableBufferPointer { o in
                 let dst = o.baseAddress! + start * dim
                 switch kind {

@@ -1,0 +1,36 @@
+#ifndef CKERNELS_H
+#define CKERNELS_H
+
+// Elementwise and per-row kernels of the ViT layers, in C so they vectorise
+// (Swift's SIMD types lower rounding, min/max and conversions to scalar
+// calls). Each works on the range it is given, single-threaded; Swift's
+// Parallel splits the rows over the cores. Built for AVX2+FMA with a
+// portable fallback, picked at load time (target_clones).
+
+// pre[r, c] += bias[c]; out[r, c] = GELU(pre[r, c]) with the exact erf.
+void ck_bias_gelu(float *pre, float *out, const float *bias, long rows, long cols);
+// y = GELU(x) over n floats.
+void ck_gelu(const float *x, float *y, long n);
+// dx = dy * GELU'(x) over n floats.
+void ck_gelu_backward(const float *dy, const float *x, float *dx, long n);
+// y[r, c] += bias[c] (when bias is given) + res[r, c] (when res is given).
+void ck_add_bias_residual(float *y, const float *bias, const float *res, long rows, long cols);
+// out[c] += sum over r of dy[r, c].
+void ck_column_sums_add(const float *dy, float *out, long rows, long cols);
+// y += x over n floats.
+void ck_add(const float *x, float *y, long n);
+// Each of `rows` rows of n floats (ld apart), times scale, turned into its softmax.
+void ck_softmax_rows(float *p, long rows, long n, long ld, float scale);
+// Softmax backward of one T x T block: ds = p * (dp - rowsum(p * dp)) * scale, in place of dp.
+void ck_softmax_backward_rows(const float *p, float *dp, long rows, long n, float scale);
+// LayerNorm of `rows` rows of c floats: y = (x - mean) * rstd * w + b (w, b optional).
+void ck_layernorm_forward(const float *x, const float *w, const float *b, float eps, float *mean, float *rstd,
+                          float *y, long rows, long c);
+// LayerNorm backward: dx (+)= ..., and dw_acc[c] += dy * xhat, db_acc[c] += dy (both over the rows).
+void ck_layernorm_backward(const float *dy, const float *x, const float *w, const float *mean, const float *rstd,
+                           float *dx, int accumulate, float *dw_acc, float *db_acc, long rows, long c);
+// exp(x) and the standard normal CDF of one value, as the vector code computes them (for tests).
+float ck_expf(float x);
+float ck_normal_cdf(float x);
+
+#endif

@@ -1,0 +1,225 @@
+#include "ckernels.h"
+
+#include <math.h>
+#include <string.h>
+
+// Each kernel's body is compiled twice, for AVX2+FMA and for the baseline,
+// and picked per call by a cached CPU check (target_clones' "arch=" clones
+// test for the Intel model, so AMD's Zen got the baseline).
+#if defined(__x86_64__)
+static int has_avx2_fma(void) {
+    static int cached = -1;
+    if (cached < 0) cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return cached;
+}
+#define CK_KERNEL(name, params, args)                                                  \
+    static inline __attribute__((always_inline)) void name##_body params;               \
+    __attribute__((target("avx2,fma"))) static void name##_avx2 params { name##_body args; } \
+    static void name##_base params { name##_body args; }                                \
+    void name params {                                                                   \
+        if (has_avx2_fma()) name##_avx2 args; else name##_base args;                    \
+    }                                                                                    \
+    static inline __attribute__((always_inline)) void name##_body params
+#else
+#define CK_KERNEL(name, params, args) void name params
+#endif
+
+// e^x, branch-free so loops of it vectorise: Cephes' reduction to
+// [-ln2/2, ln2/2] with its degree-5 polynomial (about 2 ulp), 2^n built in the
+// exponent bits. Inputs are clamped to [-87.3, 88.3].
+static inline float exp_inline(float x) {
+    x = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
+    // Round x·log2(e) to the nearest integer with the 1.5·2^23 trick.
+    const float magic = 12582912.0f;
+    float t = x * 1.44269504088896341f + magic;
+    float n = t - magic;
+    float r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    float y = p * (r * r) + r + 1.0f;
+    int bits;
+    memcpy(&bits, &t, 4);
+    bits = (bits - 0x4B400000 + 127) << 23;  // n + 127 in the exponent field
+    float scale;
+    memcpy(&scale, &bits, 4);
+    return y * scale;
+}
+
+// Φ(x) = erfc(-x/√2)/2 through Numerical Recipes' Chebyshev-fitted erfc
+// (fractional error below 1.2e-7 everywhere, the far tails included).
+static inline float cdf_inline(float x) {
+    float z = -x * 0.70710678118654752f;
+    float a = z < 0 ? -z : z;
+    float t = 1.0f / (1.0f + 0.5f * a);
+    float p = 0.17087277f;
+    p = p * t - 0.82215223f;
+    p = p * t + 1.48851587f;
+    p = p * t - 1.13520398f;
+    p = p * t + 0.27886807f;
+    p = p * t - 0.18628806f;
+    p = p * t + 0.09678418f;
+    p = p * t + 0.37409196f;
+    p = p * t + 1.00002368f;
+    p = p * t - 1.26551223f;
+    float tail = t * exp_inline(p - a * a);
+    return 0.5f * (z < 0 ? 2.0f - tail : tail);
+}
+
+static inline float pdf_inline(float x) { return 0.39894228040143268f * exp_inline(-0.5f * x * x); }
+
+// Row reductions in any order the vectoriser likes (deterministic for a
+// given build; the order differs from a sequential sum by float rounding).
+static inline float sum_of(const float *x, long n) {
+#pragma clang fp reassociate(on)
+    float s = 0;
+    for (long j = 0; j < n; j++) s += x[j];
+    return s;
+}
+
+static inline float dot_of(const float *x, const float *y, long n) {
+#pragma clang fp reassociate(on)
+    float s = 0;
+    for (long j = 0; j < n; j++) s += x[j] * y[j];
+    return s;
+}
+
+static inline float squared_deviation_of(const float *x, float m, long n) {
+#pragma clang fp reassociate(on)
+    float s = 0;
+    for (long j = 0; j < n; j++) s += (x[j] - m) * (x[j] - m);
+    return s;
+}
+
+static inline float max_of(const float *x, long n) {
+    float m = -INFINITY;
+    for (long j = 0; j < n; j++) m = x[j] > m ? x[j] : m;
+    return m;
+}
+
+float ck_expf(float x) { return exp_inline(x); }
+float ck_normal_cdf(float x) { return cdf_inline(x); }
+
+CK_KERNEL(ck_bias_gelu, (float *restrict pre, float *restrict out, const float *restrict bias, long rows, long cols), (pre, out, bias, rows, cols)) {
+    for (long r = 0; r < rows; r++) {
+        float *h = pre + r * cols, *y = out + r * cols;
+        for (long c = 0; c < cols; c++) {
+            float v = h[c] + bias[c];
+            h[c] = v;
+            y[c] = v * cdf_inline(v);
+        }
+    }
+}
+
+CK_KERNEL(ck_gelu, (const float *restrict x, float *restrict y, long n), (x, y, n)) {
+    for (long i = 0; i < n; i++) y[i] = x[i] * cdf_inline(x[i]);
+}
+
+CK_KERNEL(ck_gelu_backward, (const float *restrict dy, const float *restrict x, float *restrict dx, long n), (dy, x, dx, n)) {
+    for (long i = 0; i < n; i++) {
+        float v = x[i];
+        dx[i] = dy[i] * (cdf_inline(v) + v * pdf_inline(v));
+    }
+}
+
+CK_KERNEL(ck_add_bias_residual, (float *restrict y, const float *restrict bias, const float *restrict res, long rows, long cols), (y, bias, res, rows, cols)) {
+    for (long r = 0; r < rows; r++) {
+        float *yr = y + r * cols;
+        if (bias && res) {
+            const float *rr = res + r * cols;
+            for (long c = 0; c < cols; c++) yr[c] += bias[c] + rr[c];
+        } else if (bias) {
+            for (long c = 0; c < cols; c++) yr[c] += bias[c];
+        } else if (res) {
+            const float *rr = res + r * cols;
+            for (long c = 0; c < cols; c++) yr[c] += rr[c];
+        }
+    }
+}
+
+CK_KERNEL(ck_column_sums_add, (const float *restrict dy, float *restrict out, long rows, long cols), (dy, out, rows, cols)) {
+    for (long r = 0; r < rows; r++) {
+        const float *d = dy + r * cols;
+        for (long c = 0; c < cols; c++) out[c] += d[c];
+    }
+}
+
+CK_KERNEL(ck_add, (const float *restrict x, float *restrict y, long n), (x, y, n)) {
+    for (long i = 0; i < n; i++) y[i] += x[i];
+}
+
+CK_KERNEL(ck_softmax_rows, (float *restrict p, long rows, long n, long ld, float scale), (p, rows, n, ld, scale)) {
+    for (long r = 0; r < rows; r++) {
+        float *row = p + r * ld;
+        float m = max_of(row, n);
+        for (long j = 0; j < n; j++) row[j] = exp_inline((row[j] - m) * scale);
+        float inv = 1.0f / sum_of(row, n);
+        for (long j = 0; j < n; j++) row[j] *= inv;
+    }
+}
+
+CK_KERNEL(ck_softmax_backward_rows, (const float *restrict p, float *restrict dp, long rows, long n, float scale), (p, dp, rows, n, scale)) {
+    for (long r = 0; r < rows; r++) {
+        const float *pr = p + r * n;
+        float *dr = dp + r * n;
+        float dot = dot_of(pr, dr, n);
+        for (long j = 0; j < n; j++) dr[j] = pr[j] * (dr[j] - dot) * scale;
+    }
+}
+
+CK_KERNEL(ck_layernorm_forward, (const float *restrict x, const float *restrict w, const float *restrict b, float eps, float *restrict mean, float *restrict rstd,
+                          float *restrict y, long rows, long c), (x, w, b, eps, mean, rstd, y, rows, c)) {
+    for (long r = 0; r < rows; r++) {
+        const float *xr = x + r * c;
+        float *yr = y + r * c;
+        float m = sum_of(xr, c) / (float)c;
+        float v = squared_deviation_of(xr, m, c);
+        float inv = 1.0f / sqrtf(v / (float)c + eps);
+        mean[r] = m;
+        rstd[r] = inv;
+        if (w && b) {
+            for (long j = 0; j < c; j++) yr[j] = (xr[j] - m) * inv * w[j] + b[j];
+        } else {
+            for (long j = 0; j < c; j++) yr[j] = (xr[j] - m) * inv;
+        }
+    }
+}
+
+// Σ g and Σ g·x̂ of one row, g = dy·w (w optional).
+static inline void layernorm_row_sums(const float *dy, const float *x, const float *w, float m, float inv, long c,
+                                      float *sg, float *sgx) {
+#pragma clang fp reassociate(on)
+    float a = 0, b = 0;
+    for (long j = 0; j < c; j++) {
+        float g = w ? dy[j] * w[j] : dy[j];
+        a += g;
+        b += g * ((x[j] - m) * inv);
+    }
+    *sg = a;
+    *sgx = b;
+}
+
+CK_KERNEL(ck_layernorm_backward, (const float *restrict dy, const float *restrict x, const float *restrict w, const float *restrict mean, const float *restrict rstd,
+                           float *restrict dx, int accumulate, float *restrict dw_acc, float *restrict db_acc, long rows, long c), (dy, x, w, mean, rstd, dx, accumulate, dw_acc, db_acc, rows, c)) {
+    for (long r = 0; r < rows; r++) {
+        const float *dyr = dy + r * c, *xr = x + r * c;
+        float *dxr = dx + r * c;
+        float m = mean[r], inv = rstd[r];
+        float sg, sgx;
+        layernorm_row_sums(dyr, xr, w, m, inv, c, &sg, &sgx);
+        sg /= (float)c;
+        sgx /= (float)c;
+        for (long j = 0; j < c; j++) {
+            float xh = (xr[j] - m) * inv;
+            dw_acc[j] += dyr[j] * xh;
+            db_acc[j] += dyr[j];
+            float g = w ? dyr[j] * w[j] : dyr[j];
+            float v = inv * (g - sg - xh * sgx);
+            dxr[j] = accumulate ? dxr[j] + v : v;
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+import Pretraining
+import StageCLI
+
+/// `PretrainBench`: times real pretraining steps of a pipeline (`make bench`)
+/// and optionally writes them for the PyTorch comparison (`make bench-compare`).
+struct PretrainBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "PretrainBench",
+        abstract: "Images/s, time per phase, GFLOP/s, sgemm fraction and peak memory of N pretraining steps.")
+
+    @OptionGroup var options: StageOptions
+
+    @Option(help: "Timed steps.") var steps = 10
+    @Option(help: "Untimed steps before them.") var warmup = 2
+    @Option(help: "Write initial weights, batches, masks, schedules and our losses to this HDF5 file (for tools/bench).")
+    var dump: String?
+
+    func run() throws {
+        do {
+            guard steps >= 1, warmup >= 1 else { throw PipelineError("--steps and --warmup: need at least 1") }
+            let cfg = try options.loadConfig()
+            let r = try PretrainBench.run(cfg, store: options.store, steps: steps, warmup: warmup, dump: dump)
+            for line in PretrainBench.describe(r, config: cfg) { print(line) }
+        } catch {
+            Console.fail("bench", error)
+        }
+    }
+}
+
+PretrainBenchCommand.main()

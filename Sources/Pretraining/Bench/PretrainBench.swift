@@ -1,0 +1,182 @@
+import Dispatch
+import Foundation
+import Numerics
+import Pipeline
+import Preparation
+import Shards
+import Threads
+import Training
+
+/// Runs real pretraining steps of a pipeline (its data, masks, schedules and
+/// model) and measures them: images/s, time per phase, GEMM GFLOP/s, the
+/// machine's own sgemm rate on the very GEMM shapes of a step (measured in
+/// the same run) and peak memory. Optionally writes everything another
+/// implementation needs to train the same steps (`dump`), so a PyTorch run
+/// can be compared loss for loss (tools/bench).
+public enum PretrainBench {
+    public struct Result: Sendable {
+        public let steps: Int, warmup: Int, batch: Int
+        public let secondsPerStep: Double
+        public let phaseSeconds: [(String, Double)]
+        public let dataSecondsPerStep: Double
+        public let gemmFlopsPerStep: Double
+        public let gemmCallsPerStep: Int
+        public let replaySecondsPerStep: Double
+        /// GEMM FLOPs and replay seconds per step of the per-head attention
+        /// GEMMs, then of the others.
+        public let regionSplit: [(flops: Double, seconds: Double)]
+        public let peakSgemmRate: Double
+        public let peakResidentBytes: Int
+        public let losses: [Double]
+        public let contextTokens: [Int], targetTokens: [Int]
+
+        public var imagesPerSecond: Double { Double(batch) / secondsPerStep }
+        public var achievedRate: Double { gemmFlopsPerStep / secondsPerStep / 1e9 }
+        public var shapeSgemmRate: Double { gemmFlopsPerStep / replaySecondsPerStep / 1e9 }
+    }
+
+    /// `warmup` untimed steps (the first also records the GEMM shapes), then
+    /// `steps` timed ones; every step is a real training step from the
+    /// initial weights.
+    public static func run(_ config: PipelineConfig, store: ArtifactStore, steps: Int, warmup: Int,
+                           dump: String? = nil) throws -> Result {
+        precondition(steps >= 1 && warmup >= 1)
+        Allocator.keepLargeBlocks()  // as Pretrain does
+        let settings = try PretrainSettings(config)
+        let prepareKey = try PrepareStage.keyMaterial(config, store: store).key
+        let (data, shape, sampler) = try PretrainStage.setUp(settings, config: config, store: store, prepareKey: prepareKey)
+        let total = warmup + steps
+        let schedules = settings.schedules(itersPerEpoch: data.itersPerEpoch)
+        let trainer = JEPATrainer(shape: shape, loss: settings.loss, seed: settings.seed)
+        let writer = try dump.map { path -> HDF5Writer in
+            let w = try HDF5Writer(path: path)
+            for (prefix, s) in [("encoder", trainer.encoder.params), ("predictor", trainer.predictor.params)] {
+                for e in s.entries { try w.write("init/\(prefix)/\(e.name)", floats: s.value(e.offset), shape: e.shape) }
+            }
+            return w
+        }
+
+        let b = settings.batchSize, n = shape.numPatches, d = shape.patchDim
+        let batch = FloatBuffer(b * n * d)
+        let phases = StepPhases()
+        var losses: [Double] = [], ctxTokens: [Int] = [], tgtTokens: [Int] = []
+        var dataSeconds = 0.0, trainSeconds = 0.0
+        var calls: [GEMM.Call] = []
+        for s in 0..<total {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            data.batch(step: s, order: data.order(epoch: s / data.itersPerEpoch), into: batch.pointer)
+            let masks = sampler.sample(step: s, batch: b)
+            let t1 = DispatchTime.now().uptimeNanoseconds
+            let lr = schedules.learningRate(s), wd = schedules.weightDecay(s), m = schedules.momentum(s)
+            if let w = writer {
+                let g = "steps/\(s)"
+                try w.write("\(g)/patches", floats: batch.pointer, shape: [b, n, d])
+                try w.write("\(g)/context", int32s: masks.context, shape: [b, masks.contextCount])
+                try w.write("\(g)/targets", int32s: masks.targets, shape: [masks.masks, b, masks.targetCount])
+                try w.write("\(g)/schedule", doubles: [lr, wd, m], shape: [3])
+            }
+            trainer.phases = s >= warmup ? phases : nil
+            var r: JEPATrainer.StepResult!
+            let t2 = DispatchTime.now().uptimeNanoseconds
+            if s >= warmup {
+                // Recording costs a lock and an append per GEMM (~0.2% of a step).
+                calls += GEMM.record {
+                    r = trainer.step(patches: batch.pointer, masks: masks, lr: lr, weightDecay: wd, momentum: m)
+                }
+            } else {
+                r = trainer.step(patches: batch.pointer, masks: masks, lr: lr, weightDecay: wd, momentum: m)
+            }
+            let t3 = DispatchTime.now().uptimeNanoseconds
+            guard r.loss.isFinite else { throw PipelineError("bench: step \(s): loss is \(r.loss)") }
+            losses.append(r.loss)
+            ctxTokens.append(masks.contextCount)
+            tgtTokens.append(masks.targetCount)
+            if s >= warmup {
+                dataSeconds += Double(t1 - t0) / 1e9
+                trainSeconds += Double(t3 - t2) / 1e9
+            }
+        }
+        trainer.phases = nil
+
+        // The very GEMMs of the timed steps alone, as the steps ran them.
+        let replay = GEMMReplay(calls)
+        replay.run()  // first touch of its buffers
+        let r0 = DispatchTime.now().uptimeNanoseconds
+        replay.run()
+        let replaySeconds = Double(DispatchTime.now().uptimeNanoseconds - r0) / 1e9 / Double(steps)
+        // Per-head attention GEMMs (small, one worker each) against the rest.
+        var regionSplit: [(flops: Double, seconds: Double)] = []
+        for region in [true, false] {
+            let part = GEMMReplay(calls, only: region)
+            part.run()
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            part.run()
+            regionSplit.append((part.flops / Double(steps), Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 / Double(steps)))
+        }
+        let peak = GEMMReplay.peakRate()
+        let flops = calls.reduce(0) { $0 + $1.flops } / Double(steps)
+
+        let result = Result(
+            steps: steps, warmup: warmup, batch: b, secondsPerStep: trainSeconds / Double(steps),
+            phaseSeconds: StepPhases.Phase.allCases.map { ($0.rawValue, (phases.seconds[$0] ?? 0) / Double(steps)) },
+            dataSecondsPerStep: dataSeconds / Double(steps), gemmFlopsPerStep: flops, gemmCallsPerStep: calls.count / steps,
+            replaySecondsPerStep: replaySeconds, regionSplit: regionSplit, peakSgemmRate: peak, peakResidentBytes: peakResidentBytes(),
+            losses: losses, contextTokens: ctxTokens, targetTokens: tgtTokens)
+        if let w = writer {
+            try w.write("ours/losses", doubles: losses, shape: [losses.count])
+            try w.setAttribute("steps", int: steps)
+            try w.setAttribute("warmup", int: warmup)
+            try w.setAttribute("batch", int: b)
+            try w.setAttribute("channels", int: shape.channels)
+            try w.setAttribute("patch_size", int: shape.patchSize)
+            try w.setAttribute("grid", int: shape.gridSize)
+            try w.setAttribute("embed_dim", int: shape.encoder.embedDim)
+            try w.setAttribute("depth", int: shape.encoder.depth)
+            try w.setAttribute("num_heads", int: shape.encoder.numHeads)
+            try w.setAttribute("mlp_ratio", string: "\(shape.encoder.mlpRatio)")
+            try w.setAttribute("pred_emb_dim", int: shape.predictorDim)
+            try w.setAttribute("pred_depth", int: shape.predictorDepth)
+            try w.setAttribute("loss", string: settings.loss.rawValue)
+            try w.setAttribute("ours_images_per_s", string: "\(result.imagesPerSecond)")
+            try w.setAttribute("ours_peak_rss_bytes", int: result.peakResidentBytes)
+            try w.setAttribute("ours_threads", int: Parallel.threadCount)
+            try w.close()
+        }
+        return result
+    }
+
+    /// Peak resident set size of this process (Linux reports KiB).
+    public static func peakResidentBytes() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss * 1024
+    }
+
+    public static func describe(_ r: Result, config: PipelineConfig) -> [String] {
+        let ms = { (s: Double) in String(format: "%8.2f ms", s * 1000) }
+        var lines = [
+            "pipeline: \(config.source); batch \(r.batch), \(r.warmup) warm-up + \(r.steps) timed steps",
+            "threads: \(Parallel.threadCount); GEMM: \(GEMM.backendDescription)",
+            "context tokens \(mean(r.contextTokens)) and target tokens \(mean(r.targetTokens)) per block on average (timed steps)",
+        ]
+        func pad(_ s: String) -> String { "  " + s + String(repeating: " ", count: max(0, 22 - s.count)) }
+        for (name, s) in r.phaseSeconds { lines.append(pad(name) + ms(s)) }
+        lines.append(pad("data (not in step)") + ms(r.dataSecondsPerStep))
+        lines.append(String(format: "step %.2f ms: %.1f images/s", r.secondsPerStep * 1000, r.imagesPerSecond))
+        lines.append(String(format: "GEMM work %.3f GFLOP per step (%.3f per image), %d calls",
+                            r.gemmFlopsPerStep / 1e9, r.gemmFlopsPerStep / 1e9 / Double(r.batch), r.gemmCallsPerStep))
+        lines.append(String(format: "achieved %.1f GFLOP/s; the same GEMMs alone %.1f GFLOP/s (the step spends %.0f%% of its time in them)",
+                            r.achievedRate, r.shapeSgemmRate, 100 * r.replaySecondsPerStep / r.secondsPerStep))
+        for (name, part) in zip(["per-head attention GEMMs", "other GEMMs"], r.regionSplit) {
+            lines.append(String(format: "  %@: %.3f GFLOP per step, %.2f ms alone (%.1f GFLOP/s)", name,
+                                part.flops / 1e9, part.seconds * 1000, part.flops / part.seconds / 1e9))
+        }
+        lines.append(String(format: "sgemm 1024^3 %.1f GFLOP/s: the step reaches %.2f of it, the same GEMMs alone %.2f",
+                            r.peakSgemmRate, r.achievedRate / r.peakSgemmRate, r.shapeSgemmRate / r.peakSgemmRate))
+        lines.append(String(format: "peak resident memory %.1f MiB", Double(r.peakResidentBytes) / 1048576))
+        lines.append("losses: " + r.losses.map { String(format: "%.5f", $0) }.joined(separator: " "))
+        return lines
+    }
+
+    static func mean(_ xs: [Int]) -> String { String(format: "%.1f", Double(xs.reduce(0, +)) / Double(max(xs.count, 1))) }
+}
