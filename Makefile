@@ -101,13 +101,14 @@ gc-list: build
 bench: prepare
 	$(RUN) $(BIN)/PretrainBench --config $(PIPELINE) --artifacts $(ARTIFACTS) $(SET) --steps $(BENCH_STEPS)
 
-# The same steps in PyTorch (tools/bench/torch_pretrain.py, same weights,
-# batches and masks), in the same run: both images/s, the ratio, and the
-# largest loss difference. Needs the development venv (make venv).
+# The same steps in PyTorch (tools/bench/torch_pretrain.py: same weights,
+# batches and masks), alternated with ours for BENCH_ROUNDS rounds: both
+# images/s, the ratio, peak memory and the largest loss difference. Needs the
+# development venv (make venv, which bench-compare runs).
+BENCH_ROUNDS ?= 2
 bench-compare: prepare $(VENV)/bin/python
-	@mkdir -p $(dir $(BENCH_DUMP))
-	$(RUN) $(BIN)/PretrainBench --config $(PIPELINE) --artifacts $(ARTIFACTS) $(SET) --steps $(BENCH_STEPS) --dump $(BENCH_DUMP)
-	$(RUN) $(VENV)/bin/python tools/bench/torch_pretrain.py $(BENCH_DUMP)
+	$(RUN) tools/bench/compare.sh $(BIN) $(VENV)/bin/python $(BENCH_DUMP) $(BENCH_ROUNDS) \
+	  --config $(PIPELINE) --artifacts $(ARTIFACTS) $(SET) --steps $(BENCH_STEPS)
 
 venv: $(VENV)/bin/python
 

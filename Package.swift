@@ -53,7 +53,7 @@ let package = Package(
                                                     "Imaging", "Threads"]),
         .target(name: "Preparation", dependencies: ["Imaging", "Shards", "Pipeline", "Threads"]),
         .target(name: "Probing", dependencies: ["Pretraining", "Training", "Preparation", "Pipeline", "Numerics",
-                                                "Shards", "Threads", "CBLAS"]),
+                                                "Shards", "Threads"]),
         .target(name: "Reporting", dependencies: ["Probing", "Pretraining", "Preparation", "Pipeline"]),
 
         .target(name: "StageCLI", dependencies: [
@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "ShardsTests", dependencies: ["Shards"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
-        .testTarget(name: "NumericsTests", dependencies: ["Numerics", "Shards"],
+        .testTarget(name: "NumericsTests", dependencies: ["Numerics", "CKernels", "Threads", "Shards"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Numerics", "Shards"],
                     resources: [.copy("Fixtures")]),

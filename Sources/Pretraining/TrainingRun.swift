@@ -24,8 +24,9 @@ final class TrainingRun {
     var losses: [Double] = []
     var trainSeconds = 0.0
     var stepsRun = 0
+    var gradientMonitor = GradientMonitor()
 
-    static let header = "epoch,step,loss,lr,weight_decay,momentum,context_tokens,target_tokens,ms_per_step,images_per_s,target_feature_std"
+    static let header = "epoch,step,loss,lr,weight_decay,momentum,context_tokens,target_tokens,ms_per_step,images_per_s,target_feature_std,grad_norm"
 
     var totalSteps: Int { schedules.trainingSteps }
     var checkpointPath: String { "\(workDir)/checkpoint.h5" }
@@ -101,17 +102,19 @@ final class TrainingRun {
             let t0 = DispatchTime.now().uptimeNanoseconds
             let r = trainer.step(patches: buffers[s % 2].pointer, masks: masks, lr: lr, weightDecay: wd, momentum: m)
             let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-            guard r.loss.isFinite else {
+            if let fault = JEPATrainer.fault(of: r) {
                 queue.sync {}
                 try? writeLog()  // the steps up to the failure, for diagnosis
-                throw PretrainError("step \(s): loss is \(r.loss); training stopped (the last good checkpoint is \(checkpointPath))")
+                throw PretrainError("step \(s): \(fault); training stopped (the last good checkpoint is \(checkpointPath))")
             }
+            if let warning = gradientMonitor.observe(r.gradNorm, step: s) { log.warning("\(warning)") }
             trainSeconds += dt
             stepsRun += 1
             losses.append(r.loss)
             rows.append([String(s / ipe), String(s), String(r.loss), String(lr), String(wd), String(m),
                          String(masks.contextCount), String(masks.targetCount), String(format: "%.2f", dt * 1000),
-                         String(format: "%.1f", Double(b) / dt), String(r.targetFeatureStd)].joined(separator: ","))
+                         String(format: "%.1f", Double(b) / dt), String(r.targetFeatureStd),
+                         String(r.gradNorm)].joined(separator: ","))
             step += 1
             progress.advance(by: 1, note: String(format: "loss %.4f, %.0f images/s", r.loss, Double(b) / dt))
             if step % settings.checkpointEvery == 0 || step == end { try saveCheckpoint() }
@@ -146,6 +149,6 @@ final class TrainingRun {
                 "predictor": .object(["embed_dim": .int(shape.predictorDim), "depth": .int(shape.predictorDepth)]),
             ]),
             timings: ["train_s": trainSeconds],
-            tools: ["openblas": BLASThreads.config])
+            tools: ["gemm": GEMM.backendDescription, "threads": "OpenMP (libgomp), \(Parallel.threadCount)"])
     }
 }

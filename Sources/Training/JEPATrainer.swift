@@ -27,6 +27,19 @@ public final class JEPATrainer {
         /// Mean over features of the std across the batch of the target
         /// encoder's average-pooled features: near 0 means collapse.
         public let targetFeatureStd: Double
+        /// L2 norm of all encoder and predictor gradients (before AdamW);
+        /// NaN when the step stopped before its backward.
+        public var gradNorm: Double = .nan
+        /// The batch itself held NaN or infinite values (nothing was computed).
+        public var nonFiniteInput = false
+    }
+
+    /// Why a step must stop training, or nil when it is fine.
+    public static func fault(of r: StepResult) -> String? {
+        if r.nonFiniteInput { return "the batch holds NaN or infinite values" }
+        if !r.loss.isFinite { return "loss is \(r.loss)" }
+        if !r.gradNorm.isFinite { return "gradient norm is \(r.gradNorm)" }
+        return nil
     }
 
     /// Official initialisation: the encoder from `seed`, the predictor from
@@ -49,6 +62,9 @@ public final class JEPATrainer {
     public func computeGradients(patches: UnsafePointer<Float>, masks: MaskBatch) -> StepResult {
         let b = masks.batch, n = shape.numPatches, e = shape.encoder.embedDim
         let m = masks.masks, kt = masks.targetCount
+        guard Self.allFinite(patches, count: b * n * shape.patchDim) else {
+            return StepResult(loss: .nan, targetFeatureStd: .nan, nonFiniteInput: true)
+        }
         // Targets: no gradient flows here.
         let tg = targets.reserve(m * b * kt * e)
         let featureStd: Double = phases.time(.targetForward) {
@@ -91,20 +107,28 @@ public final class JEPATrainer {
         guard value.isFinite else { return StepResult(loss: value, targetFeatureStd: featureStd) }
         let dz = phases.time(.predictorBackward) { predictor.backward(g) }
         phases.time(.contextBackward) { encoder.backward(dz) }
-        return StepResult(loss: value, targetFeatureStd: featureStd)
+        let norm = (encoder.params.gradSquaredNorm() + predictor.params.gradSquaredNorm()).squareRoot()
+        return StepResult(loss: value, targetFeatureStd: featureStd, gradNorm: norm)
     }
 
     /// A whole step: gradients, AdamW (lr, weight decay), then the EMA.
     public func step(patches: UnsafePointer<Float>, masks: MaskBatch, lr: Double, weightDecay: Double,
                      momentum: Double) -> StepResult {
         let r = computeGradients(patches: patches, masks: masks)
-        guard r.loss.isFinite else { return r }
+        guard Self.fault(of: r) == nil else { return r }
         phases.time(.optimizer) {
             encoderOptimizer.update(lr: lr, weightDecay: weightDecay)
             predictorOptimizer.update(lr: lr, weightDecay: weightDecay)
             EMA.update(target: targetEncoder.params, online: encoder.params, momentum: momentum)
         }
         return r
+    }
+
+    static func allFinite(_ x: UnsafePointer<Float>, count: Int) -> Bool {
+        // x − x is 0 for every finite x and NaN otherwise; one pass, no branch per element.
+        var acc: Float = 0
+        for i in 0..<count { acc += x[i] - x[i] }
+        return acc == 0
     }
 
     static func pooledStd(_ h: UnsafePointer<Float>, batch b: Int, tokens n: Int, width e: Int,

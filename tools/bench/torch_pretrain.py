@@ -161,7 +161,7 @@ def main() -> int:
             lr, wd, mom = st["schedule"][()]
             data.append((imgs.contiguous(), ctx, tgts, float(lr), float(wd), float(mom)))
         ours = f["ours/losses"][()]
-        ours_rate = float(a["ours_images_per_s"])
+        ours_rate = float(a["ours_median_images_per_s"])
         ours_rss = int(a["ours_peak_rss_bytes"])
 
     target = Encoder(a, args.sdpa)
@@ -174,7 +174,7 @@ def main() -> int:
     opt = torch.optim.AdamW([{"params": decay}, {"params": rest, "weight_decay": 0.0, "WD_exclude": True}])
     loss_fn = F.smooth_l1_loss if a["loss"] == "smooth_l1" else F.mse_loss
     phases = dict.fromkeys(["target forward", "forward+loss", "backward", "optimizer+EMA"], 0.0)
-    losses, timed = [], 0.0
+    losses, timed, step_times = [], 0.0, []
     for s, (imgs, ctx, tgts, lr, wd, mom) in enumerate(data):
         for group in opt.param_groups:
             group["lr"] = lr
@@ -198,10 +198,12 @@ def main() -> int:
         losses.append(loss.item())
         if s >= warmup:
             timed += t4 - t0
+            step_times.append(t4 - t0)
             for k, dt in zip(phases, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
                 phases[k] += dt
 
     rate = batch * steps / timed
+    median_rate = batch / float(np.median(step_times))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     rel = [abs(x - y) / max(abs(y), 1e-12) for x, y in zip(losses, ours)]
     attn = "scaled_dot_product_attention" if args.sdpa else "explicit softmax attention (official)"
@@ -209,12 +211,15 @@ def main() -> int:
           f"CPU capability {torch.backends.cpu.get_cpu_capability()}")
     for k, v in phases.items():
         print(f"  {k:<20} {v / steps * 1000:8.2f} ms")
-    print(f"step {timed / steps * 1000:.2f} ms: {rate:.1f} images/s; peak resident memory {rss / 2**20:.1f} MiB")
+    print(f"step {timed / steps * 1000:.2f} ms: {rate:.1f} images/s (median step: {median_rate:.1f} images/s); "
+          f"peak resident memory {rss / 2**20:.1f} MiB")
     print("losses (pytorch): " + " ".join(f"{x:.5f}" for x in losses))
     print("losses (ours):    " + " ".join(f"{y:.5f}" for y in ours))
     print(f"largest relative loss difference over {len(losses)} steps: {max(rel):.2e}")
-    print(f"ours {ours_rate:.1f} images/s ({ours_rss / 2**20:.1f} MiB peak), pytorch {rate:.1f} images/s "
-          f"({rss / 2**20:.1f} MiB peak): ratio {ours_rate / rate:.2f}x")
+    print(f"median steps: ours {ours_rate:.1f} images/s ({ours_rss / 2**20:.1f} MiB peak), pytorch {median_rate:.1f} "
+          f"images/s ({rss / 2**20:.1f} MiB peak): ratio {ours_rate / median_rate:.2f}x")
+    print(f"RESULT ours={ours_rate:.2f} pytorch={median_rate:.2f} ours_rss_mib={ours_rss / 2**20:.1f} "
+          f"pytorch_rss_mib={rss / 2**20:.1f} max_rel_loss_diff={max(rel):.3e}")
     if max(rel) > 1e-3:
         print("error: the losses differ by more than 1e-3: the two runs do not train the same thing", file=sys.stderr)
         return 1

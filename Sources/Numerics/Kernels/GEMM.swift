@@ -47,16 +47,16 @@ public enum GEMM {
     nonisolated(unsafe) private static var recording: [Call]? = nil
     nonisolated(unsafe) static var inParallelRegion = false
 
-    static func sgemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+    public static func sgemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
                       _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
-                      _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+                      _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, on chosen: Backend = backend) {
         if recording != nil {
             lock.lock()
             recording?.append(Call(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc,
                                    parallelRegion: inParallelRegion))
             lock.unlock()
         }
-        switch backend {
+        switch chosen {
         case .onednn:
             // Inside a parallel region oneDNN runs on the calling thread alone.
             Parallel.pinTeamSize()

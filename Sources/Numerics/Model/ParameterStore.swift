@@ -1,3 +1,5 @@
+import Threads
+
 /// All trained parameters of a module in one contiguous Float32 buffer, with
 /// a same-layout gradient buffer, each tensor addressable by its PyTorch
 /// state_dict name and shape. One buffer makes the optimizer, the EMA and
@@ -48,6 +50,17 @@ public final class ParameterStore: @unchecked Sendable {
     public func grad(_ offset: Int) -> UnsafeMutablePointer<Float> { grads + offset }
 
     public func zeroGrads() { grads.update(repeating: 0, count: count) }
+
+    /// Σ grad², in Double, summed in a fixed order (chunks of 4096).
+    public func gradSquaredNorm() -> Double {
+        let chunk = 4096, chunks = (count + chunk - 1) / chunk, g = SharedPointer(grads), n = count
+        let parts = (try? Parallel.map(chunks) { c -> Double in
+            var s = 0.0
+            for i in (c * chunk)..<min(n, (c + 1) * chunk) { s += Double(g.base[i]) * Double(g.base[i]) }
+            return s
+        }) ?? []
+        return parts.reduce(0, +)
+    }
 
     /// Copies all values from a store of the same layout (e.g. the target
     /// encoder from the context encoder).

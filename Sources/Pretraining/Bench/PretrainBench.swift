@@ -28,9 +28,18 @@ public enum PretrainBench {
         public let peakSgemmRate: Double
         public let peakResidentBytes: Int
         public let losses: [Double]
+        /// Seconds of each timed step.
+        public let stepSeconds: [Double]
         public let contextTokens: [Int], targetTokens: [Int]
 
         public var imagesPerSecond: Double { Double(batch) / secondsPerStep }
+        /// From the median step: robust to a machine that slows down for a
+        /// moment (this 2-core VM varies by 15% between runs).
+        public var medianImagesPerSecond: Double {
+            let s = stepSeconds.sorted()
+            let mid = s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+            return Double(batch) / mid
+        }
         public var achievedRate: Double { gemmFlopsPerStep / secondsPerStep / 1e9 }
         public var shapeSgemmRate: Double { gemmFlopsPerStep / replaySecondsPerStep / 1e9 }
     }
@@ -60,7 +69,7 @@ public enum PretrainBench {
         let batch = FloatBuffer(b * n * d)
         let phases = StepPhases()
         var losses: [Double] = [], ctxTokens: [Int] = [], tgtTokens: [Int] = []
-        var dataSeconds = 0.0, trainSeconds = 0.0
+        var dataSeconds = 0.0, trainSeconds = 0.0, stepSeconds: [Double] = []
         var calls: [GEMM.Call] = []
         for s in 0..<total {
             let t0 = DispatchTime.now().uptimeNanoseconds
@@ -94,6 +103,7 @@ public enum PretrainBench {
             if s >= warmup {
                 dataSeconds += Double(t1 - t0) / 1e9
                 trainSeconds += Double(t3 - t2) / 1e9
+                stepSeconds.append(Double(t3 - t2) / 1e9)
             }
         }
         trainer.phases = nil
@@ -121,7 +131,7 @@ public enum PretrainBench {
             phaseSeconds: StepPhases.Phase.allCases.map { ($0.rawValue, (phases.seconds[$0] ?? 0) / Double(steps)) },
             dataSecondsPerStep: dataSeconds / Double(steps), gemmFlopsPerStep: flops, gemmCallsPerStep: calls.count / steps,
             replaySecondsPerStep: replaySeconds, regionSplit: regionSplit, peakSgemmRate: peak, peakResidentBytes: peakResidentBytes(),
-            losses: losses, contextTokens: ctxTokens, targetTokens: tgtTokens)
+            losses: losses, stepSeconds: stepSeconds, contextTokens: ctxTokens, targetTokens: tgtTokens)
         if let w = writer {
             try w.write("ours/losses", doubles: losses, shape: [losses.count])
             try w.setAttribute("steps", int: steps)
@@ -138,6 +148,7 @@ public enum PretrainBench {
             try w.setAttribute("pred_depth", int: shape.predictorDepth)
             try w.setAttribute("loss", string: settings.loss.rawValue)
             try w.setAttribute("ours_images_per_s", string: "\(result.imagesPerSecond)")
+            try w.setAttribute("ours_median_images_per_s", string: "\(result.medianImagesPerSecond)")
             try w.setAttribute("ours_peak_rss_bytes", int: result.peakResidentBytes)
             try w.setAttribute("ours_threads", int: Parallel.threadCount)
             try w.close()
@@ -162,7 +173,8 @@ public enum PretrainBench {
         func pad(_ s: String) -> String { "  " + s + String(repeating: " ", count: max(0, 22 - s.count)) }
         for (name, s) in r.phaseSeconds { lines.append(pad(name) + ms(s)) }
         lines.append(pad("data (not in step)") + ms(r.dataSecondsPerStep))
-        lines.append(String(format: "step %.2f ms: %.1f images/s", r.secondsPerStep * 1000, r.imagesPerSecond))
+        lines.append(String(format: "step %.2f ms: %.1f images/s (median step: %.1f images/s)", r.secondsPerStep * 1000,
+                            r.imagesPerSecond, r.medianImagesPerSecond))
         lines.append(String(format: "GEMM work %.3f GFLOP per step (%.3f per image), %d calls",
                             r.gemmFlopsPerStep / 1e9, r.gemmFlopsPerStep / 1e9 / Double(r.batch), r.gemmCallsPerStep))
         lines.append(String(format: "achieved %.1f GFLOP/s; the same GEMMs alone %.1f GFLOP/s (the step spends %.0f%% of its time in them)",

@@ -1,5 +1,5 @@
-import CBLAS
 import Foundation
+import Numerics
 import Threads
 
 /// DINO's weighted k-NN classifier (Caron et al. 2021, eval_knn.py).
@@ -39,8 +39,7 @@ public enum KNNClassifier {
                 for start in stride(from: 0, to: queryCount, by: chunk) {
                     let rows = min(chunk, queryCount - start)
                     normalize(query + start * dim, rows: rows, dim: dim, into: q)
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(trainCount), Int32(dim), 1,
-                                q, Int32(dim), train, Int32(dim), 0, sims, Int32(trainCount))
+                    GEMM.sgemm(false, true, rows, trainCount, dim, 1, q, dim, train, dim, 0, sims, trainCount)
                     Parallel.forChunks(rows) { _, range in
                         // Per-worker scratch, once per chunk of queries.
                         let topSim = UnsafeMutablePointer<Float>.allocate(capacity: k)

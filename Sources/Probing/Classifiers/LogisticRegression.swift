@@ -1,4 +1,3 @@
-import CBLAS
 import Foundation
 import Numerics
 import Threads
@@ -63,8 +62,7 @@ public struct LogisticRegression: Sendable {
         let c = classes
         for r in 0..<count { for j in 0..<c { z[r * c + j] = bias[j] } }
         weights.withUnsafeBufferPointer { w in
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(c), Int32(features), 1,
-                        x, Int32(features), w.baseAddress!, Int32(features), 1, &z, Int32(c))
+            GEMM.sgemm(false, true, count, c, features, 1, x, features, w.baseAddress!, features, 1, &z, c)
         }
         return z
     }
@@ -168,12 +166,10 @@ final class SoftmaxObjective: @unchecked Sendable {
                 while r < range.upperBound {
                     let m = min(Self.blockRows, range.upperBound - r)
                     let xb = xs.base + r * f, zb = zs.base + r * c
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(c), Int32(f), 1,
-                                xb, Int32(f), ws.base, Int32(f), 0, zb, Int32(c))
+                    GEMM.sgemm(false, true, m, c, f, 1, xb, f, ws.base, f, 0, zb, c)
                     self.softmaxCrossEntropy(rows: r..<(r + m), chunk: chunk, first: r == range.lowerBound)
                     // dW += dzᵀ·x, the 1/n already folded into dz.
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(c), Int32(f), Int32(m), 1,
-                                zb, Int32(c), xb, Int32(f), r == range.lowerBound ? 0 : 1, gw, Int32(f))
+                    GEMM.sgemm(true, false, c, f, m, 1, zb, c, xb, f, r == range.lowerBound ? 0 : 1, gw, f)
                     r += m
                 }
             }
