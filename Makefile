@@ -27,7 +27,7 @@ BENCH_DUMP    = $(ARTIFACTS)/.bench/steps.h5
 VENV         := .venv
 TORCH_PIP    := torch==2.13.0+cpu h5py numpy
 
-.PHONY: all deps build prepare pretrain probe report sweep sweep-report gc-list verify test test-e2e bench bench-compare bench-numerics venv clean clean-artifacts
+.PHONY: all deps build prepare pretrain probe report sweep sweep-report gc-list verify test test-e2e test-fuzz bench bench-compare bench-numerics venv clean clean-artifacts
 
 all: report
 
@@ -125,9 +125,15 @@ bench-numerics: build
 test: deps
 	swift test --disable-swift-testing
 	$(MAKE) --no-print-directory test-e2e
+	$(MAKE) --no-print-directory test-fuzz
 
 test-e2e: build
 	tests/make_e2e.sh
+
+# Mutated PNG, JPEG and IDX inputs through the decoders under AddressSanitizer
+# (FUZZ_CASES per format, default 3000).
+test-fuzz: deps
+	tests/fuzz_decoders.sh
 
 clean:
 	rm -rf .build .build-*

@@ -65,6 +65,10 @@ let package = Package(
             "Preparation", "Pipeline", "StageCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Mutation fuzzing of the decoders (tests/fuzz_decoders.sh, under AddressSanitizer).
+        .executableTarget(name: "FuzzDecoders", dependencies: [
+            "Imaging", "CZlib", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "NumericsBench", dependencies: [
             "Numerics", "Threads", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -22,8 +22,18 @@ enum HDF5 {
     /// Checks an hid_t/herr_t result: negative means failure.
     @discardableResult
     static func check<T: BinaryInteger>(_ r: T, _ path: String, _ what: String) throws -> T {
-        if r < 0 { throw ShardError("\(path): HDF5 \(what) failed") }
+        if r < 0 { throw failure(path, what, errno: errno) }
         return r
+    }
+
+    /// The error of a failed HDF5 call. HDF5's own message names neither
+    /// cause nor remedy; a failed write() leaves errno set (read it right
+    /// after the call), and these causes are the user's to fix.
+    static func failure(_ path: String, _ what: String, errno e: Int32) -> ShardError {
+        if [ENOSPC, EFBIG, EDQUOT].contains(e) {
+            return ShardError("\(path): HDF5 \(what) failed: \(String(cString: strerror(e))) (disk full or file size limit?)")
+        }
+        return ShardError("\(path): HDF5 \(what) failed")
     }
 
     static var version: String {

@@ -58,11 +58,11 @@ public final class HDF5Writer {
     public func close() throws {
         try HDF5.locked {
             guard file >= 0 else { return }
-            let ok = H5Fflush(file, H5F_SCOPE_LOCAL) >= 0
+            let ok = H5Fflush(file, H5F_SCOPE_LOCAL) >= 0, e = errno
             H5Pclose(lcpl)
             H5Fclose(file)
             file = -1
-            if !ok { throw ShardError("\(path): flush failed") }
+            if !ok { throw HDF5.failure(path, "flush", errno: e) }
         }
     }
 

@@ -176,9 +176,9 @@ public final class ShardWriter {
         }
         try HDF5.locked {
             guard file >= 0 else { return }
-            let ok = H5Fflush(file, H5F_SCOPE_LOCAL) >= 0
+            let ok = H5Fflush(file, H5F_SCOPE_LOCAL) >= 0, e = errno
             closeAll()
-            if !ok { throw ShardError("\(path): HDF5 flush failed") }
+            if !ok { throw HDF5.failure(path, "flush", errno: e) }
         }
     }
 
