@@ -13,7 +13,7 @@ SET       ?=
 THREADS   ?=
 SWEEP     ?= pipelines/sweeps/target-scale.yaml
 
-APT_PACKAGES := libhdf5-dev libopenblas-dev libdnnl-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev \
+APT_PACKAGES := libhdf5-dev libopenblas-dev libdnnl-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev libssl-dev \
                 dataset-fashion-mnist pkg-config
 BIN          := .build/release
 STAGE_ARGS    = --config $(PIPELINE) --artifacts $(ARTIFACTS) $(if $(FORCE),--force) $(SET)

@@ -15,7 +15,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
     ],
     targets: [
@@ -30,6 +29,8 @@ let package = Package(
                        providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
         // PNG/JPEG decode and encode in C: both libraries report errors by
         // longjmp, which Swift cannot catch.
         .target(name: "CCodecs", dependencies: ["CPNG", "CJPEG"]),
@@ -42,8 +43,7 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["CCodecs", "CZlib"]),
         .target(name: "Shards", dependencies: ["CHDF5", "CZlib", "Threads"]),
         .target(name: "Pipeline", dependencies: [
-            "Yams", "Threads",
-            .product(name: "Crypto", package: "swift-crypto"),
+            "Yams", "Threads", "CCrypto",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
