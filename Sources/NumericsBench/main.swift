@@ -4,7 +4,7 @@ import Numerics
 import Threads
 
 /// Times the numerics of one I-JEPA step (no optimizer, no data) and
-/// compares its GEMM throughput with the machine's own cblas_sgemm rate on
+/// compares its GEMM throughput with the machine's own sgemm rate on
 /// exactly the GEMM shapes the step ran, measured in the same run.
 struct NumericsBench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -79,7 +79,7 @@ struct NumericsBench: ParsableCommand {
         let fwd = ["target forward", "context forward", "predictor forward"].reduce(0) { $0 + phases[$1]! } / Double(steps)
         let bwd = ["predictor backward", "context backward"].reduce(0) { $0 + phases[$1]! } / Double(steps)
         print("config: batch \(batch), \(n) tokens (grid \(grid)), encoder \(embed)x\(depth) \(heads) heads, predictor \(predDim)x\(predDepth), context \(context), \(masks) target blocks of \(targets)")
-        print("threads: \(Parallel.threadCount) workers, OpenBLAS \(BLASThreads.count) (\(BLASThreads.config))")
+        print("threads: \(Parallel.threadCount); GEMM: \(GEMM.backendDescription)")
         for name in ["target forward", "context forward", "predictor forward", "predictor backward", "context backward"] {
             print(String(format: "  %-20@ %8.2f ms", name, phases[name]! / Double(steps) * 1000))
         }
@@ -89,7 +89,7 @@ struct NumericsBench: ParsableCommand {
         print(String(format: "achieved %.1f GFLOP/s; the same GEMMs alone: %.1f GFLOP/s; fraction %.2f",
                      flops / stepTime / 1e9, flops / gemmTime / 1e9, gemmTime / stepTime))
         let peak = GEMMReplay.peakRate()
-        print(String(format: "sgemm 1024x1024x1024 on OpenBLAS threads: %.1f GFLOP/s (the step reaches %.2f of it)",
+        print(String(format: "sgemm 1024x1024x1024: %.1f GFLOP/s (the step reaches %.2f of it)",
                      peak, flops / stepTime / 1e9 / peak))
     }
 }

@@ -34,7 +34,7 @@ public enum GEMM {
         }
     }
 
-    public struct Call: Sendable {
+    public struct Call: Sendable, Hashable {
         public let transA: Bool, transB: Bool
         public let m: Int, n: Int, k: Int
         public let lda: Int, ldb: Int, ldc: Int

@@ -70,7 +70,7 @@ public enum PretrainBench {
         let phases = StepPhases()
         var losses: [Double] = [], ctxTokens: [Int] = [], tgtTokens: [Int] = []
         var dataSeconds = 0.0, trainSeconds = 0.0, stepSeconds: [Double] = []
-        var calls: [GEMM.Call] = []
+        var calls = GEMMReplay.Histogram()
         for s in 0..<total {
             let t0 = DispatchTime.now().uptimeNanoseconds
             data.batch(step: s, order: data.order(epoch: s / data.itersPerEpoch), into: batch.pointer)
@@ -89,9 +89,10 @@ public enum PretrainBench {
             let t2 = DispatchTime.now().uptimeNanoseconds
             if s >= warmup {
                 // Recording costs a lock and an append per GEMM (~0.2% of a step).
-                calls += GEMM.record {
+                let recorded = GEMM.record {
                     r = trainer.step(patches: batch.pointer, masks: masks, lr: lr, weightDecay: wd, momentum: m)
                 }
+                GEMMReplay.count(recorded, into: &calls)
             } else {
                 r = trainer.step(patches: batch.pointer, masks: masks, lr: lr, weightDecay: wd, momentum: m)
             }
@@ -117,19 +118,19 @@ public enum PretrainBench {
         // Per-head attention GEMMs (small, one worker each) against the rest.
         var regionSplit: [(flops: Double, seconds: Double)] = []
         for region in [true, false] {
+            // Its buffers' first touch is a few ms against seconds of GEMMs: no warm-up run.
             let part = GEMMReplay(calls, only: region)
-            part.run()
             let t0 = DispatchTime.now().uptimeNanoseconds
             part.run()
             regionSplit.append((part.flops / Double(steps), Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 / Double(steps)))
         }
         let peak = GEMMReplay.peakRate()
-        let flops = calls.reduce(0) { $0 + $1.flops } / Double(steps)
+        let flops = replay.flops / Double(steps)
 
         let result = Result(
             steps: steps, warmup: warmup, batch: b, secondsPerStep: trainSeconds / Double(steps),
             phaseSeconds: StepPhases.Phase.allCases.map { ($0.rawValue, (phases.seconds[$0] ?? 0) / Double(steps)) },
-            dataSecondsPerStep: dataSeconds / Double(steps), gemmFlopsPerStep: flops, gemmCallsPerStep: calls.count / steps,
+            dataSecondsPerStep: dataSeconds / Double(steps), gemmFlopsPerStep: flops, gemmCallsPerStep: replay.callCount / steps,
             replaySecondsPerStep: replaySeconds, regionSplit: regionSplit, peakSgemmRate: peak, peakResidentBytes: peakResidentBytes(),
             losses: losses, stepSeconds: stepSeconds, contextTokens: ctxTokens, targetTokens: tgtTokens)
         if let w = writer {
