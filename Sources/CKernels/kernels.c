@@ -104,7 +104,9 @@ static inline float max_of(const float *x, long n) {
 float ck_expf(float x) { return exp_inline(x); }
 float ck_normal_cdf(float x) { return cdf_inline(x); }
 
-CK_KERNEL(ck_bias_gelu, (float *restrict pre, float *restrict out, const float *restrict bias, long rows, long cols), (pre, out, bias, rows, cols)) {
+CK_KERNEL(ck_bias_gelu,
+          (float *restrict pre, float *restrict out, const float *restrict bias, long rows, long cols),
+          (pre, out, bias, rows, cols)) {
     for (long r = 0; r < rows; r++) {
         float *h = pre + r * cols, *y = out + r * cols;
         for (long c = 0; c < cols; c++) {
@@ -115,18 +117,24 @@ CK_KERNEL(ck_bias_gelu, (float *restrict pre, float *restrict out, const float *
     }
 }
 
-CK_KERNEL(ck_gelu, (const float *restrict x, float *restrict y, long n), (x, y, n)) {
+CK_KERNEL(ck_gelu,
+          (const float *restrict x, float *restrict y, long n),
+          (x, y, n)) {
     for (long i = 0; i < n; i++) y[i] = x[i] * cdf_inline(x[i]);
 }
 
-CK_KERNEL(ck_gelu_backward, (const float *restrict dy, const float *restrict x, float *restrict dx, long n), (dy, x, dx, n)) {
+CK_KERNEL(ck_gelu_backward,
+          (const float *restrict dy, const float *restrict x, float *restrict dx, long n),
+          (dy, x, dx, n)) {
     for (long i = 0; i < n; i++) {
         float v = x[i];
         dx[i] = dy[i] * (cdf_inline(v) + v * pdf_inline(v));
     }
 }
 
-CK_KERNEL(ck_add_bias_residual, (float *restrict y, const float *restrict bias, const float *restrict res, long rows, long cols), (y, bias, res, rows, cols)) {
+CK_KERNEL(ck_add_bias_residual,
+          (float *restrict y, const float *restrict bias, const float *restrict res, long rows, long cols),
+          (y, bias, res, rows, cols)) {
     for (long r = 0; r < rows; r++) {
         float *yr = y + r * cols;
         if (bias && res) {
@@ -141,18 +149,24 @@ CK_KERNEL(ck_add_bias_residual, (float *restrict y, const float *restrict bias, 
     }
 }
 
-CK_KERNEL(ck_column_sums_add, (const float *restrict dy, float *restrict out, long rows, long cols), (dy, out, rows, cols)) {
+CK_KERNEL(ck_column_sums_add,
+          (const float *restrict dy, float *restrict out, long rows, long cols),
+          (dy, out, rows, cols)) {
     for (long r = 0; r < rows; r++) {
         const float *d = dy + r * cols;
         for (long c = 0; c < cols; c++) out[c] += d[c];
     }
 }
 
-CK_KERNEL(ck_add, (const float *restrict x, float *restrict y, long n), (x, y, n)) {
+CK_KERNEL(ck_add,
+          (const float *restrict x, float *restrict y, long n),
+          (x, y, n)) {
     for (long i = 0; i < n; i++) y[i] += x[i];
 }
 
-CK_KERNEL(ck_softmax_rows, (float *restrict p, long rows, long n, long ld, float scale), (p, rows, n, ld, scale)) {
+CK_KERNEL(ck_softmax_rows,
+          (float *restrict p, long rows, long n, long ld, float scale),
+          (p, rows, n, ld, scale)) {
     for (long r = 0; r < rows; r++) {
         float *row = p + r * ld;
         float m = max_of(row, n);
@@ -162,7 +176,9 @@ CK_KERNEL(ck_softmax_rows, (float *restrict p, long rows, long n, long ld, float
     }
 }
 
-CK_KERNEL(ck_softmax_backward_rows, (const float *restrict p, float *restrict dp, long rows, long n, float scale), (p, dp, rows, n, scale)) {
+CK_KERNEL(ck_softmax_backward_rows,
+          (const float *restrict p, float *restrict dp, long rows, long n, float scale),
+          (p, dp, rows, n, scale)) {
     for (long r = 0; r < rows; r++) {
         const float *pr = p + r * n;
         float *dr = dp + r * n;
@@ -171,8 +187,10 @@ CK_KERNEL(ck_softmax_backward_rows, (const float *restrict p, float *restrict dp
     }
 }
 
-CK_KERNEL(ck_layernorm_forward, (const float *restrict x, const float *restrict w, const float *restrict b, float eps, float *restrict mean, float *restrict rstd,
-                          float *restrict y, long rows, long c), (x, w, b, eps, mean, rstd, y, rows, c)) {
+CK_KERNEL(ck_layernorm_forward,
+          (const float *restrict x, const float *restrict w, const float *restrict b, float eps,
+           float *restrict mean, float *restrict rstd, float *restrict y, long rows, long c),
+          (x, w, b, eps, mean, rstd, y, rows, c)) {
     for (long r = 0; r < rows; r++) {
         const float *xr = x + r * c;
         float *yr = y + r * c;
@@ -203,8 +221,11 @@ static inline void layernorm_row_sums(const float *dy, const float *x, const flo
     *sgx = b;
 }
 
-CK_KERNEL(ck_layernorm_backward, (const float *restrict dy, const float *restrict x, const float *restrict w, const float *restrict mean, const float *restrict rstd,
-                           float *restrict dx, int accumulate, float *restrict dw_acc, float *restrict db_acc, long rows, long c), (dy, x, w, mean, rstd, dx, accumulate, dw_acc, db_acc, rows, c)) {
+CK_KERNEL(ck_layernorm_backward,
+          (const float *restrict dy, const float *restrict x, const float *restrict w,
+           const float *restrict mean, const float *restrict rstd, float *restrict dx, int accumulate,
+           float *restrict dw_acc, float *restrict db_acc, long rows, long c),
+          (dy, x, w, mean, rstd, dx, accumulate, dw_acc, db_acc, rows, c)) {
     for (long r = 0; r < rows; r++) {
         const float *dyr = dy + r * c, *xr = x + r * c;
         float *dxr = dx + r * c;
