@@ -52,9 +52,6 @@ public enum Parallel {
         let run: @Sendable (Int) -> Void
     }
 
-    /// True inside a parallel region (where GEMMs must run single-threaded).
-    public static var inParallelRegion: Bool { omp_in_parallel() != 0 }
-
     /// Gives the calling thread's later OpenMP regions (oneDNN's GEMMs) the
     /// thread count, unless it is inside a region already. Cheap: two reads.
     @inline(__always)

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Row gathers and scatters: how token subsets (context blocks, target
 /// positions) enter and leave the dense [rows, width] buffers.
 public enum Rows {
@@ -18,6 +20,6 @@ public enum Rows {
 
     /// y += x over n floats.
     public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int) {
-        for i in 0..<n { y[i] += x[i] }
+        ck_add(x, y, n)
     }
 }

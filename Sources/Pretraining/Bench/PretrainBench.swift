@@ -69,11 +69,15 @@ public enum PretrainBench {
         let batch = FloatBuffer(b * n * d)
         let phases = StepPhases()
         var losses: [Double] = [], ctxTokens: [Int] = [], tgtTokens: [Int] = []
-        var dataSeconds = 0.0, trainSeconds = 0.0, stepSeconds: [Double] = []
+        var dataSeconds = 0.0, stepSeconds: [Double] = []
         var calls = GEMMReplay.Histogram()
+        var order = (epoch: -1, indices: [Int]())
         for s in 0..<total {
+            // The epoch's shuffle once per epoch, as Pretrain does.
+            let epoch = s / data.itersPerEpoch
+            if order.epoch != epoch { order = (epoch, data.order(epoch: epoch)) }
             let t0 = DispatchTime.now().uptimeNanoseconds
-            data.batch(step: s, order: data.order(epoch: s / data.itersPerEpoch), into: batch.pointer)
+            data.batch(step: s, order: order.indices, into: batch.pointer)
             let masks = sampler.sample(step: s, batch: b)
             let t1 = DispatchTime.now().uptimeNanoseconds
             let lr = schedules.learningRate(s), wd = schedules.weightDecay(s), m = schedules.momentum(s)
@@ -97,13 +101,12 @@ public enum PretrainBench {
                 r = trainer.step(patches: batch.pointer, masks: masks, lr: lr, weightDecay: wd, momentum: m)
             }
             let t3 = DispatchTime.now().uptimeNanoseconds
-            guard r.loss.isFinite else { throw PipelineError("bench: step \(s): loss is \(r.loss)") }
+            if let fault = JEPATrainer.fault(of: r) { throw PipelineError("bench: step \(s): \(fault)") }
             losses.append(r.loss)
             ctxTokens.append(masks.contextCount)
             tgtTokens.append(masks.targetCount)
             if s >= warmup {
                 dataSeconds += Double(t1 - t0) / 1e9
-                trainSeconds += Double(t3 - t2) / 1e9
                 stepSeconds.append(Double(t3 - t2) / 1e9)
             }
         }
@@ -128,7 +131,7 @@ public enum PretrainBench {
         let flops = replay.flops / Double(steps)
 
         let result = Result(
-            steps: steps, warmup: warmup, batch: b, secondsPerStep: trainSeconds / Double(steps),
+            steps: steps, warmup: warmup, batch: b, secondsPerStep: stepSeconds.reduce(0, +) / Double(steps),
             phaseSeconds: StepPhases.Phase.allCases.map { ($0.rawValue, (phases.seconds[$0] ?? 0) / Double(steps)) },
             dataSecondsPerStep: dataSeconds / Double(steps), gemmFlopsPerStep: flops, gemmCallsPerStep: replay.callCount / steps,
             replaySecondsPerStep: replaySeconds, regionSplit: regionSplit, peakSgemmRate: peak, peakResidentBytes: peakResidentBytes(),
