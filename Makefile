@@ -15,6 +15,9 @@ SWEEP     ?= pipelines/sweeps/target-scale.yaml
 
 APT_PACKAGES := libhdf5-dev libopenblas-dev libdnnl-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev libssl-dev \
                 dataset-fashion-mnist pkg-config
+# Only the MPI build of Pretrain (make build-mpi / test-mpi) needs these.
+MPI_PACKAGES := libopenmpi-dev openmpi-bin
+MPI_BIN      := .build-mpi/release
 BIN          := .build/release
 STAGE_ARGS    = --config $(PIPELINE) --artifacts $(ARTIFACTS) $(if $(FORCE),--force) $(SET)
 SWEEP_ARGS    = --sweep $(SWEEP) --artifacts $(ARTIFACTS) $(SET)
@@ -27,13 +30,20 @@ BENCH_DUMP    = $(ARTIFACTS)/.bench/steps.h5
 VENV         := .venv
 TORCH_PIP    := torch==2.13.0+cpu h5py numpy
 
-.PHONY: all deps build prepare pretrain probe report sweep sweep-report gc-list verify test test-e2e test-fuzz bench bench-compare bench-numerics venv clean clean-artifacts
+.PHONY: all deps deps-mpi apt-install build build-mpi test-mpi prepare pretrain probe report sweep sweep-report gc-list verify test test-e2e test-fuzz bench bench-compare bench-numerics venv clean clean-artifacts
 
 all: report
 
 deps:
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
+	@command -v swift >/dev/null || { echo "deps: the Swift 6 toolchain (swift) is not on PATH; install it from swift.org"; exit 1; }
+
+deps-mpi:
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(MPI_PACKAGES)"
+
+apt-install:
 	@missing=""; \
-	for p in $(APT_PACKAGES); do \
+	for p in $(PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -45,11 +55,15 @@ deps:
 	    echo "  sudo apt-get install -y$$missing"; \
 	    exit 1; \
 	  fi; \
-	fi; \
-	command -v swift >/dev/null || { echo "deps: the Swift 6 toolchain (swift) is not on PATH; install it from swift.org"; exit 1; }
+	fi
 
 build: deps
 	swift build -c release
+
+# Pretrain for mpirun / srun (data-parallel over Open MPI), in its own build
+# folder: the default build stays MPI-free.
+build-mpi: deps deps-mpi
+	IJEPA_MPI=1 swift build -c release --scratch-path .build-mpi --product Pretrain
 
 prepare: build
 	$(RUN) $(BIN)/Prepare $(STAGE_ARGS)
@@ -126,6 +140,14 @@ test: deps
 	swift test --disable-swift-testing
 	$(MAKE) --no-print-directory test-e2e
 	$(MAKE) --no-print-directory test-fuzz
+	@if command -v mpirun >/dev/null && pkg-config --exists mpi-c; then \
+	  $(MAKE) --no-print-directory test-mpi; \
+	else echo "test-mpi: skipped, Open MPI is not installed (make deps-mpi installs it)"; fi
+
+# 2 MPI ranks against 1 process on the smoke pipeline (tests/mpi_parity.sh);
+# prints the largest loss difference last.
+test-mpi: build build-mpi
+	tests/mpi_parity.sh
 
 test-e2e: build
 	tests/make_e2e.sh

@@ -3,6 +3,15 @@ import PackageDescription
 
 // C libraries come from Debian packages and are found through pkg-config
 // (`make deps` installs them).
+
+// IJEPA_MPI=1 builds data-parallel Pretrain over Open MPI (`make build-mpi`,
+// into .build-mpi); the default build needs no MPI.
+let mpi = Context.environment["IJEPA_MPI"] == "1"
+let mpiTargets: [Target] = mpi ? [
+    .systemLibrary(name: "CMPI", pkgConfig: "mpi-c", providers: [.apt(["libopenmpi-dev"])]),
+    .target(name: "MPIShim", dependencies: ["CMPI"]),
+] : []
+
 let package = Package(
     name: "ijepa-swift",
     platforms: [.macOS(.v13)],
@@ -49,8 +58,10 @@ let package = Package(
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "Numerics", dependencies: ["CBLAS", "CDNNL", "CKernels", "Threads"]),
         .target(name: "Training", dependencies: ["Numerics", "Threads", "Shards", "Imaging"]),
-        .target(name: "Pretraining", dependencies: ["Training", "Preparation", "Pipeline", "Numerics", "Shards",
-                                                    "Imaging", "Threads"]),
+        .target(name: "Distributed", dependencies: ["Numerics", "Training"] + (mpi ? ["MPIShim"] : []),
+                swiftSettings: mpi ? [.define("IJEPA_MPI")] : []),
+        .target(name: "Pretraining", dependencies: ["Training", "Distributed", "Preparation", "Pipeline", "Numerics",
+                                                    "Shards", "Imaging", "Threads"]),
         .target(name: "Preparation", dependencies: ["Imaging", "Shards", "Pipeline", "Threads"]),
         .target(name: "Probing", dependencies: ["Pretraining", "Training", "Preparation", "Pipeline", "Numerics",
                                                 "Shards", "Threads"]),
@@ -97,5 +108,5 @@ let package = Package(
                                                       "Pipeline", "Shards"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Probing", "Pretraining", "Preparation", "Pipeline"]),
         .testTarget(name: "PreparationTests", dependencies: ["Preparation", "Imaging", "Shards", "Pipeline"]),
-    ]
+    ] + mpiTargets
 )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import Foundation
 import Pipeline
 import StageCLI
@@ -27,9 +28,14 @@ struct Pretrain: ParsableCommand {
     var output: String = "masks.png"
 
     func run() throws {
+        let world = Communicator.world
         do {
+            if let problem = Communicator.launchProblem() { throw PipelineError(problem) }
             let cfg = try options.loadConfig()
             let store = options.store
+            if world.size > 1 && (debugState != nil || showMasks != nil) {
+                throw PipelineError("--debug-state and --show-masks run on one process, not under mpirun")
+            }
             if let debugState {
                 try PretrainStage.writeDebugState(cfg, store: store, to: debugState)
                 return
@@ -39,9 +45,17 @@ struct Pretrain: ParsableCommand {
                 try PretrainStage.writeMaskFigure(cfg, store: store, count: showMasks, to: output)
                 return
             }
-            let outcome = try PretrainStage.run(cfg, store: store, force: options.force, resume: resume, stopAfter: stopAfter)
-            print(outcome.directory)
+            let outcome = try PretrainStage.run(cfg, store: store, force: options.force, resume: resume,
+                                                stopAfter: stopAfter, comm: world)
+            if world.isRoot { print(outcome.directory) }
+            world.finish()
         } catch {
+            // One rank's error ends the job: the others would wait in a
+            // collective forever.
+            if world.size > 1 {
+                FileHandle.standardError.write(Data("pretrain: error (rank \(world.rank)): \(error)\n".utf8))
+                world.abort(code: 1)
+            }
             Console.fail("pretrain", error)
         }
     }

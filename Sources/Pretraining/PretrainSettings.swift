@@ -6,12 +6,13 @@ import Training
 /// sections, the seed, the data keys of batching and augmentation.
 public struct PretrainSettings: Sendable {
     static let keys = ["data.batch_size", "data.crop_scale", "data.use_horizontal_flip",
-                       "meta.model_name", "meta.embed_dim", "meta.depth", "meta.num_heads", "meta.mlp_ratio",
+                       "meta.model_name", "meta.embed_dim", "meta.depth", "meta.num_heads", "meta.mlp_ratio", "meta.patch_init_std",
                        "meta.pred_depth", "meta.pred_emb_dim", "meta.seed", "meta.use_bfloat16"]
     static let sections = ["mask", "optimization"]
 
     public let view: ConfigView
     public let encoder: ViTConfig
+    public let patchInitStd: Double
     public let predictorDim: Int
     public let predictorDepth: Int
     public let batchSize: Int
@@ -36,6 +37,7 @@ public struct PretrainSettings: Sendable {
         if v.int("meta.num_heads") > 0 { enc.numHeads = v.int("meta.num_heads") }
         if v.double("meta.mlp_ratio") > 0 { enc.mlpRatio = v.double("meta.mlp_ratio") }
         encoder = enc
+        patchInitStd = v.double("meta.patch_init_std")
         predictorDim = v.int("meta.pred_emb_dim")
         predictorDepth = v.int("meta.pred_depth")
         for (key, width) in [("meta.embed_dim", enc.embedDim), ("meta.pred_emb_dim", predictorDim)] {

@@ -1,4 +1,6 @@
+import Distributed
 import Foundation
+import Logging
 import Numerics
 import Pipeline
 import Preparation
@@ -41,24 +43,40 @@ public enum PretrainStage {
 
     /// `stopAfter`: train at most that many steps in this call, leaving a
     /// checkpoint to `resume` from (time-boxed jobs).
+    ///
+    /// Under MPI every rank calls this: rank 0 decides whether to train,
+    /// holds the artifact lock, resumes and writes; the others train their
+    /// slices of each batch (see TrainingRun) and write nothing. The key does
+    /// not depend on the rank count.
     public static func run(_ config: PipelineConfig, store: ArtifactStore, force: Bool = false,
-                           resume: Bool = false, stopAfter: Int? = nil) throws -> Outcome {
-        let log = Console.logger(name)
+                           resume: Bool = false, stopAfter: Int? = nil, comm: Communicator = .world) throws -> Outcome {
+        var log = Console.logger(name)
+        if !comm.isRoot { log.logLevel = .warning }
         let started = Date()
         let settings = try PretrainSettings(config)
+        if settings.batchSize % comm.size != 0 {
+            throw PipelineError("\(config.source): data.batch_size: \(settings.batchSize) images per step do not split evenly over \(comm.size) ranks")
+        }
         let material = try keyMaterial(config, store: store)
         let key = material.key
         let dir = store.directory(stage: name, key: key)
+        if !comm.isRoot {
+            return try runReplica(settings, config: config, store: store, material: material, stopAfter: stopAfter,
+                                  comm: comm, log: log)
+        }
         if !force, case .success = store.verify(stage: name, key: key) {
             log.info("up to date: \(dir)")
+            _ = comm.broadcast(0)
             return Outcome(key: key, directory: dir, built: false, complete: true)
         }
         // One process per key: a second waits, then finds the artifact.
         return try store.exclusive(stage: name, key: key, waiting: { log.info("\($0)") }) {
             if !force, case .success = store.verify(stage: name, key: key) {
                 log.info("up to date (built meanwhile by another process): \(dir)")
+                _ = comm.broadcast(0)
                 return Outcome(key: key, directory: dir, built: false, complete: true)
             }
+            _ = comm.broadcast(1)  // the other ranks set up and wait for the state
             // oneDNN allocates its GEMM packing buffers per call: without this
             // each one is a fresh mmap and its pages are faulted in again.
             Allocator.keepLargeBlocks()
@@ -68,13 +86,15 @@ public enum PretrainStage {
             try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
             let run = TrainingRun(settings: settings, shape: shape, data: data, sampler: sampler, workDir: workDir,
                                   configText: config.view(keys: [], sections: PipelineSchema.sections).json.canonical,
-                                  log: log)
+                                  log: log, comm: comm)
             // The work folder's own checkpoint first (an interrupted run of this
             // key), else meta.read_checkpoint (the official meaning: resume from
             // that file, its step included).
             let resumed = resume || settings.resume ? try run.resume() : false
             if !resumed, let file = settings.readCheckpoint { try run.resume(from: file) }
-            log.info("key \(key): \(data.count) train images, \(data.itersPerEpoch) steps/epoch, \(run.totalSteps) steps, encoder \(shape.encoder.embedDim)x\(shape.encoder.depth), predictor \(shape.predictorDim)x\(shape.predictorDepth)")
+            run.synchronizeReplicas()
+            let ranks = comm.size > 1 ? ", \(comm.size) ranks of \(settings.batchSize / comm.size) images" : ""
+            log.info("key \(key): \(data.count) train images, \(data.itersPerEpoch) steps/epoch, \(run.totalSteps) steps, encoder \(shape.encoder.embedDim)x\(shape.encoder.depth), predictor \(shape.predictorDim)x\(shape.predictorDepth)\(ranks)")
             guard try run.train(stopAfter: stopAfter) else {
                 log.info("stopped after step \(run.step) of \(run.totalSteps); continue with --resume (checkpoint in \(workDir))")
                 return Outcome(key: key, directory: workDir, built: false, complete: false)
@@ -91,6 +111,24 @@ public enum PretrainStage {
             log.info("wrote \(dir) (loss \(manifest["details"]?["loss_first"]?.doubleValue ?? .nan) -> \(manifest["details"]?["loss_last"]?.doubleValue ?? .nan))")
             return Outcome(key: key, directory: dir, built: true, complete: true)
         }
+    }
+
+    /// A rank other than 0: waits for rank 0's decision, then trains its
+    /// slices from rank 0's state. Reads the shards (every host needs the
+    /// artifacts folder at the same path), writes nothing.
+    static func runReplica(_ settings: PretrainSettings, config: PipelineConfig, store: ArtifactStore,
+                           material: ArtifactKeyMaterial, stopAfter: Int?, comm: Communicator,
+                           log: Logger) throws -> Outcome {
+        let dir = store.directory(stage: name, key: material.key)
+        guard comm.broadcast(0) == 1 else { return Outcome(key: material.key, directory: dir, built: false, complete: true) }
+        Allocator.keepLargeBlocks()
+        let (data, shape, sampler) = try setUp(settings, config: config, store: store,
+                                               prepareKey: material.upstream["prepare"]!)
+        let run = TrainingRun(settings: settings, shape: shape, data: data, sampler: sampler, workDir: dir,
+                              configText: "", log: log, comm: comm)
+        run.synchronizeReplicas()
+        let complete = try run.train(stopAfter: stopAfter)
+        return Outcome(key: material.key, directory: dir, built: complete, complete: complete)
     }
 
     /// The prepared train data, the model shape and the validated masks.
@@ -127,7 +165,7 @@ public enum PretrainStage {
         let settings = try PretrainSettings(config)
         let (data, shape, sampler) = try setUp(settings, config: config, store: store,
                                                prepareKey: try PrepareStage.keyMaterial(config, store: store).key)
-        let trainer = JEPATrainer(shape: shape, loss: settings.loss, seed: settings.seed)
+        let trainer = JEPATrainer(shape: shape, loss: settings.loss, seed: settings.seed, patchStd: settings.patchInitStd)
         let b = settings.batchSize, n = shape.numPatches, d = shape.patchDim
         let w = try HDF5Writer(path: path)
         for (prefix, store) in [("encoder", trainer.encoder.params), ("predictor", trainer.predictor.params)] {

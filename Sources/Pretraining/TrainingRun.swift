@@ -1,4 +1,5 @@
 import Dispatch
+import Distributed
 import Foundation
 import Logging
 import Numerics
@@ -9,6 +10,12 @@ import Training
 /// The training loop: batches prepared one step ahead on a background queue,
 /// masks and schedules as pure functions of the step (so a resumed run
 /// repeats an uninterrupted one), a log row per step, checkpoints.
+///
+/// Data-parallel over `comm`'s ranks: the global batch (data.batch_size) and
+/// its masks are the same on every rank, each rank trains on its slice of
+/// it, gradients are averaged, and only rank 0 writes the log and
+/// checkpoints. N ranks therefore follow one process's run up to float
+/// rounding, and a checkpoint resumes with any rank count.
 final class TrainingRun {
     let settings: PretrainSettings
     let shape: JEPAShape
@@ -19,6 +26,8 @@ final class TrainingRun {
     let workDir: String
     let configText: String
     let log: Logger
+    let comm: Communicator
+    let averager: GradientAverager?
     var step = 0
     var rows: [String] = []
     var losses: [Double] = []
@@ -33,7 +42,7 @@ final class TrainingRun {
     var logPath: String { "\(workDir)/log.csv" }
 
     init(settings: PretrainSettings, shape: JEPAShape, data: TrainingData, sampler: MaskSampler, workDir: String,
-         configText: String, log: Logger) {
+         configText: String, log: Logger, comm: Communicator = .world) {
         self.settings = settings
         self.shape = shape
         self.data = data
@@ -41,8 +50,24 @@ final class TrainingRun {
         self.workDir = workDir
         self.configText = configText
         self.log = log
+        self.comm = comm
+        precondition(settings.batchSize % comm.size == 0, "PretrainStage checks the batch split")
         schedules = settings.schedules(itersPerEpoch: data.itersPerEpoch)
-        trainer = JEPATrainer(shape: shape, loss: settings.loss, seed: settings.seed)
+        trainer = JEPATrainer(shape: shape, loss: settings.loss, seed: settings.seed, patchStd: settings.patchInitStd)
+        averager = comm.size > 1 ? GradientAverager(comm: comm) : nil
+        trainer.reducer = averager
+    }
+
+    /// This rank's samples of every global batch.
+    var localSamples: Range<Int> {
+        let b = settings.batchSize / comm.size
+        return (comm.rank * b)..<((comm.rank + 1) * b)
+    }
+
+    /// Rank 0's state (fresh or resumed) onto every rank; all ranks call it
+    /// before `train`.
+    func synchronizeReplicas() {
+        step = ReplicaState.broadcast(trainer, step: step, comm: comm)
     }
 
     /// Resumes from the work folder's checkpoint, or from `file` (e.g.
@@ -72,7 +97,8 @@ final class TrainingRun {
     /// (then checkpoints and returns false: the run can be resumed).
     func train(stopAfter: Int? = nil) throws -> Bool {
         let b = settings.batchSize, sample = shape.numPatches * shape.patchDim
-        let buffers = [FloatBuffer(b * sample), FloatBuffer(b * sample)]
+        let local = localSamples
+        let buffers = [FloatBuffer(local.count * sample), FloatBuffer(local.count * sample)]
         let queue = DispatchQueue(label: "ijepa.prefetch")
         let ready = DispatchSemaphore(value: 0)
         let ipe = data.itersPerEpoch
@@ -86,11 +112,12 @@ final class TrainingRun {
         func prefetch(_ s: Int) {
             let o = order(s / ipe), buffer = buffers[s % 2], data = self.data
             queue.async {
-                data.batch(step: s, order: o, into: buffer.pointer)
+                data.batch(step: s, order: o, samples: local, into: buffer.pointer)
                 ready.signal()
             }
         }
-        let progress = Progress("pretrain", total: totalSteps - step, unit: "steps", interval: settings.progressInterval)
+        let progress = comm.isRoot
+            ? Progress("pretrain", total: totalSteps - step, unit: "steps", interval: settings.progressInterval) : nil
         let end = min(totalSteps, stopAfter.map { step + $0 } ?? totalSteps)
         if step < end { prefetch(step) }
         while step < end {
@@ -98,16 +125,17 @@ final class TrainingRun {
             let s = step
             if s + 1 < end { prefetch(s + 1) }
             let masks = sampler.sample(step: s, batch: b)
+            let localMasks = masks.slice(local)
             let lr = schedules.learningRate(s), wd = schedules.weightDecay(s), m = schedules.momentum(s)
             let t0 = DispatchTime.now().uptimeNanoseconds
-            let r = trainer.step(patches: buffers[s % 2].pointer, masks: masks, lr: lr, weightDecay: wd, momentum: m)
+            let r = trainer.step(patches: buffers[s % 2].pointer, masks: localMasks, lr: lr, weightDecay: wd, momentum: m)
             let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             if let fault = JEPATrainer.fault(of: r) {
                 queue.sync {}
                 try? writeLog()  // the steps up to the failure, for diagnosis
                 throw PretrainError("step \(s): \(fault); training stopped (the last good checkpoint is \(checkpointPath))")
             }
-            if let warning = gradientMonitor.observe(r.gradNorm, step: s) { log.warning("\(warning)") }
+            if let warning = gradientMonitor.observe(r.gradNorm, step: s), comm.isRoot { log.warning("\(warning)") }
             trainSeconds += dt
             stepsRun += 1
             losses.append(r.loss)
@@ -116,22 +144,28 @@ final class TrainingRun {
                          String(format: "%.1f", Double(b) / dt), String(r.targetFeatureStd),
                          String(r.gradNorm)].joined(separator: ","))
             step += 1
-            progress.advance(by: 1, note: String(format: "loss %.4f, %.0f images/s", r.loss, Double(b) / dt))
+            progress?.advance(by: 1, note: String(format: "loss %.4f, %.0f images/s", r.loss, Double(b) / dt))
             if step % settings.checkpointEvery == 0 || step == end { try saveCheckpoint() }
         }
         queue.sync {}
-        progress.finish()
+        _ = progress?.finish()
         return step == totalSteps
     }
 
     /// The log first: resume keeps only rows before the checkpoint's step, so
     /// a log ahead of its checkpoint is harmless and one behind never happens.
+    /// Collective: every rank checks that the replicas still agree.
     func saveCheckpoint() throws {
+        if let problem = ReplicaState.divergence(trainer, comm: comm) {
+            throw PretrainError("step \(step): \(problem); training stopped")
+        }
+        guard comm.isRoot else { return }
         try writeLog()
         try Checkpoint.save(trainer, step: step, epoch: step / data.itersPerEpoch, config: configText, to: checkpointPath)
     }
 
     func writeLog() throws {
+        guard comm.isRoot else { return }
         let text = ([Self.header] + rows).joined(separator: "\n") + "\n"
         try Data(text.utf8).write(to: URL(fileURLWithPath: logPath + ".tmp"))
         guard rename(logPath + ".tmp", logPath) == 0 else { throw PretrainError("\(logPath): cannot write the log") }
@@ -148,7 +182,8 @@ final class TrainingRun {
                                     "num_heads": .int(shape.encoder.numHeads), "mlp_ratio": .double(shape.encoder.mlpRatio)]),
                 "predictor": .object(["embed_dim": .int(shape.predictorDim), "depth": .int(shape.predictorDepth)]),
             ]),
-            timings: ["train_s": trainSeconds],
-            tools: ["gemm": GEMM.backendDescription, "threads": "OpenMP (libgomp), \(Parallel.threadCount)"])
+            timings: ["train_s": trainSeconds, "allreduce_wait_s": averager?.waitSeconds ?? 0],
+            tools: ["gemm": GEMM.backendDescription, "threads": "OpenMP (libgomp), \(Parallel.threadCount)",
+                    "ranks": comm.size > 1 ? "MPI, \(comm.size) ranks" : "1 process"])
     }
 }

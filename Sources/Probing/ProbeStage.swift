@@ -47,7 +47,7 @@ public enum ProbeStage {
     }
 
     /// The encoder's architecture and seed: what the initial weights depend on.
-    static let initKeys = ["meta.model_name", "meta.embed_dim", "meta.depth", "meta.num_heads", "meta.mlp_ratio", "meta.seed"]
+    static let initKeys = ["meta.model_name", "meta.embed_dim", "meta.depth", "meta.num_heads", "meta.mlp_ratio", "meta.patch_init_std", "meta.seed"]
 
     public static func keyMaterial(_ config: PipelineConfig, store: ArtifactStore) throws -> ArtifactKeyMaterial {
         let settings = try ProbeSettings(config)
@@ -166,7 +166,7 @@ public enum ProbeStage {
                 // The pretraining's initial weights: Pretrain starts the target
                 // encoder as a copy of the encoder initialised with meta.seed.
                 let encoder = VisionTransformer(shape: data.shape(pretrain))
-                encoder.initialize(seed: pretrain.seed)
+                encoder.initialize(seed: pretrain.seed, patchStd: pretrain.patchInitStd)
                 result = evaluate(subject, encoder: encoder, data: data, settings: settings, log: log)
             case .pixels:
                 result = evaluate(subject, data: data, settings: settings, log: log) { progress in

@@ -6,12 +6,18 @@ import Foundation
 /// second pool, GCD's, made the GEMM threads and ours spin and yield against
 /// each other: 15% of a training step in sched_yield, measured with perf).
 /// `IJEPA_THREADS` caps the thread count (make -j sweeps set it so parallel
-/// variants do not oversubscribe the machine).
+/// variants do not oversubscribe the machine). Without it, MPI ranks on one
+/// host share its cores (the launcher's local rank count).
 public enum Parallel {
     /// Read once: hot loops ask for it, and reading the environment allocates.
     public static let threadCount: Int = {
-        if let s = ProcessInfo.processInfo.environment["IJEPA_THREADS"], let n = Int(s), n > 0 { return n }
-        return ProcessInfo.processInfo.activeProcessorCount
+        let env = ProcessInfo.processInfo.environment
+        if let s = env["IJEPA_THREADS"], let n = Int(s), n > 0 { return n }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        for key in ["OMPI_COMM_WORLD_LOCAL_SIZE", "SLURM_NTASKS_PER_NODE", "MPI_LOCALNRANKS"] {
+            if let s = env[key], let n = Int(s), n > 0 { return max(1, cores / n) }
+        }
+        return cores
     }()
 
     /// Calls `body(i)` for every i in 0..<count, spread over the threads in

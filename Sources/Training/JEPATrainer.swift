@@ -15,6 +15,9 @@ public final class JEPATrainer {
     public let loss: PredictionLoss
     /// When set, each step adds its phases' wall time here (benchmarks).
     public var phases: StepPhases? = nil
+    /// When set (data-parallel training), gradients, loss and monitors are
+    /// the replicas' means; a fault on one replica is then every replica's.
+    public var reducer: GradientReducer? = nil
 
     /// The official code normalises targets with F.layer_norm's default eps.
     public static let targetEps: Float = 1e-5
@@ -44,13 +47,13 @@ public final class JEPATrainer {
 
     /// Official initialisation: the encoder from `seed`, the predictor from
     /// `seed + 1`, the target encoder a copy of the encoder.
-    public init(shape: JEPAShape, loss: PredictionLoss, seed: UInt64) {
+    public init(shape: JEPAShape, loss: PredictionLoss, seed: UInt64, patchStd: Double = 0.02) {
         self.shape = shape
         self.loss = loss
         encoder = VisionTransformer(shape: shape)
         targetEncoder = VisionTransformer(shape: shape)
         predictor = Predictor(shape: shape)
-        encoder.initialize(seed: seed)
+        encoder.initialize(seed: seed, patchStd: patchStd)
         predictor.initialize(seed: seed &+ 1)
         targetEncoder.params.copyValues(from: encoder.params)
         encoderOptimizer = AdamW(store: encoder.params)
@@ -62,7 +65,11 @@ public final class JEPATrainer {
     public func computeGradients(patches: UnsafePointer<Float>, masks: MaskBatch) -> StepResult {
         let b = masks.batch, n = shape.numPatches, e = shape.encoder.embedDim
         let m = masks.masks, kt = masks.targetCount
-        guard Self.allFinite(patches, count: b * n * shape.patchDim) else {
+        // With a reducer every replica must reach the collectives, so a bad
+        // batch runs through (its NaNs reach every replica's mean) and is
+        // reported after them.
+        let inputFinite = Self.allFinite(patches, count: b * n * shape.patchDim)
+        guard inputFinite || reducer != nil else {
             return StepResult(loss: .nan, targetFeatureStd: .nan, nonFiniteInput: true)
         }
         // Targets: no gradient flows here.
@@ -104,11 +111,23 @@ public final class JEPATrainer {
                 return phases.time(.loss) { loss.evaluate(prediction: p, target: tg, count: count, grad: g) }
             }
         }
-        guard value.isFinite else { return StepResult(loss: value, targetFeatureStd: featureStd) }
+        guard value.isFinite || reducer != nil else { return StepResult(loss: value, targetFeatureStd: featureStd) }
         let dz = phases.time(.predictorBackward) { predictor.backward(g) }
+        reducer?.ready(predictor.params)
         phases.time(.contextBackward) { encoder.backward(dz) }
+        reducer?.ready(encoder.params)
+        var lossValue = value, std = featureStd
+        if let reducer {
+            let means = phases.time(.allreduce) { () -> [Double] in
+                reducer.finish()
+                return reducer.mean([value, featureStd, inputFinite ? 0 : 1])
+            }
+            if means[2] > 0 { return StepResult(loss: .nan, targetFeatureStd: .nan, nonFiniteInput: true) }
+            lossValue = means[0]; std = means[1]
+            guard lossValue.isFinite else { return StepResult(loss: lossValue, targetFeatureStd: std) }
+        }
         let norm = (encoder.params.gradSquaredNorm() + predictor.params.gradSquaredNorm()).squareRoot()
-        return StepResult(loss: value, targetFeatureStd: featureStd, gradNorm: norm)
+        return StepResult(loss: lossValue, targetFeatureStd: std, gradNorm: norm)
     }
 
     /// A whole step: gradients, AdamW (lr, weight decay), then the EMA.

@@ -11,6 +11,22 @@ public struct MaskBatch: Sendable, Equatable {
     public let context: [Int32]
     /// [masks, batch, targetCount] token indices (mask-major).
     public let targets: [Int32]
+
+    /// The masks of samples `range` (a data-parallel rank's slice of the
+    /// global batch): the counts stay the global batch's minimum, so the
+    /// slices' losses average to the whole batch's.
+    public func slice(_ range: Range<Int>) -> MaskBatch {
+        precondition(range.lowerBound >= 0 && range.upperBound <= batch)
+        if range == 0..<batch { return self }
+        var tgt = [Int32]()
+        tgt.reserveCapacity(masks * range.count * targetCount)
+        for m in 0..<masks {
+            tgt += targets[((m * batch + range.lowerBound) * targetCount)..<((m * batch + range.upperBound) * targetCount)]
+        }
+        let ctx = Array(context[(range.lowerBound * contextCount)..<(range.upperBound * contextCount)])
+        return MaskBatch(batch: range.count, contextCount: contextCount, targetCount: targetCount, masks: masks,
+                         context: ctx, targets: tgt)
+    }
 }
 
 /// The multi-block masking of I-JEPA on a g×g patch grid.

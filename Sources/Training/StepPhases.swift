@@ -10,6 +10,7 @@ public final class StepPhases {
         case loss = "loss"
         case predictorBackward = "predictor backward"
         case contextBackward = "context backward"
+        case allreduce = "gradient allreduce"
         case optimizer = "optimizer+EMA"
     }
 

@@ -70,16 +70,21 @@ public final class TrainingData: @unchecked Sendable {
     /// team for the cores (40 Pretrain steps of the default pipeline: 42.6 s
     /// with a parallel batch, 40.7 s without); a batch takes a few ms
     /// against a step of about a second.
-    public func batch(step: Int, order: [Int], into out: UnsafeMutablePointer<Float>) {
+    /// `samples`: the part of the batch to fill (a data-parallel rank's
+    /// slice; `out` then holds only those); augmentation is seeded by the
+    /// position in the whole batch, so slices put together equal the batch.
+    public func batch(step: Int, order: [Int], samples: Range<Int>? = nil, into out: UnsafeMutablePointer<Float>) {
         let ipe = itersPerEpoch, within = step % ipe
         let sample = attributes.numPatches * attributes.patchDim
         let d = attributes.patchDim
+        let range = samples ?? 0..<batchSize
+        precondition(range.lowerBound >= 0 && range.upperBound <= batchSize)
         patches.withUnsafeBufferPointer { src in
-            for i in 0..<batchSize {
+            for i in range {
                 let index = order[within * batchSize + i]
                 var raw = Array(UnsafeBufferPointer(start: src.baseAddress! + index * sample, count: sample))
                 augment(&raw, step: step, sample: i)
-                let dst = out + i * sample
+                let dst = out + (i - range.lowerBound) * sample
                 for k in 0..<sample { dst[k] = Float(raw[k]) * scale[k % d] + shift[k % d] }
             }
         }

@@ -29,11 +29,14 @@ public final class VisionTransformer {
         positions = PositionalEmbedding.sinCos2D(dim: e, gridSize: shape.gridSize)
     }
 
-    /// Official initialisation with a seed.
-    public func initialize(seed: UInt64) {
+    /// Official initialisation with a seed. `patchStd` is the patch
+    /// embedding's std: the official 0.02 suits 16x16x3 patches; on small
+    /// grayscale patches it makes a token's content ~10x smaller than its
+    /// sin-cos position.
+    public func initialize(seed: UInt64, patchStd: Double = 0.02) {
         var rng = SeededGenerator(seed: seed)
         let e = shape.encoder.embedDim
-        Initialization.truncatedNormal(params.value(patchW), count: e * shape.patchDim, std: 0.02, rng: &rng)
+        Initialization.truncatedNormal(params.value(patchW), count: e * shape.patchDim, std: patchStd, rng: &rng)
         params.value(patchB).update(repeating: 0, count: e)
         blocks.initialize(rng: &rng)
         params.value(normW).update(repeating: 1, count: e)
