@@ -132,7 +132,7 @@ public enum PretrainBench {
 
         let result = Result(
             steps: steps, warmup: warmup, batch: b, secondsPerStep: stepSeconds.reduce(0, +) / Double(steps),
-            phaseSeconds: StepPhases.Phase.allCases.map { ($0.rawValue, (phases.seconds[$0] ?? 0) / Double(steps)) },
+            phaseSeconds: StepPhases.Phase.allCases.compactMap { p in phases.seconds[p].map { (p.rawValue, $0 / Double(steps)) } },
             dataSecondsPerStep: dataSeconds / Double(steps), gemmFlopsPerStep: flops, gemmCallsPerStep: replay.callCount / steps,
             replaySecondsPerStep: replaySeconds, regionSplit: regionSplit, peakSgemmRate: peak, peakResidentBytes: peakResidentBytes(),
             losses: losses, stepSeconds: stepSeconds, contextTokens: ctxTokens, targetTokens: tgtTokens)
