@@ -149,6 +149,10 @@ final class TrainingRun {
         }
         queue.sync {}
         _ = progress?.finish()
+        if let averager, stepsRun > 0 {
+            let ms = String(format: "%.1f", 1000 * averager.waitSeconds / Double(stepsRun))
+            log.info("gradient allreduce over \(comm.size) ranks: \(ms) ms per step spent waiting for the sums")
+        }
         return step == totalSteps
     }
 

@@ -14,11 +14,11 @@ mpirun=(${MPIRUN:-mpirun} --mca btl self,vader --mca btl_vader_single_copy_mecha
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/a" && cp -r "${ARTIFACTS:-artifacts}/prepare" "$tmp/a/"
-export IJEPA_LOG_LEVEL=warning
 
 # Median images/s of a run's steps after the first 3 (log.csv column 10).
 rate() {
   awk -F, 'NR > 4 { print $10 }' "$1"/pretrain/.work-*/log.csv | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+grep -h "gradient allreduce" "$tmp"/*.err || true
 }
 run() {  # name, then the command
   local dir=$tmp/$1; shift
@@ -35,3 +35,4 @@ awk -v one="$one" -v r="$ranks" -v t="$threads" -v n="$n" 'BEGIN {
   printf "1 process, %d threads:    %7.1f images/s\n", n, t
   printf "scaling efficiency of %d ranks: %.0f%% (%.2fx one rank; %.2fx the %d-thread process)\n", n, 100 * r / (n * one), r / one, r / t, n
 }'
+grep -h "gradient allreduce" "$tmp"/*.err || true
