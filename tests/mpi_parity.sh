@@ -28,6 +28,13 @@ pretrain "$tmp/two-to-one" --resume >/dev/null
 pretrain "$tmp/one-to-two" --stop-after 24 >/dev/null
 "${mpirun[@]}" -np 2 "$mpi_bin/Pretrain" --config "$cfg" --artifacts "$tmp/one-to-two" --resume >/dev/null
 
+# The default (MPI-free) build refuses to run as several ranks: it would
+# train independent copies that all write the same artifact.
+if "${mpirun[@]}" -np 2 "$bin/Pretrain" --config "$cfg" --artifacts "$tmp/default-build" >"$tmp/refused.log" 2>&1; then
+  echo "mpi parity: the default build ran under mpirun -np 2"; exit 1
+fi
+grep -q "built without MPI" "$tmp/refused.log" || { echo "mpi parity: the default build failed otherwise:"; cat "$tmp/refused.log"; exit 1; }
+
 ref=$(echo "$tmp"/one/pretrain/*/log.csv)
 worst=0
 for d in two two-to-one one-to-two; do
