@@ -69,12 +69,6 @@ public final class Communicator: @unchecked Sendable {
         exit(code)
     }
 
-    public func barrier() {
-        #if IJEPA_MPI
-        if usesMPI { ij_mpi_barrier() }
-        #endif
-    }
-
     /// In-place sum over ranks.
     public func sum(_ p: UnsafeMutablePointer<Float>, count: Int) {
         #if IJEPA_MPI
@@ -128,15 +122,6 @@ public final class Communicator: @unchecked Sendable {
         if usesMPI && size > 1 { return Request(ij_mpi_iallreduce_sum_f32(p, Int32(count))) }
         #endif
         return Request(nil)
-    }
-
-    /// Gives outstanding requests a chance to move (MPI progresses
-    /// non-blocking collectives only inside MPI calls).
-    public func progress(_ requests: [Request]) {
-        #if IJEPA_MPI
-        var handles = requests.compactMap(\.handle).map { Optional($0) }
-        if !handles.isEmpty { handles.withUnsafeMutableBufferPointer { ij_mpi_progress($0.baseAddress!, Int32($0.count)) } }
-        #endif
     }
 
     public func wait(_ request: Request) {

@@ -14,8 +14,6 @@ void ij_mpi_finalize(void) { MPI_Finalize(); }
 
 void ij_mpi_abort(int code) { MPI_Abort(MPI_COMM_WORLD, code); }
 
-void ij_mpi_barrier(void) { MPI_Barrier(MPI_COMM_WORLD); }
-
 void ij_mpi_allreduce_sum_f32(float *buf, size_t count) {
     while (count > 0) {
         int n = count > INT_MAX ? INT_MAX : (int)count;
@@ -48,14 +46,6 @@ void ij_mpi_wait(void *request) {
     MPI_Request *r = request;
     MPI_Wait(r, MPI_STATUS_IGNORE);
     free(r);
-}
-
-void ij_mpi_progress(void **requests, int count) {
-    for (int i = 0; i < count; i++) {
-        int done = 0;
-        // Completed requests become MPI_REQUEST_NULL; testing those is a no-op.
-        MPI_Test((MPI_Request *)requests[i], &done, MPI_STATUS_IGNORE);
-    }
 }
 
 void ij_mpi_bcast(void *buf, size_t bytes, int root) {

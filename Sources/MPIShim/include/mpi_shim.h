@@ -12,7 +12,6 @@ void ij_mpi_finalize(void);
 /// Ends every rank of the job (an error on one rank must not leave the others
 /// waiting in a collective).
 void ij_mpi_abort(int code);
-void ij_mpi_barrier(void);
 /// In-place sum over ranks; counts above INT_MAX are split.
 void ij_mpi_allreduce_sum_f32(float *buf, size_t count);
 void ij_mpi_allreduce_sum_f64(double *buf, int count);
@@ -22,6 +21,4 @@ void ij_mpi_allreduce_max_u64(uint64_t *buf, int count);
 /// completed by ij_mpi_wait.
 void *ij_mpi_iallreduce_sum_f32(float *buf, int count);
 void ij_mpi_wait(void *request);
-/// Lets MPI progress outstanding requests (MPI_Testall on them).
-void ij_mpi_progress(void **requests, int count);
 void ij_mpi_bcast(void *buf, size_t bytes, int root);
