@@ -9,7 +9,6 @@ public struct PretrainSettings: Sendable {
                        "meta.model_name", "meta.embed_dim", "meta.depth", "meta.num_heads", "meta.mlp_ratio", "meta.patch_init_std",
                        "meta.pred_depth", "meta.pred_emb_dim", "meta.seed", "meta.use_bfloat16"]
     static let sections = ["mask", "optimization"]
-
     public let view: ConfigView
     public let encoder: ViTConfig
     public let patchInitStd: Double
@@ -21,11 +20,14 @@ public struct PretrainSettings: Sendable {
     public let seed: UInt64
     public let loss: PredictionLoss
     public let epochs: Int
-    // Outside the key: how often to save, where to resume from, progress.
+    // Outside the key: how often to save, where to resume from, progress,
+    // the learning curve.
     public let checkpointEvery: Int
     public let resume: Bool
     public let readCheckpoint: String?
     public let progressInterval: Double
+    /// Nil when logging.eval_every is 0.
+    let curve: LearningCurve.Settings?
 
     public init(_ config: PipelineConfig) throws {
         let v = config.view(keys: Self.keys, sections: Self.sections)
@@ -63,6 +65,13 @@ public struct PretrainSettings: Sendable {
         resume = values["meta.load_checkpoint"]!.boolValue!
         readCheckpoint = values["meta.read_checkpoint"]!.stringValue
         progressInterval = values["logging.progress_interval"]!.doubleValue!
+        // Outside the key as well: evaluating changes nothing in training.
+        // The artifact records the settings its curve was made with.
+        let period = TrainingPeriod(values["logging.eval_every"]!)!
+        curve = period == .never ? nil : LearningCurve.Settings(
+            period: period, queries: values["logging.eval_queries"]!.intValue!, bank: values["logging.eval_bank"]!.intValue!,
+            knnK: values["probe.knn_k"]!.intValue!, knnTemperature: values["probe.knn_temperature"]!.doubleValue!,
+            holdoutFraction: values["probe.holdout_fraction"]!.doubleValue!, seed: UInt64(values["probe.seed"]!.intValue!))
     }
 
     public func maskSampler(grid: Int) -> MaskSampler {

@@ -84,9 +84,11 @@ public enum PretrainStage {
                                                    prepareKey: material.upstream["prepare"]!)
             let workDir = "\(store.root)/\(name)/.work-\(key)"
             try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
+            let curve = try learningCurve(settings, store: store, prepareKey: material.upstream["prepare"]!,
+                                          itersPerEpoch: data.itersPerEpoch)
             let run = TrainingRun(settings: settings, shape: shape, data: data, sampler: sampler, workDir: workDir,
                                   configText: config.view(keys: [], sections: PipelineSchema.sections).json.canonical,
-                                  log: log, comm: comm)
+                                  log: log, comm: comm, curve: curve)
             // The work folder's own checkpoint first (an interrupted run of this
             // key), else meta.read_checkpoint (the official meaning: resume from
             // that file, its step included).
@@ -101,7 +103,7 @@ public enum PretrainStage {
             }
 
             let manifest = try store.build(material, started: started) { tmp in
-                for f in ["checkpoint.h5", "log.csv"] {
+                for f in ["checkpoint.h5", "log.csv"] + (curve == nil ? [] : [LearningCurve.fileName]) {
                     try FileManager.default.copyItem(atPath: "\(workDir)/\(f)", toPath: "\(tmp)/\(f)")
                 }
                 try MaskFigure.write(sampler: sampler, data: data, count: 8, to: "\(tmp)/masks.png")
@@ -134,11 +136,7 @@ public enum PretrainStage {
     /// The prepared train data, the model shape and the validated masks.
     static func setUp(_ settings: PretrainSettings, config: PipelineConfig, store: ArtifactStore,
                       prepareKey: String) throws -> (TrainingData, JEPAShape, MaskSampler) {
-        let prepared = try store.requireInput(stage: PrepareStage.name, key: prepareKey, makeTarget: "prepare")
-        let prepDir = store.directory(stage: PrepareStage.name, key: prepareKey)
-        let shards = (prepared["files"]?.arrayValue ?? []).compactMap { $0["path"]?.stringValue }
-            .filter { $0.hasPrefix("train-") && $0.hasSuffix(".h5") }.sorted().map { "\(prepDir)/\($0)" }
-        guard !shards.isEmpty else { throw PipelineError("\(prepDir): no train shards") }
+        let shards = try trainShards(store: store, prepareKey: prepareKey)
         let data = try TrainingData(shardPaths: shards, batchSize: settings.batchSize, seed: settings.seed,
                                     cropScale: settings.cropScale, horizontalFlip: settings.horizontalFlip)
         let a = data.attributes
@@ -148,6 +146,24 @@ public enum PretrainStage {
         let sampler = settings.maskSampler(grid: a.gridSize)
         if let reason = sampler.validate() { throw PipelineError("\(config.source): \(reason)") }
         return (data, shape, sampler)
+    }
+
+    /// The train shard files of a Prepare artifact, in sample order.
+    static func trainShards(store: ArtifactStore, prepareKey: String) throws -> [String] {
+        let prepared = try store.requireInput(stage: PrepareStage.name, key: prepareKey, makeTarget: "prepare")
+        let prepDir = store.directory(stage: PrepareStage.name, key: prepareKey)
+        let shards = (prepared["files"]?.arrayValue ?? []).compactMap { $0["path"]?.stringValue }
+            .filter { $0.hasPrefix("train-") && $0.hasSuffix(".h5") }.sorted().map { "\(prepDir)/\($0)" }
+        guard !shards.isEmpty else { throw PipelineError("\(prepDir): no train shards") }
+        return shards
+    }
+
+    /// The learning curve of a run (rank 0 only), or nil when logging.eval_every is 0.
+    static func learningCurve(_ settings: PretrainSettings, store: ArtifactStore, prepareKey: String,
+                              itersPerEpoch: Int) throws -> LearningCurve? {
+        guard let c = settings.curve, let every = c.period.steps(itersPerEpoch: itersPerEpoch) else { return nil }
+        return try LearningCurve(trainShards: try trainShards(store: store, prepareKey: prepareKey), settings: c,
+                                 every: every, itersPerEpoch: itersPerEpoch)
     }
 
     public static func writeMaskFigure(_ config: PipelineConfig, store: ArtifactStore, count: Int, to path: String) throws {

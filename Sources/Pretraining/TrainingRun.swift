@@ -28,6 +28,8 @@ final class TrainingRun {
     let log: Logger
     let comm: Communicator
     let averager: GradientAverager?
+    /// Rank 0's learning curve (nil on other ranks and when it is off).
+    let curve: LearningCurve?
     var step = 0
     var rows: [String] = []
     var losses: [Double] = []
@@ -40,9 +42,10 @@ final class TrainingRun {
     var totalSteps: Int { schedules.trainingSteps }
     var checkpointPath: String { "\(workDir)/checkpoint.h5" }
     var logPath: String { "\(workDir)/log.csv" }
+    var curvePath: String { "\(workDir)/\(LearningCurve.fileName)" }
 
     init(settings: PretrainSettings, shape: JEPAShape, data: TrainingData, sampler: MaskSampler, workDir: String,
-         configText: String, log: Logger, comm: Communicator = .world) {
+         configText: String, log: Logger, comm: Communicator = .world, curve: LearningCurve? = nil) {
         self.settings = settings
         self.shape = shape
         self.data = data
@@ -51,6 +54,7 @@ final class TrainingRun {
         self.configText = configText
         self.log = log
         self.comm = comm
+        self.curve = comm.isRoot ? curve : nil
         precondition(settings.batchSize % comm.size == 0, "PretrainStage checks the batch split")
         schedules = settings.schedules(itersPerEpoch: data.itersPerEpoch)
         trainer = JEPATrainer(shape: shape, loss: settings.loss, seed: settings.seed, patchStd: settings.patchInitStd)
@@ -89,6 +93,7 @@ final class TrainingRun {
             return f.count > 2 && (Int(f[1]) ?? Int.max) < step
         }
         losses = rows.compactMap { Double($0.split(separator: ",")[2]) }
+        try curve?.restore(csvAt: curvePath, before: step)
         log.info("resumed from \(path) at step \(step)")
         return true
     }
@@ -121,6 +126,7 @@ final class TrainingRun {
         let end = min(totalSteps, stopAfter.map { step + $0 } ?? totalSteps)
         if step < end { prefetch(step) }
         while step < end {
+            evaluateIfDue()
             ready.wait()
             let s = step
             if s + 1 < end { prefetch(s + 1) }
@@ -144,10 +150,15 @@ final class TrainingRun {
                          String(format: "%.1f", Double(b) / dt), String(r.targetFeatureStd),
                          String(r.gradNorm)].joined(separator: ","))
             step += 1
-            progress?.advance(by: 1, note: String(format: "loss %.4f, %.0f images/s", r.loss, Double(b) / dt))
+            let knn = curve?.points.last.map { String(format: ", k-NN %.1f%%", 100 * $0.top1) } ?? ""
+            progress?.advance(by: 1, note: String(format: "loss %.4f, %.0f images/s", r.loss, Double(b) / dt) + knn)
             if step % settings.checkpointEvery == 0 || step == end { try saveCheckpoint() }
         }
         queue.sync {}
+        if step == totalSteps {
+            evaluateIfDue()
+            if curve != nil { try writeLog() }
+        }
         _ = progress?.finish()
         if let averager, stepsRun > 0 {
             let ms = String(format: "%.1f", 1000 * averager.waitSeconds / Double(stepsRun))
@@ -155,6 +166,15 @@ final class TrainingRun {
         }
         return step == totalSteps
     }
+
+    /// Scores the target encoder when the curve is due at this step.
+    func evaluateIfDue() {
+        guard let curve, curve.isDue(step, totalSteps: totalSteps), !curve.has(step) else { return }
+        let p = curve.evaluate(targetEncoder, step: step, batchSize: settings.batchSize)
+        log.info("learning curve, step \(step) (epoch \(String(format: "%.2f", p.epoch))): k-NN top-1 \(String(format: "%.2f", 100 * p.top1))% (\(curve.queryCount) holdout images against \(curve.bankCount) train images, \(String(format: "%.1f", p.seconds)) s)")
+    }
+
+    var targetEncoder: VisionTransformer { trainer.targetEncoder }
 
     /// The log first: resume keeps only rows before the checkpoint's step, so
     /// a log ahead of its checkpoint is harmless and one behind never happens.
@@ -170,9 +190,14 @@ final class TrainingRun {
 
     func writeLog() throws {
         guard comm.isRoot else { return }
-        let text = ([Self.header] + rows).joined(separator: "\n") + "\n"
-        try Data(text.utf8).write(to: URL(fileURLWithPath: logPath + ".tmp"))
-        guard rename(logPath + ".tmp", logPath) == 0 else { throw PretrainError("\(logPath): cannot write the log") }
+        try Self.replace(logPath, with: ([Self.header] + rows).joined(separator: "\n") + "\n")
+        if let curve { try Self.replace(curvePath, with: curve.csv) }
+    }
+
+    /// Writes `text` next to `path` and renames it into place.
+    static func replace(_ path: String, with text: String) throws {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path + ".tmp"))
+        guard rename(path + ".tmp", path) == 0 else { throw PretrainError("\(path): cannot write") }
     }
 
     func result() -> StageResult {
@@ -185,8 +210,16 @@ final class TrainingRun {
                 "encoder": .object(["embed_dim": .int(shape.encoder.embedDim), "depth": .int(shape.encoder.depth),
                                     "num_heads": .int(shape.encoder.numHeads), "mlp_ratio": .double(shape.encoder.mlpRatio)]),
                 "predictor": .object(["embed_dim": .int(shape.predictorDim), "depth": .int(shape.predictorDepth)]),
+                "learning_curve": curve.map { c in .object([
+                    "every_steps": .int(c.every), "queries": .int(c.queryCount), "bank": .int(c.bankCount),
+                    "knn_k": .int(c.settings.knnK), "knn_temperature": .double(c.settings.knnTemperature),
+                    "holdout_fraction": .double(c.settings.holdoutFraction), "seed": .int(Int(c.settings.seed)),
+                    "knn_top1_first": .double(c.points.first?.top1 ?? .nan),
+                    "knn_top1_last": .double(c.points.last?.top1 ?? .nan),
+                ]) } ?? .null,
             ]),
-            timings: ["train_s": trainSeconds, "allreduce_wait_s": averager?.waitSeconds ?? 0],
+            timings: ["train_s": trainSeconds, "allreduce_wait_s": averager?.waitSeconds ?? 0,
+                      "eval_s": curve?.seconds ?? 0],
             tools: ["gemm": GEMM.backendDescription, "threads": "OpenMP (libgomp), \(Parallel.threadCount)",
                     "ranks": comm.size > 1 ? "MPI, \(comm.size) ranks" : "1 process"])
     }

@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 import Numerics
 import Pipeline
@@ -53,9 +54,8 @@ final class ProbeData {
             evalDescription = "val split"
         case .holdout:
             val = nil
-            let (fit, hold) = LabelSampling.stratifiedSplit(labels: train.labels, classes: classes,
-                                                           holdoutFraction: settings.holdoutFraction,
-                                                           seed: settings.seed ^ 0x7e57)
+            let (fit, hold) = LabelSampling.trainHoldout(labels: train.labels, classes: classes,
+                                                        fraction: settings.holdoutFraction, seed: settings.seed)
             trainRows = fit
             evalRows = hold
             evalLabels = hold.map { train.labels[$0] }

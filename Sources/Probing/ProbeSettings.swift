@@ -1,3 +1,4 @@
+import Evaluation
 import Pipeline
 
 /// The config values Probe reads: its own section. Extraction batch size

@@ -51,6 +51,22 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(a.values["optimization.lr"], .double(1.0))
     }
 
+    func testEvalPeriodIsStepsOrEpochsInOneCanonicalForm() throws {
+        func period(_ v: String) throws -> JSON? { try load(base + "\nlogging:\n  eval_every: \(v)\n").values["logging.eval_every"] }
+        XCTAssertEqual(try period("200"), .int(200))
+        XCTAssertEqual(try period("\"200 steps\""), .int(200), "steps written out hash like the integer")
+        XCTAssertEqual(try period("0.50 Epochs"), .string("0.5 epochs"))
+        XCTAssertEqual(try period("\"1 epoch\""), .string("1 epochs"))
+        XCTAssertEqual(try period("0"), .int(0))
+        XCTAssertEqual(try period("0 epochs"), .int(0), "zero epochs is never, like 0")
+        XCTAssertEqual(TrainingPeriod(.string("0.5 epochs"))?.steps(itersPerEpoch: 469), 235)
+        XCTAssertEqual(TrainingPeriod(.string("0.0001 epochs"))?.steps(itersPerEpoch: 100), 1, "at least one step")
+        XCTAssertNil(TrainingPeriod(.int(0))?.steps(itersPerEpoch: 100))
+        for bad in ["-5", "0.5", "2 weeks", "\"1.5 steps\"", "epochs", "true"] {
+            assertError(base + "\nlogging:\n  eval_every: \(bad)\n", contains: ["logging.eval_every", "a step count or a number of epochs"])
+        }
+    }
+
     func testYAML12CoreTyping() throws {
         let c = try load(base + "\nprepare:\n  split_seed: 010\nreport:\n  title: Off\n")
         XCTAssertEqual(c.values["prepare.split_seed"], .int(10), "010 is decimal in YAML 1.2")

@@ -1,6 +1,7 @@
 import Foundation
 import Shards
 import XCTest
+import Evaluation
 @testable import Pipeline
 @testable import Preparation
 @testable import Pretraining
@@ -43,6 +44,9 @@ final class PretrainSmokeTests: XCTestCase {
         for f in ["checkpoint.h5", "log.csv", "masks.png", "manifest.json"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(full.directory)/\(f)"), f)
         }
+        let curve = try curvePoints("\(full.directory)/eval.csv")
+        XCTAssertEqual(curve.map { $0.split(separator: ",")[0] }, ["0", "16", "32", "48", "64"],
+                       "every 0.5 epochs (16 steps) from the start to the end")
         let rows = try losses("\(full.directory)/log.csv")
         XCTAssertEqual(rows.count, 64)
         let loss = rows.map { Double($0.split(separator: ",")[2])! }
@@ -60,6 +64,63 @@ final class PretrainSmokeTests: XCTestCase {
         XCTAssertTrue(resumed.complete && resumed.built)
         XCTAssertEqual(resumed.key, full.key)
         XCTAssertEqual(try losses("\(resumed.directory)/log.csv"), rows)
+        XCTAssertEqual(try curvePoints("\(resumed.directory)/eval.csv"), curve, "the resumed learning curve is the same")
+    }
+
+    /// eval.csv rows without the timing column.
+    func curvePoints(_ path: String) throws -> [String] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").dropFirst().map { row in
+            row.split(separator: ",").prefix(3).joined(separator: ",")
+        }
+    }
+
+    func testLearningCurveChangesNothingInTrainingNorInTheKey() throws {
+        let on = try config(), off = try config(["logging.eval_every=0"])
+        let a = ArtifactStore(root: dir + "/on"), b = ArtifactStore(root: dir + "/off")
+        _ = try PrepareStage.run(on, store: a)
+        _ = try PrepareStage.run(off, store: b)
+        let withCurve = try PretrainStage.run(on, store: a), without = try PretrainStage.run(off, store: b)
+        XCTAssertEqual(withCurve.key, without.key, "like checkpoint_every, the curve is outside the key")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(withCurve.directory)/eval.csv"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(without.directory)/eval.csv"))
+        XCTAssertEqual(try losses("\(withCurve.directory)/log.csv"), try losses("\(without.directory)/log.csv"),
+                       "evaluating changes nothing in training")
+        let manifest = try JSON.parse(Data(contentsOf: URL(fileURLWithPath: "\(withCurve.directory)/manifest.json")))
+        XCTAssertEqual(manifest["details"]?["learning_curve"]?["every_steps"], .int(16), "the manifest records how")
+    }
+
+    func testLearningCurveScoresAFixedHoldoutSampleAgainstTheRestOfTrain() throws {
+        let store = ArtifactStore(root: dir)
+        let cfg = try config(["logging.eval_queries=40", "logging.eval_bank=200"])
+        let prepared = try PrepareStage.run(cfg, store: store)
+        let settings = try PretrainSettings(cfg)
+        let shards = try PretrainStage.trainShards(store: store, prepareKey: prepared.key)
+        let curve = try XCTUnwrap(try PretrainStage.learningCurve(settings, store: store, prepareKey: prepared.key,
+                                                                  itersPerEpoch: 32))
+        XCTAssertEqual(curve.every, 16)
+        XCTAssertEqual(curve.queryCount, 40)
+        XCTAssertEqual(curve.bankCount, 200)
+        let train = try LabeledSplit(name: "train", shardPaths: shards)
+        let (_, holdout) = LabelSampling.trainHoldout(labels: train.labels, classes: train.classCount,
+                                                      fraction: 0.1, seed: 0)
+        // Identify each sampled image by its bytes: queries come from the
+        // probe's holdout, the bank from the rest.
+        let sample = train.attributes.numPatches * train.attributes.patchDim
+        func image(_ s: LabeledSplit, _ i: Int) -> [UInt8] { Array(s.patches[(i * sample)..<((i + 1) * sample)]) }
+        let held = Set(holdout.map { image(train, $0) })
+        for i in 0..<curve.images.count {
+            XCTAssertEqual(held.contains(image(curve.images, i)), i < curve.queryCount, "image \(i)")
+        }
+        // Stratified: each class in proportion to its share of the holdout.
+        var perClass = [Int](repeating: 0, count: train.classCount), inHoldout = perClass
+        for l in curve.images.labels.prefix(40) { perClass[Int(l)] += 1 }
+        for i in holdout { inHoldout[Int(train.labels[i])] += 1 }
+        for c in 0..<train.classCount {
+            XCTAssertEqual(Double(perClass[c]), 40 * Double(inHoldout[c]) / Double(holdout.count), accuracy: 1, "class \(c)")
+        }
+        let again = try XCTUnwrap(try PretrainStage.learningCurve(settings, store: store, prepareKey: prepared.key,
+                                                                  itersPerEpoch: 32))
+        XCTAssertEqual(again.images.patches, curve.images.patches, "the sample is fixed")
     }
 
     func testDivergingLossStopsNamingTheStep() throws {

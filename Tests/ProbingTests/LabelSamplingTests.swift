@@ -1,3 +1,4 @@
+@testable import Evaluation
 import XCTest
 @testable import Probing
 
@@ -29,6 +30,22 @@ final class LabelSamplingTests: XCTestCase {
         }
         XCTAssertTrue(Set(onePercent).isSubset(of: Set(tenPercent)), "same seed: the smaller sample nests")
         XCTAssertEqual(LabelSampling.perClass(labels: labels, classes: 6, fraction: 1, seed: 5), Array(labels.indices))
+    }
+
+    func testStratifiedSubsetHasExactlyTheCountInProportion() {
+        let labels = Self.labels()  // classes of 1000, 500, 30, 3, 0, 1
+        let rows = Array(stride(from: 0, to: labels.count, by: 2))  // a subset of the rows, as the holdout is
+        let pick = LabelSampling.stratifiedSubset(rows, labels: labels, classes: 6, count: 100, seed: 3)
+        XCTAssertEqual(pick.count, 100)
+        XCTAssertEqual(Set(pick).count, 100)
+        XCTAssertTrue(Set(pick).isSubset(of: Set(rows)))
+        let have = counts(rows, labels), got = counts(pick, labels)
+        for c in 0..<6 {
+            XCTAssertEqual(Double(got[c]), 100 * Double(have[c]) / Double(rows.count), accuracy: 1, "class \(c): \(got)")
+        }
+        XCTAssertEqual(pick, LabelSampling.stratifiedSubset(rows, labels: labels, classes: 6, count: 100, seed: 3))
+        XCTAssertNotEqual(pick, LabelSampling.stratifiedSubset(rows, labels: labels, classes: 6, count: 100, seed: 4))
+        XCTAssertEqual(LabelSampling.stratifiedSubset(rows, labels: labels, classes: 6, count: 5000, seed: 3), rows)
     }
 
     func testPerClassIsSeeded() {

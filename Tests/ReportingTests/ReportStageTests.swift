@@ -62,18 +62,23 @@ final class ReportStageTests: XCTestCase {
         let cfg = try config()
         let first = try all(cfg, store)
         XCTAssertEqual(first.built, [true, true, true, true])
-        for f in ["report.md", "results.csv", "loss.svg", "collapse.svg", "schedules.svg", "masks.png", "manifest.json"] {
+        for f in ["report.md", "results.csv", "loss.svg", "learning-curve.svg", "collapse.svg", "schedules.svg", "masks.png",
+                  "manifest.json"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(first.report)/\(f)"), f)
         }
-        for f in ["loss.svg", "collapse.svg", "schedules.svg"] { try assertWellFormedSVG("\(first.report)/\(f)") }
+        for f in ["loss.svg", "learning-curve.svg", "collapse.svg", "schedules.svg"] {
+            try assertWellFormedSVG("\(first.report)/\(f)")
+        }
         let md = try String(contentsOfFile: "\(first.report)/report.md", encoding: .utf8)
         XCTAssertTrue(md.contains("**Answer.**"), md)
         XCTAssertTrue(md.contains("| **I-JEPA target encoder** |") && md.contains("| raw pixels |"), md)
         XCTAssertTrue(md.contains("![Pretraining loss](loss.svg)"), md)
+        XCTAssertTrue(md.contains("](learning-curve.svg)") && md.contains("Learning curve (figure below)"), md)
         let rows = try csvRows("\(first.report)/results.csv")
         XCTAssertEqual(rows.count, 2)
         for c in ["variant", "probe_key", "ijepa_linear_100pct", "pixels_knn_10pct", "random_init_linear_10pct",
-                  "loss_last", "feature_std_last", "pretrain_images_per_s", "pretrain_wall_s"] {
+                  "loss_last", "feature_std_last", "curve_knn_first", "curve_knn_last", "pretrain_images_per_s",
+                  "pretrain_wall_s"] {
             XCTAssertTrue(rows[0].contains(c), c)
         }
         XCTAssertEqual(rows[1].count, rows[0].count)
@@ -120,7 +125,10 @@ final class ReportStageTests: XCTestCase {
         let md = try String(contentsOfFile: "\(out.directory)/report.md", encoding: .utf8)
         XCTAssertTrue(md.contains("## Ablation: sweep"), md)
         XCTAssertTrue(md.contains("| `[0.15,0.2]` |") && md.contains("| `[0.2,0.3]` |"), md)
+        XCTAssertTrue(md.contains(" curve k-NN |"), "the ablation table has the curve's last point")
         try assertWellFormedSVG("\(out.directory)/probe-vs-sweep.svg")
+        let curves = try String(contentsOfFile: "\(out.directory)/learning-curve.svg", encoding: .utf8)
+        XCTAssertTrue(curves.contains("[0.15,0.2]") && curves.contains("[0.2,0.3]"), "one curve per variant")
         XCTAssertFalse(try ReportStage.run(sweep: sweep, store: store).built)
     }
 

@@ -6,6 +6,9 @@ public enum ConfigKind: Sendable, Equatable {
     /// A list of numbers of the given length (nil: any length).
     case doubles(count: Int?)
     case strings
+    /// How often something happens during training: a step count (an
+    /// integer) or a number of epochs written "0.5 epochs"; 0 is never.
+    case period
 
     var noun: String {
         switch self {
@@ -17,6 +20,7 @@ public enum ConfigKind: Sendable, Equatable {
         case .doubles(let n?): return "a list of \(n) numbers"
         case .doubles(nil): return "a list of numbers"
         case .strings: return "a list of strings"
+        case .period: return "a step count or a number of epochs such as \"0.5 epochs\""
         }
     }
 }

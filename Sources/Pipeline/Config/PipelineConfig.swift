@@ -178,6 +178,9 @@ public struct PipelineConfig: Sendable {
             guard let a = v.arrayValue else { throw bad() }
             guard a.allSatisfy({ $0.stringValue != nil }) else { throw bad() }
             out = v
+        case .period:
+            guard let p = TrainingPeriod(v) else { throw bad() }
+            out = p.json
         }
         if let reason = key.check(out) {
             throw PipelineError("\(whereSet): \(key.path): \(reason) (got \(out.canonical))")

@@ -83,6 +83,14 @@ extension PipelineSchema {
                   check: Check.intRange(1)),
         ConfigKey("logging.progress_interval", .double, default: .double(10),
                   "seconds between progress lines when not on a terminal", check: Check.doubleRange(0.1, 3600)),
+        ConfigKey("logging.eval_every", .period, default: .string("0.5 epochs"),
+                  "learning curve: k-NN top-1 of the target encoder during training (eval.csv), every N steps (an integer) or \"X epochs\", and at the start and end; 0: never. Like the other logging keys not part of the Pretrain key (change it with FORCE=1)"),
+        ConfigKey("logging.eval_queries", .int, default: .int(1000),
+                  "learning curve: images scored, a fixed stratified sample of the train holdout that probe.eval_split: holdout scores (probe.holdout_fraction, probe.seed)",
+                  check: Check.intRange(10)),
+        ConfigKey("logging.eval_bank", .int, default: .int(3000),
+                  "learning curve: labelled neighbours, a fixed stratified sample of the rest of train (probe.knn_k and probe.knn_temperature vote)",
+                  check: Check.intRange(10)),
     ]
 
     static let prepareKeys: [ConfigKey] = [

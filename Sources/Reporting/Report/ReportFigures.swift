@@ -26,6 +26,16 @@ enum ReportFigures {
                              series: runs.map { ChartSeries(name: name($0), points: $0.log.series("loss")) })
         loss.logY = true
         try save(loss.svg(), "loss.svg", loss.title)
+        let curves = runs.filter { $0.curve != nil }
+        if !curves.isEmpty {
+            var chart = LineChart(title: "Learning curve: k-NN top-1 of the target encoder on a fixed train-holdout sample",
+                                  xLabel: "step", yLabel: "k-NN top-1 (%)",
+                                  series: curves.map { r in
+                                      ChartSeries(name: name(r), points: r.curve!.series("knn_top1").map { (x: $0.x, y: 100 * $0.y) })
+                                  })
+            chart.showMarkers = true
+            try save(chart.svg(), "learning-curve.svg", chart.title)
+        }
         let collapse = LineChart(title: "Collapse monitor: std across the batch of pooled target features",
                                  xLabel: "step", yLabel: "mean feature std",
                                  series: runs.map { ChartSeries(name: name($0), points: $0.log.series("target_feature_std")) })

@@ -18,6 +18,7 @@ enum ReportMarkdown {
         md += "Linear: multinomial logistic regression on standardised features, L2 strength chosen on a held-out part of the train labels, refit on all of them (L-BFGS). "
         md += "k-NN: cosine similarity, k = \(main.config.values["probe.knn_k"]?.intValue ?? 0), votes weighted by exp(cos/\(main.config.values["probe.knn_temperature"]?.doubleValue ?? 0)). "
         md += "Label fractions are sampled per class; features: \(code(main.metrics["features"]?.stringValue ?? "?")) (average-pooled).\n\n"
+        md += curveSummary(main)
         if let sweep { md += ablation(runs, sweep: sweep) }
         md += perClass(main)
         md += "## Figures\n\n"
@@ -64,6 +65,18 @@ enum ReportMarkdown {
         return s
     }
 
+    /// One line on the run's learning curve, or "" without one.
+    static func curveSummary(_ r: RunRecord) -> String {
+        guard let c = r.curve, !c.rows.isEmpty else { return "" }
+        let info = r.pretrainManifest["details"]?["learning_curve"]
+        let q = info?["queries"]?.intValue ?? 0, b = info?["bank"]?.intValue ?? 0
+        let steps = c.column("step")
+        var md = "Learning curve (figure below): Pretrain's k-NN top-1 of the target encoder on \(q) train-holdout images against \(b) other train images "
+        md += "went from \(pct(c.column("knn_top1").first ?? .nan)) at step \(Int(steps.first ?? 0)) to **\(pct(c.column("knn_top1").last ?? .nan))** at step \(Int(steps.last ?? 0))"
+        md += " (\(c.rows.count) evaluations).\n\n"
+        return md
+    }
+
     static func probeTable(_ r: RunRecord) -> String {
         let fs = r.fractions
         var t = "| features |" + fs.map { " linear \(frac($0)) |" }.joined() + fs.map { " k-NN \(frac($0)) |" }.joined() + "\n"
@@ -89,14 +102,16 @@ enum ReportMarkdown {
         md += "| # |" + keys.map { " \(code($0)) |" }.joined()
         md += " linear \(frac(f)) | k-NN \(frac(f)) |" + (low != f ? " linear \(frac(low)) |" : "")
         md += varying.map { " \($0.1) linear \(frac(f)) |" }.joined()
-        md += " final loss | feature std | pretrain images/s | pretrain min |\n"
+        let curve = runs.contains { $0.curve != nil }
+        md += (curve ? " curve k-NN |" : "") + " final loss | feature std | pretrain images/s | pretrain min |\n"
         md += "|---:|" + String(repeating: "---|", count: keys.count)
-        md += String(repeating: "---:|", count: (low != f ? 7 : 6) + varying.count) + "\n"
+        md += String(repeating: "---:|", count: (low != f ? 7 : 6) + varying.count + (curve ? 1 : 0)) + "\n"
         for r in runs {
             md += "| \(r.index) |" + keys.map { " \(code(r.config.values[$0]?.canonical ?? "")) |" }.joined()
             md += " \(pct(r.top1("ijepa", "linear", f))) | \(pct(r.top1("ijepa", "knn", f))) |"
             if low != f { md += " \(pct(r.top1("ijepa", "linear", low))) |" }
             md += varying.map { " \(pct(r.top1($0.0, "linear", f))) |" }.joined()
+            if curve { md += " \(pct(r.curveLast)) |" }
             md += " \(num(r.finalLoss, "%.4f")) | \(num(r.finalFeatureStd, "%.4f")) |"
             md += " \(num(r.pretrainImagesPerSecond, "%.0f")) | \(num(r.wallSeconds(r.pretrainManifest) / 60, "%.1f")) |\n"
         }
@@ -105,7 +120,9 @@ enum ReportMarkdown {
         for (s, what) in [("random_init", "at initial weights"), ("pixels", "on raw pixels")] where !varying.contains(where: { $0.0 == s }) {
             md += "Linear \(frac(f)) \(what), the same for every variant: \(pct(base.top1(s, "linear", f))). "
         }
-        md += "Final loss and feature std are means over the last 20 steps.\n\n"
+        md += "Final loss and feature std are means over the last 20 steps."
+        if curve { md += " Curve k-NN: the learning curve's last point (Pretrain's k-NN top-1 on its fixed train-holdout sample, not the probe's evaluation set)." }
+        md += "\n\n"
         return md
     }
 

@@ -21,7 +21,8 @@ enum ResultsTable {
         let fractions = runs.first?.fractions ?? []
         var c = ["variant", "label"] + differingKeys(runs) + ["prepare_key", "pretrain_key", "probe_key", "eval_split", "eval_images"]
         for s in subjects { for k in classifiers { for f in fractions { c.append("\(s)_\(k)_\(percentName(f))") } } }
-        return c + ["loss_first", "loss_last", "feature_std_last", "pretrain_images_per_s", "prepare_wall_s",
+        return c + ["loss_first", "loss_last", "feature_std_last", "curve_knn_first", "curve_knn_last",
+                    "pretrain_images_per_s", "prepare_wall_s",
                     "pretrain_wall_s", "probe_wall_s"]
     }
 
@@ -33,7 +34,7 @@ enum ResultsTable {
             row += [r.prepareKey, r.pretrainKey, r.probeKey, r.metrics["eval_split"]?.stringValue ?? "", "\(r.evalImages)"]
             for s in subjects { for k in classifiers { for f in fractions { row.append(number(r.top1(s, k, f))) } } }
             row += [number(r.log.column("loss").first ?? .nan), number(r.finalLoss), number(r.finalFeatureStd),
-                    number(r.pretrainImagesPerSecond), number(r.wallSeconds(r.prepareManifest)),
+                    number(r.curveFirst), number(r.curveLast), number(r.pretrainImagesPerSecond), number(r.wallSeconds(r.prepareManifest)),
                     number(r.wallSeconds(r.pretrainManifest)), number(r.wallSeconds(r.probeManifest))]
             out += row.map(CSV.field).joined(separator: ",") + "\n"
         }

@@ -17,6 +17,8 @@ struct RunRecord {
     let prepareManifest: JSON, pretrainManifest: JSON, probeManifest: JSON
     let metrics: JSON
     let log: TrainingLog
+    /// Pretrain's eval.csv (the learning curve), nil for a run without one.
+    let curve: TrainingLog?
     let pretrainDir: String
 
     init(index: Int, label: String, assignment: [(key: String, value: JSON)], config: PipelineConfig,
@@ -48,6 +50,8 @@ struct RunRecord {
         metrics = try JSON.parse(data)
         pretrainDir = store.directory(stage: PretrainStage.name, key: pretrainKey)
         log = try TrainingLog(path: "\(pretrainDir)/log.csv")
+        let curvePath = "\(pretrainDir)/\(LearningCurveFile.name)"
+        curve = FileManager.default.fileExists(atPath: curvePath) ? try TrainingLog(path: curvePath) : nil
     }
 
     func subject(_ name: String) -> JSON? { metrics["subjects"]?[name] }
@@ -68,6 +72,9 @@ struct RunRecord {
     var evalDescription: String { metrics["eval_description"]?.stringValue ?? "?" }
     var evalImages: Int { metrics["eval_images"]?.intValue ?? 0 }
     var finalLoss: Double { log.tailMean("loss") }
+    /// The learning curve's first and last k-NN top-1 (NaN without one).
+    var curveFirst: Double { curve?.column("knn_top1").first ?? .nan }
+    var curveLast: Double { curve?.column("knn_top1").last ?? .nan }
     var finalFeatureStd: Double { log.tailMean("target_feature_std") }
     var pretrainImagesPerSecond: Double { pretrainManifest["details"]?["images_per_second"]?.doubleValue ?? .nan }
     func wallSeconds(_ manifest: JSON) -> Double { manifest["timings"]?["total_s"]?.doubleValue ?? .nan }

@@ -45,6 +45,26 @@ public final class LabeledSplit: @unchecked Sendable {
         shards = spans
     }
 
+    /// Samples `rows` of `split`, in that order (the learning curve's few
+    /// thousand images without the rest of train).
+    public init(_ split: LabeledSplit, rows: [Int], name: String) {
+        let sample = split.attributes.numPatches * split.attributes.patchDim
+        var patches = [UInt8](repeating: 0, count: rows.count * sample)
+        patches.withUnsafeMutableBufferPointer { dst in
+            split.patches.withUnsafeBufferPointer { src in
+                for (i, r) in rows.enumerated() {
+                    (dst.baseAddress! + i * sample).update(from: src.baseAddress! + r * sample, count: sample)
+                }
+            }
+        }
+        self.name = name
+        attributes = split.attributes
+        count = rows.count
+        self.patches = patches
+        labels = rows.map { split.labels[$0] }
+        shards = []
+    }
+
     /// The shard that holds sample `index`.
     public func file(of index: Int) -> String { Self.file(of: index, in: shards) }
 

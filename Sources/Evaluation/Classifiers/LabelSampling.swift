@@ -45,6 +45,34 @@ public enum LabelSampling {
         return (fit.sorted(), holdout.sorted())
     }
 
+    /// The train holdout that `probe.eval_split: holdout` scores and the
+    /// learning curve samples its queries from: (fit, holdout) of train.
+    public static func trainHoldout(labels: [Int32], classes: Int, fraction: Double,
+                                    seed: UInt64) -> (fit: [Int], holdout: [Int]) {
+        stratifiedSplit(labels: labels, classes: classes, holdoutFraction: fraction, seed: seed ^ 0x7e57)
+    }
+
+    /// Exactly `count` of `rows` (all of them when count >= rows.count),
+    /// each class in proportion to its share of `rows` (largest remainders
+    /// round up, lower classes first on ties), picked by a seeded shuffle;
+    /// returned class by class.
+    public static func stratifiedSubset(_ rows: [Int], labels: [Int32], classes: Int, count: Int,
+                                        seed: UInt64) -> [Int] {
+        guard count < rows.count else { return rows }
+        let members = byClass(rows.map { labels[$0] }, classes: classes)
+        let exact = members.map { Double(count) * Double($0.count) / Double(rows.count) }
+        var quota = exact.map { Int($0) }
+        let order = (0..<classes).sorted { (exact[$0] - Double(quota[$0]), $1) > (exact[$1] - Double(quota[$1]), $0) }
+        for c in order.prefix(count - quota.reduce(0, +)) { quota[c] += 1 }
+        var picked: [Int] = []
+        for c in 0..<classes where quota[c] > 0 {
+            var m = members[c]
+            shufflePrefix(&m, quota[c], seed: seed, stream: 0x5355_4253, class: c)
+            picked += m[0..<quota[c]].map { rows[$0] }
+        }
+        return picked
+    }
+
     /// Indices of each class, ascending.
     static func byClass(_ labels: [Int32], classes: Int) -> [[Int]] {
         var members = [[Int]](repeating: [], count: classes)
