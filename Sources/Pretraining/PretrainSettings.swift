@@ -7,11 +7,12 @@ import Training
 public struct PretrainSettings: Sendable {
     static let keys = ["data.batch_size", "data.crop_scale", "data.use_horizontal_flip",
                        "meta.model_name", "meta.embed_dim", "meta.depth", "meta.num_heads", "meta.mlp_ratio", "meta.patch_init_std",
-                       "meta.pred_depth", "meta.pred_emb_dim", "meta.seed", "meta.use_bfloat16"]
+                       "meta.pred_depth", "meta.pred_emb_dim", "meta.seed", "meta.target_layers", "meta.use_bfloat16"]
     static let sections = ["mask", "optimization"]
     public let view: ConfigView
     public let encoder: ViTConfig
     public let patchInitStd: Double
+    public let targetLayers: Int
     public let predictorDim: Int
     public let predictorDepth: Int
     public let batchSize: Int
@@ -40,6 +41,10 @@ public struct PretrainSettings: Sendable {
         if v.double("meta.mlp_ratio") > 0 { enc.mlpRatio = v.double("meta.mlp_ratio") }
         encoder = enc
         patchInitStd = v.double("meta.patch_init_std")
+        targetLayers = v.int("meta.target_layers")
+        if targetLayers > enc.depth {
+            throw PipelineError("\(config.source): meta.target_layers: \(targetLayers) is more than the encoder's \(enc.depth) blocks")
+        }
         predictorDim = v.int("meta.pred_emb_dim")
         predictorDepth = v.int("meta.pred_depth")
         for (key, width) in [("meta.embed_dim", enc.embedDim), ("meta.pred_emb_dim", predictorDim)] {
@@ -72,6 +77,11 @@ public struct PretrainSettings: Sendable {
             period: period, queries: values["logging.eval_queries"]!.intValue!, bank: values["logging.eval_bank"]!.intValue!,
             knnK: values["probe.knn_k"]!.intValue!, knnTemperature: values["probe.knn_temperature"]!.doubleValue!,
             holdoutFraction: values["probe.holdout_fraction"]!.doubleValue!, seed: UInt64(values["probe.seed"]!.intValue!))
+    }
+
+    /// The trainer at its initial weights.
+    public func trainer(shape: JEPAShape) -> JEPATrainer {
+        JEPATrainer(shape: shape, loss: loss, seed: seed, patchStd: patchInitStd, targetLayers: targetLayers)
     }
 
     public func maskSampler(grid: Int) -> MaskSampler {

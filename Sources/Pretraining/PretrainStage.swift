@@ -181,7 +181,7 @@ public enum PretrainStage {
         let settings = try PretrainSettings(config)
         let (data, shape, sampler) = try setUp(settings, config: config, store: store,
                                                prepareKey: try PrepareStage.keyMaterial(config, store: store).key)
-        let trainer = JEPATrainer(shape: shape, loss: settings.loss, seed: settings.seed, patchStd: settings.patchInitStd)
+        let trainer = settings.trainer(shape: shape)
         let b = settings.batchSize, n = shape.numPatches, d = shape.patchDim
         let w = try HDF5Writer(path: path)
         for (prefix, store) in [("encoder", trainer.encoder.params), ("predictor", trainer.predictor.params)] {

@@ -57,7 +57,7 @@ final class TrainingRun {
         self.curve = comm.isRoot ? curve : nil
         precondition(settings.batchSize % comm.size == 0, "PretrainStage checks the batch split")
         schedules = settings.schedules(itersPerEpoch: data.itersPerEpoch)
-        trainer = JEPATrainer(shape: shape, loss: settings.loss, seed: settings.seed, patchStd: settings.patchInitStd)
+        trainer = settings.trainer(shape: shape)
         averager = comm.size > 1 ? GradientAverager(comm: comm) : nil
         trainer.reducer = averager
     }

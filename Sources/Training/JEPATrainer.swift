@@ -22,7 +22,11 @@ public final class JEPATrainer {
     /// The official code normalises targets with F.layer_norm's default eps.
     public static let targetEps: Float = 1e-5
 
-    let targetNormed = FloatBuffer(), targetMean = FloatBuffer(), targetRstd = FloatBuffer()
+    /// Targets: the mean of the last `targetLayers` blocks, each normalised
+    /// (data2vec's targets); 1 is I-JEPA's, the final output alone.
+    public let targetLayers: Int
+
+    let targetNormed = FloatBuffer(), targetMean = FloatBuffer(), targetRstd = FloatBuffer(), targetLayer = FloatBuffer()
     let targets = FloatBuffer(), lossGrad = FloatBuffer(), pooled = FloatBuffer()
 
     public struct StepResult: Sendable {
@@ -47,9 +51,11 @@ public final class JEPATrainer {
 
     /// Official initialisation: the encoder from `seed`, the predictor from
     /// `seed + 1`, the target encoder a copy of the encoder.
-    public init(shape: JEPAShape, loss: PredictionLoss, seed: UInt64, patchStd: Double = 0.02) {
+    public init(shape: JEPAShape, loss: PredictionLoss, seed: UInt64, patchStd: Double = 0.02, targetLayers: Int = 1) {
+        precondition(targetLayers >= 1 && targetLayers <= shape.encoder.depth, "targetLayers must be in 1...depth")
         self.shape = shape
         self.loss = loss
+        self.targetLayers = targetLayers
         encoder = VisionTransformer(shape: shape)
         targetEncoder = VisionTransformer(shape: shape)
         predictor = Predictor(shape: shape)
@@ -77,9 +83,7 @@ public final class JEPATrainer {
         let featureStd: Double = phases.time(.targetForward) {
             let h = targetEncoder.forward(patches: patches, batch: b, indices: nil, count: n, training: false)
             let featureStd = Self.pooledStd(h, batch: b, tokens: n, width: e, scratch: pooled)
-            let hn = targetNormed.reserve(b * n * e)
-            LayerNorm.forward(h, rows: b * n, width: e, eps: Self.targetEps, weight: nil, bias: nil,
-                              mean: targetMean.reserve(b * n), rstd: targetRstd.reserve(b * n), into: hn)
+            let hn = targetFeatures(h, rows: b * n)
             masks.targets.withUnsafeBufferPointer { idx in
                 for mi in 0..<m {
                     for s in 0..<b {
@@ -141,6 +145,27 @@ public final class JEPATrainer {
             EMA.update(target: targetEncoder.params, online: encoder.params, momentum: momentum)
         }
         return r
+    }
+
+    /// The target features of every token [rows, embed] after a target
+    /// encoder forward whose output is `h`: LayerNorm without parameters of
+    /// the output (I-JEPA), or with targetLayers K > 1 the mean of that and
+    /// of the K − 1 residual streams before it, each so normalised.
+    public func targetFeatures(_ h: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
+        let e = shape.encoder.embedDim, depth = shape.encoder.depth
+        let hn = targetNormed.reserve(rows * e), mean = targetMean.reserve(rows), rstd = targetRstd.reserve(rows)
+        LayerNorm.forward(h, rows: rows, width: e, eps: Self.targetEps, weight: nil, bias: nil, mean: mean, rstd: rstd,
+                          into: hn)
+        guard targetLayers > 1 else { return UnsafePointer(hn) }
+        let y = targetLayer.reserve(rows * e)
+        for l in (depth - targetLayers)..<(depth - 1) {
+            LayerNorm.forward(targetEncoder.blockOutput(l), rows: rows, width: e, eps: Self.targetEps, weight: nil,
+                              bias: nil, mean: mean, rstd: rstd, into: y)
+            Rows.add(y, into: hn, count: rows * e)
+        }
+        let k = 1 / Float(targetLayers)
+        for i in 0..<(rows * e) { hn[i] *= k }
+        return UnsafePointer(hn)
     }
 
     static func allFinite(_ x: UnsafePointer<Float>, count: Int) -> Bool {

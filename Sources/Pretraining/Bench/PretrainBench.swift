@@ -56,7 +56,7 @@ public enum PretrainBench {
         let (data, shape, sampler) = try PretrainStage.setUp(settings, config: config, store: store, prepareKey: prepareKey)
         let total = warmup + steps
         let schedules = settings.schedules(itersPerEpoch: data.itersPerEpoch)
-        let trainer = JEPATrainer(shape: shape, loss: settings.loss, seed: settings.seed, patchStd: settings.patchInitStd)
+        let trainer = settings.trainer(shape: shape)
         let writer = try dump.map { path -> HDF5Writer in
             let w = try HDF5Writer(path: path)
             for (prefix, s) in [("encoder", trainer.encoder.params), ("predictor", trainer.predictor.params)] {
