@@ -7,12 +7,14 @@ import Training
 public struct PretrainSettings: Sendable {
     static let keys = ["data.batch_size", "data.crop_scale", "data.use_horizontal_flip",
                        "meta.model_name", "meta.embed_dim", "meta.depth", "meta.num_heads", "meta.mlp_ratio", "meta.patch_init_std",
-                       "meta.pred_depth", "meta.pred_emb_dim", "meta.seed", "meta.target_layers", "meta.use_bfloat16"]
+                       "meta.pred_depth", "meta.pred_emb_dim", "meta.seed", "meta.target_layers", "meta.center_targets",
+                       "meta.use_bfloat16"]
     static let sections = ["mask", "optimization"]
     public let view: ConfigView
     public let encoder: ViTConfig
     public let patchInitStd: Double
     public let targetLayers: Int
+    public let centerTargets: Bool
     public let predictorDim: Int
     public let predictorDepth: Int
     public let batchSize: Int
@@ -42,6 +44,7 @@ public struct PretrainSettings: Sendable {
         encoder = enc
         patchInitStd = v.double("meta.patch_init_std")
         targetLayers = v.int("meta.target_layers")
+        centerTargets = v.bool("meta.center_targets")
         if targetLayers > enc.depth {
             throw PipelineError("\(config.source): meta.target_layers: \(targetLayers) is more than the encoder's \(enc.depth) blocks")
         }
@@ -81,7 +84,8 @@ public struct PretrainSettings: Sendable {
 
     /// The trainer at its initial weights.
     public func trainer(shape: JEPAShape) -> JEPATrainer {
-        JEPATrainer(shape: shape, loss: loss, seed: seed, patchStd: patchInitStd, targetLayers: targetLayers)
+        JEPATrainer(shape: shape, loss: loss, seed: seed, patchStd: patchInitStd, targetLayers: targetLayers,
+                    centerTargets: centerTargets)
     }
 
     public func maskSampler(grid: Int) -> MaskSampler {

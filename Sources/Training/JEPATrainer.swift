@@ -25,6 +25,9 @@ public final class JEPATrainer {
     /// Targets: the mean of the last `targetLayers` blocks, each normalised
     /// (data2vec's targets); 1 is I-JEPA's, the final output alone.
     public let targetLayers: Int
+    /// Subtract from each target its position's mean over the batch, so
+    /// the part of a target that its position alone predicts is not a target.
+    public let centerTargets: Bool
 
     let targetNormed = FloatBuffer(), targetMean = FloatBuffer(), targetRstd = FloatBuffer(), targetLayer = FloatBuffer()
     let targets = FloatBuffer(), lossGrad = FloatBuffer(), pooled = FloatBuffer()
@@ -51,11 +54,13 @@ public final class JEPATrainer {
 
     /// Official initialisation: the encoder from `seed`, the predictor from
     /// `seed + 1`, the target encoder a copy of the encoder.
-    public init(shape: JEPAShape, loss: PredictionLoss, seed: UInt64, patchStd: Double = 0.02, targetLayers: Int = 1) {
+    public init(shape: JEPAShape, loss: PredictionLoss, seed: UInt64, patchStd: Double = 0.02, targetLayers: Int = 1,
+                centerTargets: Bool = false) {
         precondition(targetLayers >= 1 && targetLayers <= shape.encoder.depth, "targetLayers must be in 1...depth")
         self.shape = shape
         self.loss = loss
         self.targetLayers = targetLayers
+        self.centerTargets = centerTargets
         encoder = VisionTransformer(shape: shape)
         targetEncoder = VisionTransformer(shape: shape)
         predictor = Predictor(shape: shape)
@@ -83,7 +88,7 @@ public final class JEPATrainer {
         let featureStd: Double = phases.time(.targetForward) {
             let h = targetEncoder.forward(patches: patches, batch: b, indices: nil, count: n, training: false)
             let featureStd = Self.pooledStd(h, batch: b, tokens: n, width: e, scratch: pooled)
-            let hn = targetFeatures(h, rows: b * n)
+            let hn = targetFeatures(h, batch: b)
             masks.targets.withUnsafeBufferPointer { idx in
                 for mi in 0..<m {
                     for s in 0..<b {
@@ -147,25 +152,48 @@ public final class JEPATrainer {
         return r
     }
 
-    /// The target features of every token [rows, embed] after a target
-    /// encoder forward whose output is `h`: LayerNorm without parameters of
-    /// the output (I-JEPA), or with targetLayers K > 1 the mean of that and
-    /// of the K − 1 residual streams before it, each so normalised.
-    public func targetFeatures(_ h: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
-        let e = shape.encoder.embedDim, depth = shape.encoder.depth
+    /// The target features of every token [batch·numPatches, E] after a
+    /// target encoder forward of whole images whose output is `h`:
+    /// LayerNorm without parameters of the output (I-JEPA), or with
+    /// targetLayers K > 1 the mean of that and of the K − 1 residual streams
+    /// before it, each so normalised; then centred per position when
+    /// centerTargets is on.
+    public func targetFeatures(_ h: UnsafePointer<Float>, batch b: Int) -> UnsafePointer<Float> {
+        let e = shape.encoder.embedDim, depth = shape.encoder.depth, rows = b * shape.numPatches
         let hn = targetNormed.reserve(rows * e), mean = targetMean.reserve(rows), rstd = targetRstd.reserve(rows)
         LayerNorm.forward(h, rows: rows, width: e, eps: Self.targetEps, weight: nil, bias: nil, mean: mean, rstd: rstd,
                           into: hn)
-        guard targetLayers > 1 else { return UnsafePointer(hn) }
-        let y = targetLayer.reserve(rows * e)
-        for l in (depth - targetLayers)..<(depth - 1) {
-            LayerNorm.forward(targetEncoder.blockOutput(l), rows: rows, width: e, eps: Self.targetEps, weight: nil,
-                              bias: nil, mean: mean, rstd: rstd, into: y)
-            Rows.add(y, into: hn, count: rows * e)
+        if targetLayers > 1 {
+            let y = targetLayer.reserve(rows * e)
+            for l in (depth - targetLayers)..<(depth - 1) {
+                LayerNorm.forward(targetEncoder.blockOutput(l), rows: rows, width: e, eps: Self.targetEps, weight: nil,
+                                  bias: nil, mean: mean, rstd: rstd, into: y)
+                Rows.add(y, into: hn, count: rows * e)
+            }
+            let k = 1 / Float(targetLayers)
+            for i in 0..<(rows * e) { hn[i] *= k }
         }
-        let k = 1 / Float(targetLayers)
-        for i in 0..<(rows * e) { hn[i] *= k }
+        if centerTargets { centerPerPosition(hn, batch: b) }
         return UnsafePointer(hn)
+    }
+
+    /// x [batch, numPatches, E] minus its mean over the batch at each
+    /// (position, feature); with a reducer the mean is the replicas' (equal
+    /// slices, so the whole global batch's).
+    func centerPerPosition(_ x: UnsafeMutablePointer<Float>, batch b: Int) {
+        let width = shape.numPatches * shape.encoder.embedDim
+        var mean = [Double](repeating: 0, count: width)
+        for s in 0..<b {
+            let row = x + s * width
+            for j in 0..<width { mean[j] += Double(row[j]) }
+        }
+        for j in 0..<width { mean[j] /= Double(b) }
+        if let reducer { mean = reducer.mean(mean) }
+        let m = mean.map(Float.init)
+        for s in 0..<b {
+            let row = x + s * width
+            for j in 0..<width { row[j] -= m[j] }
+        }
     }
 
     static func allFinite(_ x: UnsafePointer<Float>, count: Int) -> Bool {

@@ -126,7 +126,7 @@ final class DocumentationTests: XCTestCase {
             .deletingLastPathComponent().path
         let readme = try String(contentsOfFile: "\(root)/README.md", encoding: .utf8)
         for key in PipelineSchema.keys {
-            XCTAssertTrue(readme.contains("| `\(key.path)` |"), "README lacks \(key.path); paste `Prepare --list-keys`")
+            XCTAssertTrue(readme.contains("| `\(key.path)` |"), "README lacks \(key.path); run Prepare --list-keys | tools/docs/update_key_table.py")
         }
     }
 }

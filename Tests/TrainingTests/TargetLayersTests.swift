@@ -4,6 +4,7 @@ import XCTest
 
 /// meta.target_layers: the targets are the mean of the last K blocks, each
 /// normalised without parameters; K = 1 is the official target.
+/// meta.center_targets: each position's mean over the batch is removed.
 final class TargetLayersTests: XCTestCase {
     let shape = JEPAShape(channels: 1, patchSize: 2, gridSize: 4, encoder: ViTConfig(embedDim: 16, depth: 3, numHeads: 2),
                           predictorDim: 8, predictorDepth: 1)
@@ -24,7 +25,7 @@ final class TargetLayersTests: XCTestCase {
         let h = x.withUnsafeBufferPointer {
             trainer.targetEncoder.forward(patches: $0.baseAddress!, batch: b, indices: nil, count: n, training: false)
         }
-        let got = Array(UnsafeBufferPointer(start: trainer.targetFeatures(h, rows: rows), count: rows * e))
+        let got = Array(UnsafeBufferPointer(start: trainer.targetFeatures(h, batch: b), count: rows * e))
         var want = [Double](repeating: 0, count: rows * e)
         let depth = shape.encoder.depth
         for l in (depth - layers)..<depth {
@@ -35,6 +36,26 @@ final class TargetLayersTests: XCTestCase {
             }
         }
         return (got, want)
+    }
+
+    func testCentringRemovesEachPositionsBatchMeanAndNothingElse() {
+        var rng = SeededGenerator(seed: 4)
+        let b = 3, n = shape.numPatches, e = shape.encoder.embedDim, width = n * e
+        let x = (0..<(b * n * shape.patchDim)).map { _ in Float(rng.normal()) }
+        func features(center: Bool) -> [Float] {
+            let trainer = JEPATrainer(shape: shape, loss: .l2, seed: 3, targetLayers: 2, centerTargets: center)
+            let h = x.withUnsafeBufferPointer {
+                trainer.targetEncoder.forward(patches: $0.baseAddress!, batch: b, indices: nil, count: n, training: false)
+            }
+            return Array(UnsafeBufferPointer(start: trainer.targetFeatures(h, batch: b), count: b * width))
+        }
+        let plain = features(center: false), centred = features(center: true)
+        for j in 0..<width {
+            let mean = (0..<b).map { Double(plain[$0 * width + j]) }.reduce(0, +) / Double(b)
+            for s in 0..<b {
+                XCTAssertEqual(Double(centred[s * width + j]), Double(plain[s * width + j]) - mean, accuracy: 1e-5)
+            }
+        }
     }
 
     func testOneLayerIsTheNormalisedOutputAndSeveralAreTheMeanOfNormalisedBlocks() {

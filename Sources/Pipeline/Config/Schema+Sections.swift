@@ -49,6 +49,8 @@ extension PipelineSchema {
         ConfigKey("meta.target_layers", .int, default: .int(1),
                   "prediction targets: the mean of the last N encoder blocks, each layer-normalised (data2vec); 1: the final output alone (official I-JEPA)",
                   check: Check.intRange(1, 128)),
+        ConfigKey("meta.center_targets", .bool, default: .bool(false),
+                  "subtract from every target feature its mean over the batch at the same position, so what the position alone predicts is not a target (false: official I-JEPA)"),
         ConfigKey("meta.pred_depth", .int, default: .int(6), "predictor blocks", check: Check.intRange(1, 64)),
         ConfigKey("meta.pred_emb_dim", .int, default: .int(384), "predictor width", check: Check.intRange(1, 8192)),
         ConfigKey("meta.load_checkpoint", .bool, default: .bool(false), "resume from the latest checkpoint"),

@@ -1,0 +1,19 @@
+#!/usr/bin/env python3
+"""Replace README.md's config key table with `Prepare --list-keys` output.
+
+Usage: .build/release/Prepare --list-keys | tools/docs/update_key_table.py
+"""
+import pathlib
+import sys
+
+readme = pathlib.Path(__file__).resolve().parents[2] / "README.md"
+table = sys.stdin.read().strip("\n")
+if not table.startswith("| key | default | meaning |"):
+    sys.exit("update_key_table: stdin is not the output of Prepare --list-keys")
+lines = readme.read_text().split("\n")
+start = lines.index("| key | default | meaning |")
+end = start
+while end < len(lines) and lines[end].startswith("|"):
+    end += 1
+lines[start:end] = table.split("\n")
+readme.write_text("\n".join(lines))
