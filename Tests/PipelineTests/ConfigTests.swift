@@ -104,7 +104,7 @@ final class ConfigTests: XCTestCase {
     func testShippedPipelinesLoad() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().path
-        for name in ["default", "smoke"] {
+        for name in ["default", "smoke", "long"] {
             let c = try PipelineConfig.load(path: "\(root)/pipelines/\(name).yaml")
             XCTAssertEqual(c.values["data.crop_size"], .int(28))
             XCTAssertEqual(c.values["mask.patch_size"], .int(4))
