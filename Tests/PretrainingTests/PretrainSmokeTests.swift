@@ -13,8 +13,11 @@ final class PretrainSmokeTests: XCTestCase {
     static var root: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     }
+    // A peak lr of its own: 64 steps of a tiny model learn visibly at 1e-3, and the
+    // test should not move when the default recipe's lr does.
     static let small = ["data.batch_size=16", "meta.embed_dim=32", "meta.depth=1", "meta.pred_emb_dim=16",
-                        "meta.pred_depth=1", "optimization.epochs=2", "logging.checkpoint_every=8"]
+                        "meta.pred_depth=1", "optimization.epochs=2", "optimization.lr=0.001",
+                        "logging.checkpoint_every=8"]
 
     var dir = ""
     override func setUpWithError() throws {
