@@ -97,24 +97,64 @@ final class LayerGradientTests: XCTestCase {
         withExtendedLifetime(one) {}
     }
 
-    func testAttention() {
-        let b = 2, t = 5, c = 8, h = 2
+    /// Finite differences through one attention kernel on a small batch.
+    private func checkAttentionGradient(_ kernel: Attention.Kernel, tokens t: Int, width c: Int, heads h: Int,
+                                        file: StaticString = #filePath, line: UInt = #line) {
+        let b = 2
         let qkv = Vec(GC.random(b * t * 3 * c, seed: 15))
         let g = GC.random(b * t * c, seed: 16)
         let out = Vec(zeros: b * t * c), probs = Vec(zeros: b * h * t * t), dqkv = Vec(zeros: qkv.count)
+        let scratch = FloatBuffer()
         func loss() -> Double {
-            Attention.forward(qkv: qkv.p, batch: b, tokens: t, width: c, heads: h, probs: probs.p, into: out.p)
+            Attention.forward(qkv: qkv.p, batch: b, tokens: t, width: c, heads: h, probs: probs.p, into: out.p,
+                              scratch: scratch, kernel: kernel)
             return GC.dot(out.p, g)
         }
         _ = loss()
         Attention.backward(dOut: g, qkv: qkv.p, probs: probs.p, batch: b, tokens: t, width: c, heads: h, dqkv: dqkv.p,
-                           scratch: FloatBuffer())
-        XCTAssertLessThan(GC.worst(qkv.p, count: qkv.count, analytic: dqkv.p, samples: 60, loss: loss), 1)
+                           scratch: scratch, kernel: kernel)
+        XCTAssertLessThan(GC.worst(qkv.p, count: qkv.count, analytic: dqkv.p, samples: 60, loss: loss), 1,
+                          file: file, line: line)
         // Rows of the attention matrix are distributions.
         let pr = probs.array
         for r in 0..<(b * h * t) {
-            XCTAssertEqual(pr[(r * t)..<((r + 1) * t)].reduce(0, +), 1, accuracy: 1e-5)
+            XCTAssertEqual(pr[(r * t)..<((r + 1) * t)].reduce(0, +), 1, accuracy: 1e-5, file: file, line: line)
         }
+    }
+
+    func testAttentionGEMMKernelGradientMatchesFiniteDifferences() {
+        checkAttentionGradient(.gemm, tokens: 5, width: 8, heads: 2)
+    }
+
+    func testFusedAttentionGradientMatchesFiniteDifferences() {
+        // hd 16, and 17 tokens: one full 16-column tile plus a padded one.
+        checkAttentionGradient(.fused, tokens: 5, width: 32, heads: 2)
+        checkAttentionGradient(.fused, tokens: 17, width: 32, heads: 2)
+    }
+
+    /// The fused kernel and the GEMM path agree, forward and backward, on the
+    /// default model's shapes (encoder: 49 tokens, hd 64; predictor: hd 32)
+    /// and the limits (1 and 64 tokens, hd 80 in two column tiles).
+    func testFusedAttentionEqualsGEMMPathOnModelShapes() {
+        for (t, c, h) in [(49, 192, 3), (17, 96, 3), (27, 96, 3), (7, 192, 3), (64, 64, 1), (1, 32, 2), (33, 160, 2)] {
+            let b = 3
+            let qkv = GC.random(b * t * 3 * c, seed: UInt64(t)), dOut = GC.random(b * t * c, seed: UInt64(t + 1))
+            var results: [[Float]] = []
+            for kernel in [Attention.Kernel.fused, .gemm] {
+                let x = Vec(qkv), out = Vec(zeros: b * t * c), probs = Vec(zeros: b * h * t * t)
+                let dqkv = Vec(zeros: qkv.count), scratch = FloatBuffer()
+                Attention.forward(qkv: x.p, batch: b, tokens: t, width: c, heads: h, probs: probs.p, into: out.p,
+                                  scratch: scratch, kernel: kernel)
+                Attention.backward(dOut: dOut, qkv: x.p, probs: probs.p, batch: b, tokens: t, width: c, heads: h,
+                                   dqkv: dqkv.p, scratch: scratch, kernel: kernel)
+                results.append(out.array + probs.array + dqkv.array)
+            }
+            let worst = zip(results[0], results[1]).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+            XCTAssertLessThan(worst, 1e-5, "T \(t), width \(c), heads \(h)")
+        }
+        XCTAssertTrue(Attention.fusedApplies(tokens: 64, headWidth: 64))
+        XCTAssertFalse(Attention.fusedApplies(tokens: 65, headWidth: 64))
+        XCTAssertFalse(Attention.fusedApplies(tokens: 49, headWidth: 24))
     }
 
     func testGatherScatterAreAdjoint() {

@@ -5,17 +5,60 @@ import Threads
 /// Multi-head softmax self-attention over a batch of equal-length
 /// sequences. `qkv` is [B, T, 3C] with each token laid out [3][heads][hd]
 /// (PyTorch's qkv.reshape(B, T, 3, h, hd)); the output is [B, T, C] with
-/// heads concatenated per token. Work is spread over (sample, head) pairs,
-/// each running its own small single-threaded GEMMs.
+/// heads concatenated per token. Work is spread over (sample, head) pairs.
+///
+/// Two kernels compute the same thing: a fused one (QKᵀ, softmax and PV of a
+/// pair in one C call, the tile in L1) for the short sequences of small
+/// images, and per-pair GEMMs for anything else.
 public enum Attention {
+    public enum Kernel: Sendable {
+        /// Fused where it applies (`fusedApplies`), GEMMs elsewhere.
+        case automatic
+        case fused
+        case gemm
+    }
+
+    /// The fused kernel's limits: T <= 64 (its T×T tile in registers and
+    /// L1) and a head width that is a multiple of 16 (whole vectors).
+    public static func fusedApplies(tokens t: Int, headWidth hd: Int) -> Bool {
+        t >= 1 && t <= Int(CK_ATTENTION_MAX_TOKENS) && hd % 16 == 0 && hd > 0
+    }
+
+    static func useFused(_ kernel: Kernel, tokens t: Int, headWidth hd: Int) -> Bool {
+        switch kernel {
+        case .automatic: return fusedApplies(tokens: t, headWidth: hd)
+        case .fused:
+            precondition(fusedApplies(tokens: t, headWidth: hd), "fused attention needs T <= 64 and hd % 16 == 0")
+            return true
+        case .gemm: return false
+        }
+    }
+
     /// `probs` receives the softmax matrices [B, h, T, T] (kept for backward).
+    /// `scratch` holds the fused kernel's per-worker tiles.
     public static func forward(qkv: UnsafePointer<Float>, batch b: Int, tokens t: Int, width c: Int, heads h: Int,
-                               probs: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+                               probs: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>,
+                               scratch: FloatBuffer, kernel: Kernel = .automatic) {
         let hd = c / h
         let scale = 1 / Float(hd).squareRoot()
+        let jobs = b * h
+        // Read-only input, shared by the workers (Sendable wrapper only).
         let q0 = SharedPointer(UnsafeMutablePointer(mutating: qkv)), ps = SharedPointer(probs), os = SharedPointer(out)
+        if useFused(kernel, tokens: t, headWidth: hd) {
+            let per = ck_attention_scratch(hd)
+            let ws = SharedPointer(scratch.reserve(Parallel.chunkCount(jobs) * per))
+            Parallel.forChunks(jobs) { chunk, range in
+                for job in range {
+                    let s = job / h, head = job % h
+                    let q = q0.base + s * t * 3 * c + head * hd
+                    ck_attention_forward(q, q + c, q + 2 * c, 3 * c, t, hd, scale, ps.base + job * t * t,
+                                         os.base + s * t * c + head * hd, c, ws.base + chunk * per)
+                }
+            }
+            return
+        }
         BLASThreads.singleThreaded {
-            Parallel.forEach(b * h) { job in
+            Parallel.forEach(jobs) { job in
                 let s = job / h, head = job % h
                 let base = q0.base + s * t * 3 * c + head * hd
                 let q = base, k = base + c, v = base + 2 * c
@@ -28,20 +71,24 @@ public enum Attention {
     }
 
     /// dqkv = attention'ᵀ dout, written (not accumulated) into [B, T, 3C].
-    /// `scratch` holds one T×T matrix per worker.
+    /// `scratch` holds one T×T matrix per worker (the fused kernel's tiles).
     public static func backward(dOut: UnsafePointer<Float>, qkv: UnsafePointer<Float>, probs: UnsafePointer<Float>,
                                 batch b: Int, tokens t: Int, width c: Int, heads h: Int,
-                                dqkv: UnsafeMutablePointer<Float>, scratch: FloatBuffer) {
+                                dqkv: UnsafeMutablePointer<Float>, scratch: FloatBuffer, kernel: Kernel = .automatic) {
         let hd = c / h
         let scale = 1 / Float(hd).squareRoot()
         let jobs = b * h
         let workers = Parallel.chunkCount(jobs)
-        let ds = SharedPointer(scratch.reserve(workers * t * t))
+        let fused = useFused(kernel, tokens: t, headWidth: hd)
+        let per = fused ? ck_attention_scratch(hd) : t * t
+        let ds = SharedPointer(scratch.reserve(workers * per))
+        // Read-only inputs, shared by the workers (Sendable wrappers only);
+        // each worker writes its own (sample, head) slice of dqkv.
         let q0 = SharedPointer(UnsafeMutablePointer(mutating: qkv)), ps = SharedPointer(UnsafeMutablePointer(mutating: probs))
         let dos = SharedPointer(UnsafeMutablePointer(mutating: dOut)), dq0 = SharedPointer(dqkv)
         BLASThreads.singleThreaded {
             Parallel.forChunks(jobs) { chunk, range in
-                let dp = ds.base + chunk * t * t
+                let work = ds.base + chunk * per
                 for job in range {
                     let s = job / h, head = job % h
                     let off = s * t * 3 * c + head * hd
@@ -49,14 +96,18 @@ public enum Attention {
                     let dq = dq0.base + off, dk = dq + c, dv = dq + 2 * c
                     let p = ps.base + job * t * t
                     let dO = dos.base + s * t * c + head * hd
+                    if fused {
+                        ck_attention_backward(q, k, v, 3 * c, p, dO, c, t, hd, scale, dq, dk, dv, work)
+                        continue
+                    }
                     // dP = dO·Vᵀ, dV = Pᵀ·dO
-                    GEMM.sgemm(false, true, t, t, hd, 1, dO, c, v, 3 * c, 0, dp, t)
+                    GEMM.sgemm(false, true, t, t, hd, 1, dO, c, v, 3 * c, 0, work, t)
                     GEMM.sgemm(true, false, t, hd, t, 1, p, t, dO, c, 0, dv, 3 * c)
                     // Softmax backward: dS = P ⊙ (dP − Σ_j dP·P), then the scale.
-                    ck_softmax_backward_rows(p, dp, t, t, scale)
+                    ck_softmax_backward_rows(p, work, t, t, scale)
                     // dQ = dS·K, dK = dSᵀ·Q
-                    GEMM.sgemm(false, false, t, hd, t, 1, dp, t, k, 3 * c, 0, dq, 3 * c)
-                    GEMM.sgemm(true, false, t, hd, t, 1, dp, t, q, 3 * c, 0, dk, 3 * c)
+                    GEMM.sgemm(false, false, t, hd, t, 1, work, t, k, 3 * c, 0, dq, 3 * c)
+                    GEMM.sgemm(true, false, t, hd, t, 1, work, t, q, 3 * c, 0, dk, 3 * c)
                 }
             }
         }

@@ -96,7 +96,8 @@ public final class TransformerBlocks {
             LayerNorm.forward(cur, rows: r, width: c, weight: store.value(L.n1w), bias: store.value(L.n1b),
                               mean: a.ln1Mean.reserve(r), rstd: a.ln1Rstd.reserve(r), into: ln1)
             Linear.forward(ln1, rows: r, in: c, out: 3 * c, weight: store.value(L.qkvw), bias: store.value(L.qkvb), into: qkv)
-            Attention.forward(qkv: qkv, batch: b, tokens: t, width: c, heads: heads, probs: probs, into: att)
+            Attention.forward(qkv: qkv, batch: b, tokens: t, width: c, heads: heads, probs: probs, into: att,
+                              scratch: attScratch)
             Linear.forward(att, rows: r, in: c, out: c, weight: store.value(L.projw), bias: store.value(L.projb),
                            residual: cur, into: res1)
             LayerNorm.forward(res1, rows: r, width: c, weight: store.value(L.n2w), bias: store.value(L.n2b),
