@@ -24,6 +24,27 @@ public enum Attention {
         t >= 1 && t <= Int(CK_ATTENTION_MAX_TOKENS) && hd % 16 == 0 && hd > 0
     }
 
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var counted: Double? = nil
+
+    /// FLOPs of the fused attention calls `body` runs (a benchmark's
+    /// arithmetic that no GEMM records).
+    public static func countFusedFlops(_ body: () -> Void) -> Double {
+        lock.lock()
+        counted = 0
+        lock.unlock()
+        body()
+        lock.lock()
+        defer { counted = nil; lock.unlock() }
+        return counted ?? 0
+    }
+
+    private static func count(_ flops: Double) {
+        lock.lock()
+        if counted != nil { counted! += flops }
+        lock.unlock()
+    }
+
     static func useFused(_ kernel: Kernel, tokens t: Int, headWidth hd: Int) -> Bool {
         switch kernel {
         case .automatic: return fusedApplies(tokens: t, headWidth: hd)
@@ -45,6 +66,7 @@ public enum Attention {
         // Read-only input, shared by the workers (Sendable wrapper only).
         let q0 = SharedPointer(UnsafeMutablePointer(mutating: qkv)), ps = SharedPointer(probs), os = SharedPointer(out)
         if useFused(kernel, tokens: t, headWidth: hd) {
+            count(4 * Double(jobs * t * t * hd))  // QKᵀ and PV
             let per = ck_attention_scratch(hd)
             let ws = SharedPointer(scratch.reserve(Parallel.chunkCount(jobs) * per))
             Parallel.forChunks(jobs) { chunk, range in
@@ -81,6 +103,7 @@ public enum Attention {
         let workers = Parallel.chunkCount(jobs)
         let fused = useFused(kernel, tokens: t, headWidth: hd)
         let per = fused ? ck_attention_scratch(hd) : t * t
+        if fused { count(8 * Double(jobs * t * t * hd)) }  // dP, dV, dQ, dK
         let ds = SharedPointer(scratch.reserve(workers * per))
         // Read-only inputs, shared by the workers (Sendable wrappers only);
         // each worker writes its own (sample, head) slice of dqkv.

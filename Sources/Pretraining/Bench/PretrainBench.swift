@@ -21,6 +21,8 @@ public enum PretrainBench {
         public let dataSecondsPerStep: Double
         public let gemmFlopsPerStep: Double
         public let gemmCallsPerStep: Int
+        /// Arithmetic of the fused attention kernel (no GEMM calls).
+        public let attentionFlopsPerStep: Double
         public let replaySecondsPerStep: Double
         /// GEMM FLOPs and replay seconds per step of the per-head attention
         /// GEMMs, then of the others.
@@ -40,7 +42,8 @@ public enum PretrainBench {
             let mid = s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
             return Double(batch) / mid
         }
-        public var achievedRate: Double { gemmFlopsPerStep / secondsPerStep / 1e9 }
+        /// GEMMs and fused attention: all the step's matrix arithmetic.
+        public var achievedRate: Double { (gemmFlopsPerStep + attentionFlopsPerStep) / secondsPerStep / 1e9 }
         public var shapeSgemmRate: Double { gemmFlopsPerStep / replaySecondsPerStep / 1e9 }
     }
 
@@ -71,6 +74,7 @@ public enum PretrainBench {
         var losses: [Double] = [], ctxTokens: [Int] = [], tgtTokens: [Int] = []
         var dataSeconds = 0.0, stepSeconds: [Double] = []
         var calls = GEMMReplay.Histogram()
+        var attentionFlops = 0.0
         var order = (epoch: -1, indices: [Int]())
         for s in 0..<total {
             // The epoch's shuffle once per epoch, as Pretrain does.
@@ -94,7 +98,9 @@ public enum PretrainBench {
             if s >= warmup {
                 // Recording costs a lock and an append per GEMM (~0.2% of a step).
                 let recorded = GEMM.record {
-                    r = trainer.step(patches: batch.pointer, masks: masks, lr: lr, weightDecay: wd, momentum: m)
+                    attentionFlops += Attention.countFusedFlops {
+                        r = trainer.step(patches: batch.pointer, masks: masks, lr: lr, weightDecay: wd, momentum: m)
+                    }
                 }
                 GEMMReplay.count(recorded, into: &calls)
             } else {
@@ -134,6 +140,7 @@ public enum PretrainBench {
             steps: steps, warmup: warmup, batch: b, secondsPerStep: stepSeconds.reduce(0, +) / Double(steps),
             phaseSeconds: StepPhases.Phase.allCases.compactMap { p in phases.seconds[p].map { (p.rawValue, $0 / Double(steps)) } },
             dataSecondsPerStep: dataSeconds / Double(steps), gemmFlopsPerStep: flops, gemmCallsPerStep: replay.callCount / steps,
+            attentionFlopsPerStep: attentionFlops / Double(steps),
             replaySecondsPerStep: replaySeconds, regionSplit: regionSplit, peakSgemmRate: peak, peakResidentBytes: peakResidentBytes(),
             losses: losses, stepSeconds: stepSeconds, contextTokens: ctxTokens, targetTokens: tgtTokens)
         if let w = writer {
@@ -181,9 +188,13 @@ public enum PretrainBench {
                             r.imagesPerSecond, r.medianImagesPerSecond))
         lines.append(String(format: "GEMM work %.3f GFLOP per step (%.3f per image), %d calls",
                             r.gemmFlopsPerStep / 1e9, r.gemmFlopsPerStep / 1e9 / Double(r.batch), r.gemmCallsPerStep))
-        lines.append(String(format: "achieved %.1f GFLOP/s; the same GEMMs alone %.1f GFLOP/s (the step spends %.0f%% of its time in them)",
+        if r.attentionFlopsPerStep > 0 {
+            lines.append(String(format: "fused attention %.3f GFLOP per step (one C kernel per sample and head, no GEMMs)",
+                                r.attentionFlopsPerStep / 1e9))
+        }
+        lines.append(String(format: "achieved %.1f GFLOP/s (GEMMs and attention); the same GEMMs alone %.1f GFLOP/s (the step spends %.0f%% of its time in them)",
                             r.achievedRate, r.shapeSgemmRate, 100 * r.replaySecondsPerStep / r.secondsPerStep))
-        for (name, part) in zip(["per-head attention GEMMs", "other GEMMs"], r.regionSplit) {
+        for (name, part) in zip(["per-head attention GEMMs", "other GEMMs"], r.regionSplit) where part.flops > 0 {
             lines.append(String(format: "  %@: %.3f GFLOP per step, %.2f ms alone (%.1f GFLOP/s)", name,
                                 part.flops / 1e9, part.seconds * 1000, part.flops / part.seconds / 1e9))
         }
