@@ -147,7 +147,9 @@ final class PretrainSmokeTests: XCTestCase {
         XCTAssertEqual(try f.shape("input/patches"), [16, 49, 16])
         XCTAssertEqual(try f.shape("params/encoder/patch_embed.proj.weight"), [32, 1, 4, 4])
         XCTAssertEqual(try f.shape("grads/predictor/mask_token"), [1, 1, 16])
-        XCTAssertEqual(try f.shape("input/tgt_idx").first, 4)
+        // One row of target indices per target block of the pipeline.
+        let targets = try PretrainSettings(cfg).maskSampler(grid: 7).numTargets
+        XCTAssertEqual(try f.shape("input/tgt_idx").first, targets)
         let loss = try f.doubles("output/loss")[0]
         XCTAssertTrue(loss.isFinite && loss > 0)
         XCTAssertTrue(try f.floats("grads/encoder/blocks.0.attn.qkv.weight").contains { $0 != 0 })
