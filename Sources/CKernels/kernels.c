@@ -94,24 +94,13 @@ CK_KERNEL(ck_add,
 CK_KERNEL(ck_softmax_rows,
           (float *restrict p, long rows, long n, long ld, float scale),
           (p, rows, n, ld, scale)) {
-    for (long r = 0; r < rows; r++) {
-        float *row = p + r * ld;
-        float m = max_of(row, n);
-        for (long j = 0; j < n; j++) row[j] = exp_inline((row[j] - m) * scale);
-        float inv = 1.0f / sum_of(row, n);
-        for (long j = 0; j < n; j++) row[j] *= inv;
-    }
+    for (long r = 0; r < rows; r++) softmax_row(p + r * ld, n, scale);
 }
 
 CK_KERNEL(ck_softmax_backward_rows,
           (const float *restrict p, float *restrict dp, long rows, long n, float scale),
           (p, dp, rows, n, scale)) {
-    for (long r = 0; r < rows; r++) {
-        const float *pr = p + r * n;
-        float *dr = dp + r * n;
-        float dot = dot_of(pr, dr, n);
-        for (long j = 0; j < n; j++) dr[j] = pr[j] * (dr[j] - dot) * scale;
-    }
+    for (long r = 0; r < rows; r++) softmax_backward_row(p + r * n, dp + r * n, n, scale);
 }
 
 CK_KERNEL(ck_layernorm_forward,

@@ -59,4 +59,18 @@ static inline float max_of(const float *x, long n) {
     return m;
 }
 
+// One row of n floats, times scale, turned into its softmax in place.
+static inline void softmax_row(float *row, long n, float scale) {
+    float m = max_of(row, n);
+    for (long j = 0; j < n; j++) row[j] = exp_inline((row[j] - m) * scale);
+    float inv = 1.0f / sum_of(row, n);
+    for (long j = 0; j < n; j++) row[j] *= inv;
+}
+
+// Softmax backward of one row p: d = p * (d - Σ p·d) * scale, in place of d.
+static inline void softmax_backward_row(const float *p, float *d, long n, float scale) {
+    float dot = dot_of(p, d, n);
+    for (long j = 0; j < n; j++) d[j] = p[j] * (d[j] - dot) * scale;
+}
+
 #endif
