@@ -13,8 +13,10 @@ import Training
 /// encoder, next to the same probes on raw pixels and on the encoder at its
 /// initial weights. The baselines are artifacts of their own
 /// (`probe-pixels/`, `probe-random/`) keyed only by what they depend on, so
-/// a sweep over pretraining settings computes them once. The probe artifact
-/// holds every subject's results: metrics.json, metrics.csv, confusion/.
+/// a sweep over pretraining settings computes them once; the encoders'
+/// features are cached per split (`features/`, `FeatureArtifact`), so a
+/// probe-only change extracts nothing. The probe artifact holds every
+/// subject's results: metrics.json, metrics.csv, confusion/.
 public enum ProbeStage {
     public static let name = "probe"
     public static let formatVersion = 1
@@ -62,11 +64,15 @@ public enum ProbeStage {
     public static func artifactKeys(_ config: PipelineConfig, store: ArtifactStore) throws -> [(stage: String, key: String)] {
         let settings = try ProbeSettings(config)
         let material = try keyMaterial(config, store: store)
-        let prepareKey = material.upstream["prepare"]!
+        let prepareKey = material.upstream["prepare"]!, pretrainKey = material.upstream["pretrain"]!
+        let splits = settings.evalSplit == .val ? ["train", "val"] : ["train"]
+        let features = [Subject.ijepa, .randomInit].flatMap { subject in
+            splits.map { FeatureArtifact.material(subject, split: $0, config: config, prepareKey: prepareKey, pretrainKey: pretrainKey) }
+        }
         return [(name, material.key)] + [Subject.randomInit, .pixels].map {
             let m = baselineMaterial($0, config: config, settings: settings, prepareKey: prepareKey)
             return (m.stage, m.key)
-        }
+        } + features.map { ($0.stage, $0.key) }
     }
 
     static func baselineMaterial(_ subject: Subject, config: PipelineConfig, settings: ProbeSettings,
@@ -102,7 +108,7 @@ public enum ProbeStage {
                 return Outcome(key: key, directory: dir, built: false, metrics: try readJSON("\(dir)/metrics.json"))
             }
             let prepareKey = material.upstream["prepare"]!, pretrainKey = material.upstream["pretrain"]!
-            let checkpoint = try pretrainCheckpoint(store: store, key: pretrainKey)
+            _ = try store.requireInput(stage: PretrainStage.name, key: pretrainKey, makeTarget: "pretrain")
             let data = try ProbeData(store: store, prepareKey: prepareKey, settings: settings)
             log.info("key \(key): \(data.trainRows.count) train images, \(data.evalRows.count) \(data.evalDescription) images, \(data.classes) classes, features \(settings.features.rawValue)")
 
@@ -110,12 +116,18 @@ public enum ProbeStage {
             for subject in Subject.allCases {
                 switch subject {
                 case .ijepa:
-                    let encoder = VisionTransformer(shape: data.shape(pretrain))
-                    try Checkpoint.loadModule("target_encoder", into: encoder, from: checkpoint)
-                    subjects[subject.rawValue] = evaluate(subject, encoder: encoder, data: data, settings: settings, log: log)
+                    let features = try encoderFeatures(subject, config: config, settings: settings, data: data, store: store,
+                                                       prepareKey: prepareKey, pretrainKey: pretrainKey, force: force, log: log) {
+                        let encoder = VisionTransformer(shape: data.shape(pretrain))
+                        try Checkpoint.loadModule("target_encoder", into: encoder,
+                                                  from: try pretrainCheckpoint(store: store, key: pretrainKey))
+                        return encoder
+                    }
+                    subjects[subject.rawValue] = score(subject, features, data: data, settings: settings, log: log)
                 case .randomInit, .pixels:
                     subjects[subject.rawValue] = try baseline(subject, config: config, settings: settings, pretrain: pretrain,
-                                                              data: data, store: store, prepareKey: prepareKey, force: force, log: log)
+                                                              data: data, store: store, prepareKey: prepareKey,
+                                                              pretrainKey: pretrainKey, force: force, log: log)
                 }
             }
 
@@ -147,8 +159,8 @@ public enum ProbeStage {
 
     /// A baseline's results: from its artifact when up to date, else computed and published.
     static func baseline(_ subject: Subject, config: PipelineConfig, settings: ProbeSettings, pretrain: PretrainSettings,
-                         data: ProbeData, store: ArtifactStore, prepareKey: String, force: Bool,
-                         log: Logger) throws -> JSON {
+                         data: ProbeData, store: ArtifactStore, prepareKey: String, pretrainKey: String,
+                         force: Bool, log: Logger) throws -> JSON {
         let m = baselineMaterial(subject, config: config, settings: settings, prepareKey: prepareKey)
         let dir = store.directory(stage: m.stage, key: m.key)
         if !force, case .success = store.verify(stage: m.stage, key: m.key) {
@@ -166,17 +178,15 @@ public enum ProbeStage {
             case .randomInit:
                 // The pretraining's initial weights: Pretrain starts the target
                 // encoder as a copy of the encoder initialised with meta.seed.
-                let encoder = VisionTransformer(shape: data.shape(pretrain))
-                encoder.initialize(seed: pretrain.seed, patchStd: pretrain.patchInitStd)
-                result = evaluate(subject, encoder: encoder, data: data, settings: settings, log: log)
-            case .pixels:
-                result = evaluate(subject, data: data, settings: settings, log: log) { progress in
-                    defer { progress?.advance(by: data.train.count) }
-                    return FeatureExtractor.pixelFeatures(data.train)
-                } evalFeatures: { split, progress in
-                    defer { progress?.advance(by: split.count) }
-                    return FeatureExtractor.pixelFeatures(split)
+                let features = try encoderFeatures(subject, config: config, settings: settings, data: data, store: store,
+                                                   prepareKey: prepareKey, pretrainKey: pretrainKey, force: force, log: log) {
+                    let encoder = VisionTransformer(shape: data.shape(pretrain))
+                    encoder.initialize(seed: pretrain.seed, patchStd: pretrain.patchInitStd)
+                    return encoder
                 }
+                result = score(subject, features, data: data, settings: settings, log: log)
+            case .pixels:
+                result = score(subject, pixelFeatures(data), data: data, settings: settings, log: log)
             case .ijepa:
                 preconditionFailure("I-JEPA features are not a baseline")
             }
@@ -191,45 +201,73 @@ public enum ProbeStage {
         }
     }
 
-    /// `evaluate` on a frozen encoder's features.
-    static func evaluate(_ subject: Subject, encoder: VisionTransformer, data: ProbeData, settings: ProbeSettings,
-                         log: Logger) -> JSON {
-        evaluate(subject, data: data, settings: settings, log: log) {
-            FeatureExtractor.encoderFeatures(encoder, kind: settings.features, split: data.train,
-                                             batchSize: settings.batchSize, progress: $0)
-        } evalFeatures: {
-            FeatureExtractor.encoderFeatures(encoder, kind: settings.features, split: $0,
-                                             batchSize: settings.batchSize, progress: $1)
-        }
+    /// One subject's features of the probe's train images and of its
+    /// evaluation source (val, or nil when the holdout is carved from train).
+    struct SubjectFeatures {
+        let train: [Float]  // (train.count, dim)
+        let val: [Float]?   // (val.count, dim)
+        let dim: Int
+        let seconds: Double
+        /// Feature artifacts read (true) or written (false), by key.
+        let artifacts: [(key: String, reused: Bool)]
     }
 
-    /// Extracts the features of one subject and runs every probe on them.
-    static func evaluate(_ subject: Subject, data: ProbeData, settings: ProbeSettings, log: Logger,
-                         trainFeatures: (Pipeline.Progress?) -> [Float],
-                         evalFeatures: (LabeledSplit, Pipeline.Progress?) -> [Float]) -> JSON {
+    /// A frozen encoder's features, split by split from the feature cache;
+    /// `encoder` runs only when some split has to be extracted.
+    static func encoderFeatures(_ subject: Subject, config: PipelineConfig, settings: ProbeSettings, data: ProbeData,
+                                store: ArtifactStore, prepareKey: String, pretrainKey: String, force: Bool, log: Logger,
+                                encoder: () throws -> VisionTransformer) throws -> SubjectFeatures {
+        var model: VisionTransformer? = nil
+        let shared = { () throws -> VisionTransformer in
+            if let model { return model }
+            let m = try encoder()
+            model = m
+            return m
+        }
+        var parts: [FeatureArtifact.Split] = []
+        for split in [data.train] + (data.val.map { [$0] } ?? []) {
+            let m = FeatureArtifact.material(subject, split: split.name, config: config, prepareKey: prepareKey, pretrainKey: pretrainKey)
+            let part = try FeatureArtifact.obtain(m, split: split, settings: settings, store: store, force: force, log: log, encoder: shared)
+            if part.reused { log.info("\(subject.rawValue): \(split.name) features from \(store.directory(stage: FeatureArtifact.stage, key: part.key))") }
+            parts.append(part)
+        }
+        return SubjectFeatures(train: parts[0].values, val: parts.count > 1 ? parts[1].values : nil, dim: parts[0].dim,
+                               seconds: parts.map(\.seconds).reduce(0, +), artifacts: parts.map { ($0.key, $0.reused) })
+    }
+
+    /// Normalised raw pixels: read from the shards each time (cheaper than a cache 4x their size).
+    static func pixelFeatures(_ data: ProbeData) -> SubjectFeatures {
         let t0 = Date()
-        let total = data.train.count + (data.val?.count ?? 0)
-        let progress = Pipeline.Progress("\(name): \(subject.rawValue) features", total: total, interval: settings.progressInterval)
-        let train = trainFeatures(progress)
-        let dim = train.count / data.train.count
-        let evalSource = data.val.map { evalFeatures($0, progress) } ?? train
-        let rate = progress.finish()
-        let extractSeconds = Date().timeIntervalSince(t0)
-        let trainX = ProbeEvaluation.gather(train, rows: data.trainRows, dim: dim)
-        let evalX = ProbeEvaluation.gather(evalSource, rows: data.evalRows, dim: dim)
+        let train = FeatureExtractor.pixelFeatures(data.train)
+        return SubjectFeatures(train: train, val: data.val.map(FeatureExtractor.pixelFeatures),
+                               dim: train.count / data.train.count, seconds: Date().timeIntervalSince(t0), artifacts: [])
+    }
+
+    /// Every probe on one subject's features.
+    static func score(_ subject: Subject, _ features: SubjectFeatures, data: ProbeData, settings: ProbeSettings,
+                      log: Logger) -> JSON {
+        let dim = features.dim
+        let trainX = ProbeEvaluation.gather(features.train, rows: data.trainRows, dim: dim)
+        let evalX = ProbeEvaluation.gather(features.val ?? features.train, rows: data.evalRows, dim: dim)
         let results = ProbeEvaluation.run(train: trainX, trainLabels: data.trainLabels, eval: evalX,
                                           evalLabels: data.evalLabels, dim: dim, classes: data.classes,
                                           settings: settings, subject: subject.rawValue, log: log)
-        return .object([
+        let images = data.train.count + (data.val?.count ?? 0)
+        var o: [String: JSON] = [
             "subject": .string(subject.rawValue),
             "title": .string(subject.title),
             "features": .string(subject == .pixels ? "pixels" : settings.features.rawValue),
             "dim": .int(dim),
-            "extract_images_per_s": .double(rate),
-            "extract_seconds": .double(extractSeconds),
+            // When read from the cache: the rate and time of the extraction that wrote it.
+            "extract_images_per_s": .double(Double(images) / features.seconds),
+            "extract_seconds": .double(features.seconds),
             "feature_std": .double(meanFeatureStd(trainX, dim: dim)),
             "results": .array(results.map(\.json)),
-        ])
+        ]
+        if !features.artifacts.isEmpty {
+            o["feature_artifacts"] = .array(features.artifacts.map { .string($0.key) })
+        }
+        return .object(o)
     }
 
     /// Mean over features of the std across images: near 0 means the

@@ -67,6 +67,17 @@ final class ProbeStageTests: XCTestCase {
         let other = try config(["probe.knn_k=5"])
         XCTAssertEqual(try PretrainStage.keyMaterial(other, store: store).key, try PretrainStage.keyMaterial(cfg, store: store).key)
         XCTAssertNotEqual(try ProbeStage.keyMaterial(other, store: store).key, out.key)
+
+        // The encoders' features are cached per split: a probe-only change
+        // extracts nothing, and the same features give the same linear probe.
+        XCTAssertEqual(try featureArtifacts(store), 4, "I-JEPA and initial weights, train and val")
+        let reprobed = try ProbeStage.run(other, store: store)
+        XCTAssertTrue(reprobed.built)
+        XCTAssertEqual(try featureArtifacts(store), 4, "no new extraction for a k-NN change")
+        for subject in ["ijepa", "random_init"] {
+            XCTAssertEqual(linearTop1(out.metrics, subject), linearTop1(reprobed.metrics, subject), subject)
+            XCTAssertEqual(out.metrics["subjects"]![subject]!["feature_artifacts"], reprobed.metrics["subjects"]![subject]!["feature_artifacts"])
+        }
         // Extraction batch size is not part of any key.
         XCTAssertEqual(try ProbeStage.keyMaterial(try config(["probe.batch_size=7"]), store: store).key, out.key)
     }
@@ -81,6 +92,20 @@ final class ProbeStageTests: XCTestCase {
         let trainImages = out.metrics["train_images"]!.intValue!, evalImages = out.metrics["eval_images"]!.intValue!
         XCTAssertEqual(trainImages + evalImages, 512, "the holdout is carved from the 512 train images")
         XCTAssertEqual(out.metrics["subjects"]!["ijepa"]!["dim"]!.intValue, 4 * 32, "last4 concatenates four blocks")
+        XCTAssertEqual(try featureArtifacts(store), 2, "a holdout probe extracts train only")
+        // Then the val split, as the protocol's final run does: train's features are reused.
+        let final = try ProbeStage.run(try config(["probe.eval_split=val", "probe.features=last4"]), store: store)
+        XCTAssertEqual(try featureArtifacts(store), 4, "val added, train reused")
+        XCTAssertEqual(final.metrics["subjects"]!["ijepa"]!["feature_artifacts"]!.arrayValue!.first,
+                       out.metrics["subjects"]!["ijepa"]!["feature_artifacts"]!.arrayValue!.first)
+    }
+
+    func featureArtifacts(_ store: ArtifactStore) throws -> Int {
+        try FileManager.default.contentsOfDirectory(atPath: "\(store.root)/\(FeatureArtifact.stage)").filter { !$0.hasPrefix(".") }.count
+    }
+
+    func linearTop1(_ metrics: JSON, _ subject: String) -> [Double] {
+        (metrics["subjects"]![subject]!["results"]!.arrayValue!).filter { $0["classifier"]?.stringValue == "linear" }.map { $0["top1"]!.doubleValue! }
     }
 
     func testMismatchedCheckpointAndTruncatedShardAreNamed() throws {

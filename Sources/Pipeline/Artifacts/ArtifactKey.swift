@@ -10,24 +10,31 @@ public struct ArtifactKeyMaterial: Sendable {
     public let upstream: [String: String]
     /// Raw input name -> content digest.
     public let inputs: [String: String]
+    /// What else one artifact of the stage is a function of, when a config
+    /// run builds several (the feature cache: which encoder, which split).
+    public let parameters: [String: JSON]
 
     public init(stage: String, formatVersion: Int, config: ConfigView,
-                upstream: [String: String] = [:], inputs: [String: String] = [:]) {
+                upstream: [String: String] = [:], inputs: [String: String] = [:], parameters: [String: JSON] = [:]) {
         self.stage = stage
         self.formatVersion = formatVersion
         self.config = config
         self.upstream = upstream
         self.inputs = inputs
+        self.parameters = parameters
     }
 
     public var json: JSON {
-        .object([
+        var o: [String: JSON] = [
             "stage": .string(stage),
             "format_version": .int(formatVersion),
             "config": config.json,
             "upstream": .object(upstream.mapValues { .string($0) }),
             "inputs": .object(inputs.mapValues { .string($0) }),
-        ])
+        ]
+        // Only when present, so the keys of stages without parameters stay what they were.
+        if !parameters.isEmpty { o["parameters"] = .object(parameters) }
+        return .object(o)
     }
 
     /// 16 hex digits (64 bits): short enough to read, far from collisions

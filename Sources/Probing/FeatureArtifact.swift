@@ -1,0 +1,92 @@
+import Evaluation
+import Foundation
+import Logging
+import Numerics
+import Pipeline
+import Shards
+
+/// `artifacts/features/<key>/features.h5`: one frozen encoder's features of
+/// one prepared split, computed once per (weights, feature kind, split) so a
+/// probe-only change (k, label fractions, L2 grid, holdout) reuses them.
+/// The file holds `features` (N, dim) float32 and `labels` (N) int32 in the
+/// split's order, readable with h5py.
+enum FeatureArtifact {
+    static let stage = "features"
+    static let formatVersion = 1
+    static let fileName = "features.h5"
+
+    /// One split's features and how long they took to extract.
+    struct Split {
+        let key: String
+        let values: [Float]  // (N, dim)
+        let dim: Int
+        let seconds: Double
+        let reused: Bool
+    }
+
+    /// The weights are those of the pretrain artifact (I-JEPA) or the
+    /// encoder's initialisation (architecture and seed); the feature kind and
+    /// split complete the key. Extraction batch size changes no result.
+    static func material(_ subject: ProbeStage.Subject, split: String, config: PipelineConfig,
+                         prepareKey: String, pretrainKey: String) -> ArtifactKeyMaterial {
+        var keys = ["probe.features"], upstream = ["prepare": prepareKey]
+        switch subject {
+        case .ijepa: upstream["pretrain"] = pretrainKey
+        case .randomInit: keys += ProbeStage.initKeys
+        case .pixels: preconditionFailure("raw pixels are read from the shards, not cached")
+        }
+        return ArtifactKeyMaterial(stage: stage, formatVersion: formatVersion, config: config.view(keys: keys),
+                                   upstream: upstream,
+                                   parameters: ["subject": .string(subject.rawValue), "split": .string(split)])
+    }
+
+    /// The split's features: read from their artifact when it is up to date,
+    /// else extracted with `encoder()` and published.
+    static func obtain(_ material: ArtifactKeyMaterial, split: LabeledSplit, settings: ProbeSettings,
+                       store: ArtifactStore, force: Bool, log: Logger,
+                       encoder: () throws -> VisionTransformer) throws -> Split {
+        let key = material.key, dir = store.directory(stage: stage, key: key)
+        if !force, case .success(let manifest) = store.verify(stage: stage, key: key) {
+            return try read(dir, manifest: manifest, split: split, key: key)
+        }
+        return try store.exclusive(stage: stage, key: key, waiting: { log.info("\($0)") }) {
+            if !force, case .success(let manifest) = store.verify(stage: stage, key: key) {
+                return try read(dir, manifest: manifest, split: split, key: key)
+            }
+            let started = Date()
+            let model = try encoder()
+            let progress = Pipeline.Progress("\(ProbeStage.name): \(material.parameters["subject"]?.stringValue ?? "") features of \(split.name)",
+                                             total: split.count, interval: settings.progressInterval)
+            let values = FeatureExtractor.encoderFeatures(model, kind: settings.features, split: split,
+                                                          batchSize: settings.batchSize, progress: progress)
+            let rate = progress.finish()
+            let seconds = Date().timeIntervalSince(started)
+            let dim = values.count / max(split.count, 1)
+            try store.build(material, started: started) { tmp in
+                let w = try HDF5Writer(path: "\(tmp)/\(fileName)")
+                try w.write("features", floats: values, shape: [split.count, dim])
+                try w.write("labels", int32s: split.labels, shape: [split.count])
+                try w.setAttribute("subject", string: material.parameters["subject"]?.stringValue ?? "")
+                try w.setAttribute("split", string: split.name)
+                try w.setAttribute("features", string: settings.features.rawValue)
+                try w.close()
+                return StageResult(counts: ["images": split.count, "dim": dim],
+                                   details: .object(["extract_seconds": .double(seconds), "extract_images_per_s": .double(rate)]))
+            }
+            log.info("wrote \(dir)")
+            return Split(key: key, values: values, dim: dim, seconds: seconds, reused: false)
+        }
+    }
+
+    /// Features from a published artifact, checked against the split they claim to describe.
+    static func read(_ dir: String, manifest: JSON, split: LabeledSplit, key: String) throws -> Split {
+        let path = "\(dir)/\(fileName)"
+        let file = try HDF5File(path: path)
+        let shape = try file.shape("features")
+        guard shape.count == 2, shape[0] == split.count, try file.int32s("labels") == split.labels else {
+            throw PipelineError("\(path): features do not match the \(split.count) images of the \(split.name) split (shape \(shape)); delete the folder to recompute")
+        }
+        let seconds = manifest["details"]?["extract_seconds"]?.doubleValue ?? .nan
+        return Split(key: key, values: try file.floats("features"), dim: shape[1], seconds: seconds, reused: true)
+    }
+}
