@@ -4,7 +4,7 @@ import Pipeline
 import StageCLI
 import Preparation
 
-/// `Prepare`: images -> HDF5 patch shards (see README, "Prepare").
+/// `Prepare`: images -> HDF5 patch shards (see docs/stages.md, "Prepare").
 struct Prepare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Decode images or IDX files into HDF5 patch shards with labels, split and statistics.")

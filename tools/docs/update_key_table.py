@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Replace README.md's config key table with `Prepare --list-keys` output.
+"""Replace docs/configuration.md's config key table with `Prepare --list-keys` output.
 
 Usage: .build/release/Prepare --list-keys | tools/docs/update_key_table.py
 """
 import pathlib
 import sys
 
-readme = pathlib.Path(__file__).resolve().parents[2] / "README.md"
+readme = pathlib.Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 table = sys.stdin.read().strip("\n")
 if not table.startswith("| key | default | meaning |"):
     sys.exit("update_key_table: stdin is not the output of Prepare --list-keys")

@@ -25,7 +25,7 @@ public enum PipelineSchema {
 }
 
 extension PipelineSchema {
-    /// Every key as a markdown table (README, `Prepare --list-keys`).
+    /// Every key as a markdown table (docs/configuration.md, `Prepare --list-keys`).
     public static var markdownTable: String {
         var out = "| key | default | meaning |\n|---|---|---|\n"
         for k in keys {

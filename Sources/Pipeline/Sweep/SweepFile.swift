@@ -125,7 +125,7 @@ public struct SweepFile: Sendable {
     private static func knownKey(_ node: Node, path: String) throws -> String {
         guard let key = node.string else { throw PipelineError("\(path): keys must be strings") }
         guard PipelineSchema.key(key) != nil else {
-            throw PipelineError("\(path): \(key): not a pipeline key (see README, 'Configuration keys')")
+            throw PipelineError("\(path): \(key): not a pipeline key (see docs/configuration.md)")
         }
         return key
     }
