@@ -56,15 +56,16 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
-        .target(name: "Numerics", dependencies: ["CBLAS", "CDNNL", "CKernels", "Threads"]),
-        .target(name: "Training", dependencies: ["Numerics", "Threads", "Shards", "Imaging"]),
+        .target(name: "Random"),
+        .target(name: "Numerics", dependencies: ["CBLAS", "CDNNL", "CKernels", "Threads", "Random"]),
+        .target(name: "Training", dependencies: ["Numerics", "Random", "Threads", "Shards", "Imaging"]),
         .target(name: "Distributed", dependencies: ["Numerics", "Training"] + (mpi ? ["MPIShim"] : []),
                 swiftSettings: mpi ? [.define("IJEPA_MPI")] : []),
-        .target(name: "Evaluation", dependencies: ["Numerics", "Pipeline", "Shards", "Threads"]),
-        .target(name: "Pretraining", dependencies: ["Training", "Distributed", "Evaluation", "Preparation", "Pipeline", "Numerics",
+        .target(name: "Evaluation", dependencies: ["Numerics", "Random", "Pipeline", "Shards", "Threads"]),
+        .target(name: "Pretraining", dependencies: ["Training", "Distributed", "Evaluation", "Preparation", "Pipeline", "Numerics", "Random",
                                                     "Shards", "Imaging", "Threads"]),
         .target(name: "Preparation", dependencies: ["Imaging", "Shards", "Pipeline", "Threads"]),
-        .target(name: "Probing", dependencies: ["Evaluation", "Pretraining", "Training", "Preparation", "Pipeline", "Numerics",
+        .target(name: "Probing", dependencies: ["Evaluation", "Pretraining", "Training", "Preparation", "Pipeline", "Numerics", "Random",
                                                 "Shards", "Threads"]),
         .target(name: "Reporting", dependencies: ["Probing", "Pretraining", "Preparation", "Pipeline"]),
 
@@ -79,10 +80,10 @@ let package = Package(
         ]),
         // Mutation fuzzing of the decoders (tests/fuzz_decoders.sh, under AddressSanitizer).
         .executableTarget(name: "FuzzDecoders", dependencies: [
-            "Imaging", "CZlib", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Imaging", "CZlib", "Random", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "NumericsBench", dependencies: [
-            "Numerics", "Threads", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Numerics", "Random", "Threads", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "PretrainBench", dependencies: [
             "Pretraining", "Pipeline", "StageCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -97,17 +98,17 @@ let package = Package(
             "Reporting", "Pipeline", "StageCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Random"]),
         .testTarget(name: "ShardsTests", dependencies: ["Shards"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
-        .testTarget(name: "NumericsTests", dependencies: ["Numerics", "CKernels", "Threads", "Shards"],
+        .testTarget(name: "NumericsTests", dependencies: ["Numerics", "Random", "CKernels", "Threads", "Shards"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Numerics", "Shards"],
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Numerics", "Random", "Shards"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PretrainingTests", dependencies: ["Evaluation", "Pretraining", "Preparation", "Pipeline", "Shards"]),
-        .testTarget(name: "ProbingTests", dependencies: ["Evaluation", "Probing", "Pretraining", "Preparation", "Training", "Numerics",
+        .testTarget(name: "ProbingTests", dependencies: ["Random", "Evaluation", "Probing", "Pretraining", "Preparation", "Training", "Numerics",
                                                       "Pipeline", "Shards"]),
-        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Probing", "Pretraining", "Preparation", "Pipeline"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Random", "Reporting", "Probing", "Pretraining", "Preparation", "Pipeline"]),
         .testTarget(name: "PreparationTests", dependencies: ["Preparation", "Imaging", "Shards", "Pipeline"]),
     ] + mpiTargets
 )

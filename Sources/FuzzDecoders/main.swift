@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import CZlib
 import Imaging
+import Random
 
 /// Mutation fuzzing of the image and IDX decoders (tests/fuzz_decoders.sh
 /// runs it under AddressSanitizer): every mutated input must end in a
@@ -18,7 +19,7 @@ struct FuzzDecoders: ParsableCommand {
     @Option(help: "Folder for temporary IDX files and a hanging case's input.") var workDir = NSTemporaryDirectory()
 
     func run() throws {
-        var rng = SplitMix(seed)
+        var rng = SeededGenerator(seed: seed)
         let seeds = try Self.seeds()
         let watchdog = Watchdog(limit: caseLimit, saveTo: "\(workDir)/fuzz-hang-input.bin")
         for (format, inputs) in seeds {
@@ -65,7 +66,7 @@ struct FuzzDecoders: ParsableCommand {
 
     /// Valid inputs of every kind the decoders take, to mutate.
     static func seeds() throws -> [(String, [[UInt8]])] {
-        var rng = SplitMix(7)
+        var rng = SeededGenerator(seed: 7)
         func samples(_ n: Int, max: Int) -> [UInt16] { (0..<n).map { _ in UInt16(rng.next() % UInt64(max + 1)) } }
         var png: [[UInt8]] = []
         for (type, depths) in [(PNGColorType.gray, [1, 2, 4, 8, 16]), (.rgb, [8, 16]), (.palette, [1, 2, 4, 8]),
@@ -104,7 +105,7 @@ struct FuzzDecoders: ParsableCommand {
 /// interesting values (0, 0xFF, 0x7F, 0x80) over header fields, truncation,
 /// duplicated or deleted spans, random insertions.
 enum Mutator {
-    static func mutate(_ input: [UInt8], rng: inout SplitMix) -> [UInt8] {
+    static func mutate(_ input: [UInt8], rng: inout SeededGenerator) -> [UInt8] {
         var b = input
         for _ in 0..<(1 + Int(rng.next() % 4)) {
             guard !b.isEmpty else { break }
@@ -158,18 +159,6 @@ extension Mutator {
             b[end + 3] = UInt8(crc & 0xFF)
             at = end + 4
         }
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Numerics
+import Random
 import Threads
 
 /// Times the numerics of one I-JEPA step (no optimizer, no data) and

@@ -2,6 +2,7 @@ import Evaluation
 import Foundation
 import Numerics
 import Pipeline
+import Random
 
 /// The learning curve's file in a Pretrain artifact.
 public enum LearningCurveFile {
@@ -56,9 +57,9 @@ final class LearningCurve {
             throw PipelineError("\(trainShards[0]): too few labelled train images for a learning curve (logging.eval_every)")
         }
         let queries = LabelSampling.stratifiedSubset(holdout, labels: train.labels, classes: classes,
-                                                     count: settings.queries, seed: settings.seed ^ 0xC0DE)
+                                                     count: settings.queries, seed: SeedStream.curveQueries(settings.seed))
         let bank = LabelSampling.stratifiedSubset(fit, labels: train.labels, classes: classes,
-                                                  count: settings.bank, seed: settings.seed ^ 0xBA4C)
+                                                  count: settings.bank, seed: SeedStream.curveBank(settings.seed))
         images = LabeledSplit(train, rows: queries + bank, name: "learning curve")
         queryCount = queries.count
         self.settings = settings

@@ -2,6 +2,7 @@ import Evaluation
 import Foundation
 import Logging
 import Pipeline
+import Random
 
 /// One probe's score on the evaluation images.
 public struct ClassifierResult: Sendable {
@@ -95,7 +96,7 @@ public enum ProbeEvaluation {
         let t0 = Date()
         let (fitRows, holdRows) = LabelSampling.stratifiedSplit(labels: y, classes: classes,
                                                                holdoutFraction: settings.holdoutFraction,
-                                                               seed: settings.seed &+ 1)
+                                                               seed: SeedStream.l2Selection(settings.seed))
         let fx = gather(x, rows: fitRows, dim: dim), fy = fitRows.map { y[$0] }
         let hx = gather(x, rows: holdRows, dim: dim), hy = holdRows.map { y[$0] }
         // With fewer than 2 images in every class nothing can be held out:

@@ -1,5 +1,6 @@
 import Numerics
 import Threads
+import Random
 
 /// One I-JEPA training step on a batch of normalised patches:
 /// target = LayerNorm(target_encoder(all tokens)) at the target positions;
@@ -64,8 +65,8 @@ public final class JEPATrainer {
         encoder = VisionTransformer(shape: shape)
         targetEncoder = VisionTransformer(shape: shape)
         predictor = Predictor(shape: shape)
-        encoder.initialize(seed: seed, patchStd: patchStd)
-        predictor.initialize(seed: seed &+ 1)
+        encoder.initialize(seed: SeedStream.encoderInit(seed), patchStd: patchStd)
+        predictor.initialize(seed: SeedStream.predictorInit(seed))
         targetEncoder.params.copyValues(from: encoder.params)
         encoderOptimizer = AdamW(store: encoder.params)
         predictorOptimizer = AdamW(store: predictor.params)

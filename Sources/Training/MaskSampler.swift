@@ -1,4 +1,5 @@
 import Numerics
+import Random
 
 /// One batch's masks, as the encoder and predictor take them: every sample
 /// keeps the same number of context and target positions.
@@ -109,11 +110,9 @@ public struct MaskSampler: Sendable {
 
     /// The masks of training step `step` for `batch` samples.
     public func sample(step: Int, batch: Int) -> MaskBatch {
-        // Hash seed and step together so nearby seeds give unrelated streams.
-        var mix = SeededGenerator(seed: seed)
-        var rng = SeededGenerator(seed: mix.next() ^ (UInt64(step) &* 0xD1B5_4A32_D192_ED03))
-        let pSize = blockSize(uniform(&rng), scale: predScale, aspect: aspectRatio)
-        let eSize = blockSize(uniform(&rng), scale: encScale, aspect: (1, 1))
+        var rng = SeededGenerator(seed: SeedStream.masks(seed, step: step))
+        let pSize = blockSize(rng.uniform(), scale: predScale, aspect: aspectRatio)
+        let eSize = blockSize(rng.uniform(), scale: encScale, aspect: (1, 1))
         var targets: [[[Int32]]] = []  // [sample][mask] -> indices
         var contexts: [[Int32]] = []
         for _ in 0..<batch {
@@ -135,10 +134,6 @@ public struct MaskSampler: Sendable {
         return MaskBatch(batch: batch, contextCount: kc, targetCount: kt, masks: numTargets, context: ctx, targets: tgt)
     }
 
-    private func uniform(_ rng: inout SeededGenerator) -> Double { Double(rng.next() >> 11) / Double(1 << 53) }
-
-    private func below(_ n: Int, _ rng: inout SeededGenerator) -> Int { n <= 1 ? 0 : Int(rng.next() % UInt64(n)) }
-
     /// Places an h×w block at a random position (top-left strictly inside,
     /// as torch.randint(0, g - h) draws it), keeps only the cells allowed by
     /// the first `n` of `avoiding`, and retries until more than `minKeep`
@@ -149,7 +144,7 @@ public struct MaskSampler: Sendable {
                             rng: inout SeededGenerator) -> (indices: [Int32], complement: [Bool]) {
         var respected = regions.count, failures = 0
         while true {
-            let top = below(grid - size.h, &rng), left = below(grid - size.w, &rng)
+            let top = rng.below(grid - size.h), left = rng.below(grid - size.w)
             var idx: [Int32] = []
             for r in top..<(top + size.h) {
                 for c in left..<(left + size.w) {

@@ -3,6 +3,7 @@ import Imaging
 import Numerics
 import Shards
 import Threads
+import Random
 
 /// The train split of a Prepare artifact, held in memory as uint8 patches,
 /// served as normalised Float32 batches [batch, numPatches, patchDim] in a
@@ -58,7 +59,7 @@ public final class TrainingData: @unchecked Sendable {
 
     /// The sample order of an epoch: a seeded Fisher-Yates shuffle.
     public func order(epoch: Int) -> [Int] {
-        var rng = SeededGenerator(seed: seed ^ 0x5151_0000 ^ UInt64(epoch) &* 0x9E37_79B9)
+        var rng = SeededGenerator(seed: SeedStream.dataOrder(seed, epoch: epoch))
         var idx = Array(0..<count)
         for i in stride(from: count - 1, to: 0, by: -1) { idx.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
         return idx
@@ -97,7 +98,7 @@ public final class TrainingData: @unchecked Sendable {
         let a = attributes
         let noCrop = cropScale.0 >= 1 && cropScale.1 >= 1
         guard !noCrop || horizontalFlip else { return }
-        var rng = SeededGenerator(seed: seed ^ UInt64(step) &* 0xA24B_AED4_963E_E407 ^ UInt64(sample) &* 0x9FB2_1C65_1E98_DF25)
+        var rng = SeededGenerator(seed: SeedStream.augmentation(seed, step: step, sample: sample))
         var image = Self.unpatchify(patch, a)
         if !noCrop {
             let (left, top, w, h) = Self.cropBox(width: image.width, height: image.height, scale: cropScale, rng: &rng)
@@ -107,15 +108,13 @@ public final class TrainingData: @unchecked Sendable {
         patch.withUnsafeMutableBufferPointer { Patchify.extract(image, patch: a.patchSize, into: $0.baseAddress!) }
     }
 
-    static func uniform(_ rng: inout SeededGenerator) -> Double { Double(rng.next() >> 11) / Double(1 << 53) }
-
     static func cropBox(width W: Int, height H: Int, scale: (Double, Double),
                         rng: inout SeededGenerator) -> (Int, Int, Int, Int) {
         let area = Double(W * H)
         let logLo = log(3.0 / 4), logHi = log(4.0 / 3)
         for _ in 0..<10 {
-            let target = area * (scale.0 + uniform(&rng) * (scale.1 - scale.0))
-            let ratio = exp(logLo + uniform(&rng) * (logHi - logLo))
+            let target = area * (scale.0 + rng.uniform() * (scale.1 - scale.0))
+            let ratio = exp(logLo + rng.uniform() * (logHi - logLo))
             let w = Int((target * ratio).squareRoot().rounded()), h = Int((target / ratio).squareRoot().rounded())
             if w > 0, h > 0, w <= W, h <= H {
                 let top = Int(rng.next() % UInt64(H - h + 1)), left = Int(rng.next() % UInt64(W - w + 1))

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Imaging
+import Random
 
 /// PNG and JPEG codec tests. Every image is written here with the encoder, so
 /// no fixture files are needed; sizes are non-square to catch width/height mixups.
@@ -7,26 +8,13 @@ final class CodecTests: XCTestCase {
 
     // MARK: - Helpers
 
-    /// Deterministic generator (SplitMix64).
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static func randomSamples(_ count: Int, below limit: Int, seed: UInt64) -> [UInt16] {
-        var rng = SplitMix(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         return (0..<count).map { _ in UInt16(Int.random(in: 0..<limit, using: &rng)) }
     }
 
     static func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
-        var rng = SplitMix(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         return (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) }
     }
 
@@ -241,7 +229,7 @@ final class CodecTests: XCTestCase {
     func checkPalette(depth: Int, trns: Bool, interlaced: Bool = false, w: Int = 5, h: Int = 3,
                       file: StaticString = #filePath, line: UInt = #line) throws {
         let count = 1 << depth
-        var rng = SplitMix(seed: UInt64(depth * 10 + (trns ? 1 : 0)))
+        var rng = SeededGenerator(seed: UInt64(depth * 10 + (trns ? 1 : 0)))
         let palette = (0..<(count * 3)).map { _ in UInt8.random(in: 0...255, using: &rng) }
         var indices = Self.randomSamples(w * h, below: count, seed: UInt64(depth + 50))
         indices[0] = 0
@@ -530,7 +518,7 @@ final class CodecTests: XCTestCase {
     }
 
     func testTruncatedJPEG() throws {
-        var rng = SplitMix(seed: 64)
+        var rng = SeededGenerator(seed: 64)
         // Noisy content so the scan is long.
         let pixels = (0..<(48 * 32 * 3)).map { _ in UInt8.random(in: 0...255, using: &rng) }
         let jpeg = try ImageCodecs.encodeJPEG(Image(width: 48, height: 32, channels: 3, pixels: pixels),

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Numerics
+import Random
 
 /// Finite differences through a whole transformer block and the full model.
 final class BlockGradientTests: XCTestCase {

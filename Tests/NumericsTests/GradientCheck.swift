@@ -1,5 +1,6 @@
 import XCTest
 @testable import Numerics
+import Random
 
 /// Central finite differences of a scalar loss against an analytic gradient,
 /// in Float32 with a tolerance tight enough to catch a wrong sign or a

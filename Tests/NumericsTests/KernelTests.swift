@@ -3,6 +3,7 @@ import Foundation
 import Threads
 import XCTest
 @testable import Numerics
+import Random
 
 /// The vectorised C kernels, the two GEMM backends, the OpenMP work split and
 /// the inference-mode forward.

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Numerics
+import Random
 
 final class ModelTests: XCTestCase {
     let shape = JEPAShape(channels: 1, patchSize: 4, gridSize: 7, encoder: ViTConfig(embedDim: 48, depth: 3, numHeads: 3),

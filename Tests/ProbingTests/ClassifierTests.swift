@@ -1,31 +1,12 @@
 @testable import Evaluation
 import XCTest
 @testable import Probing
-
-/// SplitMix64 for test data, kept separate from the library's generator so
-/// the tests do not depend on it.
-struct ClassifierTestRandom {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    mutating func normal() -> Double {
-        let u1 = uniform() + 1e-300, u2 = uniform()
-        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-}
+import Random
 
 final class StandardizerTests: XCTestCase {
     func testZeroMeanUnitStdAndConstantFeatureStaysFinite() {
         let n = 500, f = 4
-        var rng = ClassifierTestRandom(seed: 7)
+        var rng = SeededGenerator(seed: 7)
         var x = [Float](repeating: 0, count: n * f)
         for r in 0..<n {
             x[r * f + 0] = Float(100 + 5 * rng.normal())      // large mean: the two-pass case

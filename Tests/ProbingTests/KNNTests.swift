@@ -1,10 +1,11 @@
 @testable import Evaluation
 import XCTest
 @testable import Probing
+import Random
 
 final class KNNTests: XCTestCase {
     func testQueriesNearAClusterGetItsLabel() {
-        var rng = ClassifierTestRandom(seed: 4)
+        var rng = SeededGenerator(seed: 4)
         let centers: [[Float]] = [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
         var train: [Float] = [], labels: [Int32] = []
         for c in 0..<3 { for _ in 0..<10 {
@@ -42,7 +43,7 @@ final class KNNTests: XCTestCase {
     /// queries than one similarity chunk holds.
     func testMatchesBruteForceReference() {
         let trainCount = 200, queryCount = 600, dim = 12, classes = 5, k = 10, temperature = 0.07
-        var rng = ClassifierTestRandom(seed: 8)
+        var rng = SeededGenerator(seed: 8)
         let offsets = (0..<classes * dim).map { _ in rng.normal() }
         var train: [Float] = [], labels: [Int32] = []
         for _ in 0..<trainCount {

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Probing
+import Random
 
 final class LBFGSTests: XCTestCase {
     func testRosenbrockFromTheClassicStart() {
@@ -21,7 +22,7 @@ final class LBFGSTests: XCTestCase {
     func testConvexQuadraticIsSolvedExactly() {
         // f = ½ xᵀAx - bᵀx with A = MᵀM + I (SPD); x* solves Ax = b.
         let n = 6
-        var rng = ClassifierTestRandom(seed: 3)
+        var rng = SeededGenerator(seed: 3)
         let m = (0..<n * n).map { _ in rng.normal() }
         var a = [Double](repeating: 0, count: n * n)
         for i in 0..<n { for j in 0..<n {

@@ -1,13 +1,14 @@
 @testable import Evaluation
 import XCTest
 @testable import Probing
+import Random
 
 final class LabelSamplingTests: XCTestCase {
     /// Class sizes 1000, 500, 30, 3, 0, 1, shuffled together.
     static func labels() -> [Int32] {
         var l: [Int32] = []
         for (c, n) in [1000, 500, 30, 3, 0, 1].enumerated() { l += [Int32](repeating: Int32(c), count: n) }
-        var rng = ClassifierTestRandom(seed: 1)
+        var rng = SeededGenerator(seed: 1)
         for i in stride(from: l.count - 1, to: 0, by: -1) { l.swapAt(i, rng.below(i + 1)) }
         return l
     }

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Probing
+import Random
 
 final class LogisticRegressionClassifierTests: XCTestCase {
     /// Analytic gradient against central differences. Parameters and data
@@ -7,7 +8,7 @@ final class LogisticRegressionClassifierTests: XCTestCase {
     /// objective computes with is perturbed by exactly ±h.
     func testGradientMatchesCentralDifferences() {
         let n = 7, f = 5, c = 3, l2 = 0.1
-        var rng = ClassifierTestRandom(seed: 11)
+        var rng = SeededGenerator(seed: 11)
         let grid = { (v: Double) -> Float in Float((v * 1024).rounded() / 1024) }
         let x = (0..<n * f).map { _ in grid(rng.normal()) }
         let labels = (0..<n).map { _ in Int32(rng.below(c)) }
@@ -40,7 +41,7 @@ final class LogisticRegressionClassifierTests: XCTestCase {
     /// The loss matches cross-entropy written out in Double.
     func testObjectiveValueMatchesDefinition() {
         let n = 5, f = 3, c = 4, l2 = 0.3
-        var rng = ClassifierTestRandom(seed: 5)
+        var rng = SeededGenerator(seed: 5)
         let x = (0..<n * f).map { _ in Float(rng.normal()) }
         let labels = (0..<n).map { _ in Int32(rng.below(c)) }
         var model = LogisticRegression(features: f, classes: c)
@@ -74,7 +75,7 @@ final class LogisticRegressionClassifierTests: XCTestCase {
         let best = model.objective(x: x, labels: labels, count: n, l2: l2, gradient: &g)
         XCTAssertEqual(best, report.loss, accuracy: 1e-6)
         XCTAssertLessThan(g.map(abs).max()!, 1e-5)
-        var rng = ClassifierTestRandom(seed: 2)
+        var rng = SeededGenerator(seed: 2)
         for _ in 0..<20 {
             var other = model
             for i in 0..<other.weights.count { other.weights[i] += Float(0.02 * rng.normal()) }
@@ -89,7 +90,7 @@ final class LogisticRegressionClassifierTests: XCTestCase {
     /// solved here independently by Newton's method in Double.
     func testTwoClassFitMatchesNewton() {
         let n = 60, f = 4, l2 = 0.01
-        var rng = ClassifierTestRandom(seed: 21)
+        var rng = SeededGenerator(seed: 21)
         let x = (0..<n * f).map { _ in Float(rng.normal()) }
         let truth = [1.5, -2.0, 0.5, 0.0]
         let labels: [Int32] = (0..<n).map { r in
@@ -130,7 +131,7 @@ final class LogisticRegressionClassifierTests: XCTestCase {
     /// the rule on held-out points.
     func testRecoversALinearRule() {
         let f = 10, c = 4, train = 2000, test = 1000
-        var rng = ClassifierTestRandom(seed: 99)
+        var rng = SeededGenerator(seed: 99)
         let w = (0..<c * f).map { _ in 2 * rng.normal() }
         let b = (0..<c).map { _ in rng.normal() }
         func sample(_ count: Int) -> ([Float], [Int32]) {

@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import XCTest
 @testable import Reporting
+import Random
 
 final class ChartTests: XCTestCase {
     // MARK: Documents
@@ -101,7 +102,7 @@ final class ChartTests: XCTestCase {
     }
 
     func testLinearTicksStayWithinFourToEightAndCoverTheRange() {
-        var rng = SplitMix64(seed: 7)
+        var rng = SeededGenerator(seed: 7)
         for _ in 0..<2000 {
             let a = Double.random(in: -1e6...1e6, using: &rng) * pow(10, Double.random(in: -8...0, using: &rng))
             let b = a + abs(a) * Double.random(in: 1e-6...10, using: &rng) + 1e-9
@@ -265,19 +266,6 @@ final class ChartTests: XCTestCase {
         let lower = svg.lowercased()
         XCTAssertFalse(lower.contains("nan") || lower.contains("inf"), "\(name) has nan/inf", file: file, line: line)
         XCTAssertFalse(lower.contains("<script") || lower.contains("<style"), name, file: file, line: line)
-    }
-}
-
-/// Reproducible random ranges for the tick property test.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

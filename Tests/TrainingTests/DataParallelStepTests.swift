@@ -1,6 +1,7 @@
 import XCTest
 @testable import Numerics
 @testable import Training
+import Random
 
 /// The arithmetic data-parallel training rests on: the mean of the
 /// gradients of a batch's slices, with the slices' masks cut from the

@@ -1,6 +1,7 @@
 import XCTest
 @testable import Numerics
 @testable import Training
+import Random
 
 /// A batch with NaN or infinite values stops the step before any work; the
 /// gradient norm a step reports is the norm of the gradients it left.

@@ -1,6 +1,7 @@
 import XCTest
 @testable import Numerics
 @testable import Training
+import Random
 
 /// meta.target_layers: the targets are the mean of the last K blocks, each
 /// normalised without parameters; K = 1 is the official target.

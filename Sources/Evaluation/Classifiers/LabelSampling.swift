@@ -1,4 +1,5 @@
 import Numerics
+import Random
 
 /// Seeded, per-class subsets of a labelled set: the low-shot probes (1%,
 /// 10% of the labels) and the holdout that picks the regularisation.
@@ -20,7 +21,7 @@ public enum LabelSampling {
         for c in 0..<classes where !members[c].isEmpty {
             var m = members[c]
             let keep = min(m.count, max(1, Int((fraction * Double(m.count)).rounded())))
-            shufflePrefix(&m, keep, seed: seed, stream: 0x5A4D_504C, class: c)
+            shufflePrefix(&m, keep, seed: seed, use: .labelFraction, class: c)
             picked += m[0..<keep]
         }
         return picked.sorted()
@@ -38,7 +39,7 @@ public enum LabelSampling {
         for c in 0..<classes where !members[c].isEmpty {
             var m = members[c]
             let hold = m.count < 2 ? 0 : min(m.count - 1, max(1, Int((holdoutFraction * Double(m.count)).rounded())))
-            shufflePrefix(&m, hold, seed: seed, stream: 0x484F_4C44, class: c)
+            shufflePrefix(&m, hold, seed: seed, use: .holdout, class: c)
             holdout += m[0..<hold]
             fit += m[hold...]
         }
@@ -49,7 +50,7 @@ public enum LabelSampling {
     /// learning curve samples its queries from: (fit, holdout) of train.
     public static func trainHoldout(labels: [Int32], classes: Int, fraction: Double,
                                     seed: UInt64) -> (fit: [Int], holdout: [Int]) {
-        stratifiedSplit(labels: labels, classes: classes, holdoutFraction: fraction, seed: seed ^ 0x7e57)
+        stratifiedSplit(labels: labels, classes: classes, holdoutFraction: fraction, seed: SeedStream.trainHoldout(seed))
     }
 
     /// Exactly `count` of `rows` (all of them when count >= rows.count),
@@ -67,7 +68,7 @@ public enum LabelSampling {
         var picked: [Int] = []
         for c in 0..<classes where quota[c] > 0 {
             var m = members[c]
-            shufflePrefix(&m, quota[c], seed: seed, stream: 0x5355_4253, class: c)
+            shufflePrefix(&m, quota[c], seed: seed, use: .subset, class: c)
             picked += m[0..<quota[c]].map { rows[$0] }
         }
         return picked
@@ -86,8 +87,8 @@ public enum LabelSampling {
     /// Moves a uniform random `count`-subset, in random order, to the front
     /// (the first `count` steps of Fisher–Yates). Written out rather than
     /// `shuffle(using:)` so the pick does not change with the standard library.
-    static func shufflePrefix(_ a: inout [Int], _ count: Int, seed: UInt64, stream: UInt64, class c: Int) {
-        var rng = SeededGenerator(seed: seed ^ stream &* 0xD1B5_4A32_D192_ED03 ^ (UInt64(c) &+ 1) &* 0x9E37_79B9_7F4A_7C15)
+    static func shufflePrefix(_ a: inout [Int], _ count: Int, seed: UInt64, use: SeedStream.LabelUse, class c: Int) {
+        var rng = SeededGenerator(seed: SeedStream.labels(seed, use: use, class: c))
         for i in 0..<min(count, a.count) {
             // Multiply-high maps 64 random bits onto 0..<n without a modulo.
             let n = UInt64(a.count - i)

@@ -1,3 +1,5 @@
+import Random
+
 /// The I-JEPA predictor: context tokens mapped to the predictor width with
 /// its own sin-cos positions, a learned mask token plus the position of each
 /// target appended, predictor blocks, LayerNorm, and a map back to the

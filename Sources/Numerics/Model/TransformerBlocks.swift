@@ -1,3 +1,5 @@
+import Random
+
 /// A stack of pre-norm transformer blocks over a batch of equal-length
 /// token sequences, with explicit forward and backward:
 ///   x = x + proj(attention(qkv(norm1(x))));  x = x + fc2(gelu(fc1(norm2(x)))).

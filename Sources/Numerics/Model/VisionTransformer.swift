@@ -1,3 +1,5 @@
+import Random
+
 /// The I-JEPA encoder: linear patch embedding (a Conv2d patch embedding with
 /// its weight reshaped), fixed sin-cos positions, transformer blocks, final
 /// LayerNorm. It can run on a subset of token positions per sample (the
