@@ -27,6 +27,7 @@ struct NumericsBench: ParsableCommand {
     @Option var warmup = 2
 
     func run() throws {
+        try GEMM.checkEnvironment()
         let shape = JEPAShape(channels: channels, patchSize: patch, gridSize: grid,
                               encoder: ViTConfig(embedDim: embed, depth: depth, numHeads: heads),
                               predictorDim: predDim, predictorDepth: predDepth)

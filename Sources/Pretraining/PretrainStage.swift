@@ -50,6 +50,7 @@ public enum PretrainStage {
     /// not depend on the rank count.
     public static func run(_ config: PipelineConfig, store: ArtifactStore, force: Bool = false,
                            resume: Bool = false, stopAfter: Int? = nil, comm: Communicator = .world) throws -> Outcome {
+        try GEMM.checkEnvironment()
         var log = Console.logger(name)
         if !comm.isRoot { log.logLevel = .warning }
         let started = Date()
@@ -178,6 +179,7 @@ public enum PretrainStage {
     /// weights under PyTorch names, the normalised batch, the masks, the
     /// loss and every gradient.
     public static func writeDebugState(_ config: PipelineConfig, store: ArtifactStore, to path: String) throws {
+        try GEMM.checkEnvironment()
         let settings = try PretrainSettings(config)
         let (data, shape, sampler) = try setUp(settings, config: config, store: store,
                                                prepareKey: try PrepareStage.keyMaterial(config, store: store).key)

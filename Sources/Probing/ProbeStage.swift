@@ -88,6 +88,7 @@ public enum ProbeStage {
     }
 
     public static func run(_ config: PipelineConfig, store: ArtifactStore, force: Bool = false) throws -> Outcome {
+        try GEMM.checkEnvironment()
         let log = Console.logger(name)
         let started = Date()
         Allocator.keepLargeBlocks()  // per-call GEMM buffers stay in the heap (see PretrainStage)

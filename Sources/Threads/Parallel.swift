@@ -76,13 +76,18 @@ public struct SharedPointer<T>: @unchecked Sendable {
 extension Parallel {
     /// `body(i)` for every i, in parallel, results in index order; the error
     /// of the lowest failing index is rethrown (after all have run).
-    public static func map<T>(_ count: Int, _ body: @Sendable (Int) throws -> T) throws -> [T] {
-        var results = [Result<T, Error>?](repeating: nil, count: count)
+    public static func map<T, E: Error>(_ count: Int, _ body: @Sendable (Int) throws(E) -> T) throws(E) -> [T] {
+        var results = [Result<T, E>?](repeating: nil, count: count)
         results.withUnsafeMutableBufferPointer { buf in
             let out = SharedPointer(buf.baseAddress!)
-            forEach(count) { i in out.base[i] = Result { try body(i) } }
+            forEach(count) { i in
+                do throws(E) { out.base[i] = .success(try body(i)) } catch { out.base[i] = .failure(error) }
+            }
         }
-        return try results.map { try $0!.get() }
+        var out: [T] = []
+        out.reserveCapacity(count)
+        for r in results { out.append(try r!.get()) }
+        return out
     }
 }
 

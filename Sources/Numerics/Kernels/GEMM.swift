@@ -14,13 +14,29 @@ import Threads
 public enum GEMM {
     public enum Backend: String, Sendable { case onednn, openblas }
 
-    public static let backend: Backend = {
-        let name = ProcessInfo.processInfo.environment["IJEPA_GEMM"] ?? "onednn"
-        guard let b = Backend(rawValue: name) else {
-            FileHandle.standardError.write(Data("error: IJEPA_GEMM=\(name): expected onednn or openblas\n".utf8))
-            exit(2)
+    public struct UnknownBackend: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The backend `IJEPA_GEMM` names (unset: oneDNN).
+    public static func backend(named name: String?) throws(UnknownBackend) -> Backend {
+        guard let b = Backend(rawValue: name ?? Backend.onednn.rawValue) else {
+            throw UnknownBackend(description: "IJEPA_GEMM=\(name ?? ""): expected onednn or openblas")
         }
         return b
+    }
+
+    /// Executables call this before any GEMM, so an unknown `IJEPA_GEMM` is
+    /// their one-line error; `backend` itself cannot report one.
+    public static func checkEnvironment() throws(UnknownBackend) {
+        _ = try backend(named: ProcessInfo.processInfo.environment["IJEPA_GEMM"])
+    }
+
+    /// The backend in use. Reached without `checkEnvironment` (tests) an
+    /// unknown name stops with the same message.
+    public static let backend: Backend = {
+        do throws(UnknownBackend) { return try backend(named: ProcessInfo.processInfo.environment["IJEPA_GEMM"]) }
+        catch { preconditionFailure(error.description) }
     }()
 
     /// The backend and its version, for manifests and benchmarks.

@@ -54,11 +54,11 @@ public final class ParameterStore: @unchecked Sendable {
     /// Σ grad², in Double, summed in a fixed order (chunks of 4096).
     public func gradSquaredNorm() -> Double {
         let chunk = 4096, chunks = (count + chunk - 1) / chunk, g = SharedPointer(grads), n = count
-        let parts = (try? Parallel.map(chunks) { c -> Double in
+        let parts = Parallel.map(chunks) { c -> Double in
             var s = 0.0
             for i in (c * chunk)..<min(n, (c + 1) * chunk) { s += Double(g.base[i]) * Double(g.base[i]) }
             return s
-        }) ?? []
+        }
         return parts.reduce(0, +)
     }
 

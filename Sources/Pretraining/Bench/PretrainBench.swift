@@ -53,6 +53,7 @@ public enum PretrainBench {
     public static func run(_ config: PipelineConfig, store: ArtifactStore, steps: Int, warmup: Int,
                            dump: String? = nil) throws -> Result {
         precondition(steps >= 1 && warmup >= 1)
+        try GEMM.checkEnvironment()
         Allocator.keepLargeBlocks()  // as Pretrain does
         let settings = try PretrainSettings(config)
         let prepareKey = try PrepareStage.keyMaterial(config, store: store).key
