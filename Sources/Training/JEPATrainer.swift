@@ -90,15 +90,10 @@ public final class JEPATrainer {
             let h = targetEncoder.forward(patches: patches, batch: b, indices: nil, count: n, training: false)
             let featureStd = Self.pooledStd(h, batch: b, tokens: n, width: e, scratch: pooled)
             let hn = targetFeatures(h, batch: b)
-            masks.targets.withUnsafeBufferPointer { idx in
+            masks.targets.withUnsafeBufferPointer { idx in  // (M, B, kt)
                 for mi in 0..<m {
-                    for s in 0..<b {
-                        let row = mi * b + s
-                        for j in 0..<kt {
-                            let t = Int(idx[row * kt + j])
-                            (tg + (row * kt + j) * e).update(from: hn + (s * n + t) * e, count: e)
-                        }
-                    }
+                    Rows.gather(hn, width: e, samples: b, sourceRows: n, indices: idx.baseAddress! + mi * b * kt,
+                                count: kt, into: tg + mi * b * kt * e)  // tg: (M, B, kt, E)
                 }
             }
             return featureStd

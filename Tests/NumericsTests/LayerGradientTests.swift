@@ -157,15 +157,24 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertFalse(Attention.fusedApplies(tokens: 49, headWidth: 24))
     }
 
-    func testGatherScatterAreAdjoint() {
-        let width = 3
-        let src = GC.random(6 * width, seed: 17), y = GC.random(4 * width, seed: 18)
-        let idx: [Int32] = [5, 0, 5, 2]
-        var gathered = [Float](repeating: 0, count: 4 * width), scattered = [Float](repeating: 0, count: 6 * width)
-        Rows.gather(src, width: width, indices: idx, count: 4, into: &gathered)
-        Rows.scatterAdd(y, width: width, indices: idx, count: 4, into: &scattered)
-        // <gather(x), y> = <x, scatter(y)>, including a repeated index.
-        XCTAssertEqual(GC.dot(gathered, y), GC.dot(src, scattered), accuracy: 1e-5)
-        XCTAssertEqual(Array(gathered[0..<3]), Array(src[15..<18]))
+    func testRowGathersMatchTheirDefinitions() {
+        let width = 3, samples = 2, sourceRows = 4, count = 3
+        let src = GC.random(samples * sourceRows * width, seed: 17), base = GC.random(samples * count * width, seed: 18)
+        let idx: [Int32] = [3, 0, 3, 1, 2, 1]  // (samples, count), a repeated index in each sample
+        var perSample = [Float](repeating: 0, count: samples * count * width)
+        Rows.gather(src, width: width, samples: samples, sourceRows: sourceRows, indices: idx, count: count, into: &perSample)
+        var shared = [Float](repeating: 0, count: samples * count * width), added = base
+        Rows.gather(src, width: width, indices: idx, count: samples * count, into: &shared)
+        Rows.gatherAdd(src, width: width, indices: idx, count: samples * count, into: &added)
+        for s in 0..<samples {
+            for j in 0..<count {
+                for c in 0..<width {
+                    let o = (s * count + j) * width + c, i = Int(idx[s * count + j])
+                    XCTAssertEqual(perSample[o], src[(s * sourceRows + i) * width + c])
+                    XCTAssertEqual(shared[o], src[i * width + c])
+                    XCTAssertEqual(added[o], base[o] + src[i * width + c])
+                }
+            }
+        }
     }
 }

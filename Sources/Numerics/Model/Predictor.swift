@@ -61,20 +61,15 @@ public final class Predictor {
         let xc = ctxEmbed.reserve(b * kc * p), x = x0.reserve(rows * p)
         Linear.forward(context, rows: b * kc, in: e, out: p, weight: params.value(embedW), bias: params.value(embedB), into: xc)
         positions.withUnsafeBufferPointer { pos in
-            for r in 0..<(b * kc) {
-                let src = pos.baseAddress! + Int(contextIndices[r]) * p, dst = xc + r * p
-                for j in 0..<p { dst[j] += src[j] }
-            }
+            Rows.gatherAdd(pos.baseAddress!, width: p, indices: contextIndices, count: b * kc, into: xc)  // (B, kc, P)
             let mt = params.value(maskToken)
             for mi in 0..<m {
                 for s in 0..<b {
-                    let seq = x + ((mi * b + s) * t) * p
+                    let seq = x + ((mi * b + s) * t) * p  // (t, P): context tokens, then mask tokens
                     seq.update(from: xc + s * kc * p, count: kc * p)
-                    for j in 0..<kt {
-                        let dst = seq + (kc + j) * p
-                        let src = pos.baseAddress! + Int(targetIndices[(mi * b + s) * kt + j]) * p
-                        for c in 0..<p { dst[c] = mt[c] + src[c] }
-                    }
+                    for j in 0..<kt { (seq + (kc + j) * p).update(from: mt, count: p) }
+                    Rows.gatherAdd(pos.baseAddress!, width: p, indices: targetIndices + (mi * b + s) * kt, count: kt,
+                                   into: seq + kc * p)
                 }
             }
         }

@@ -61,11 +61,13 @@ public final class VisionTransformer {
         let tin = tokensIn.reserve(rows * d), x = x0.reserve(rows * e), y = out.reserve(rows * e)
         // Embedding is per token, so gathering the kept patches first equals
         // embedding all and gathering after, at a fraction of the cost.
-        for s in 0..<b {
-            for j in 0..<k {
-                let pos = indices.map { Int($0[s * k + j]) } ?? j
-                (tin + (s * k + j) * d).update(from: patches + (s * n + pos) * d, count: d)
-                positions.withUnsafeBufferPointer { (x + (s * k + j) * e).update(from: $0.baseAddress! + pos * e, count: e) }
+        positions.withUnsafeBufferPointer { pos in
+            if let indices {
+                Rows.gather(patches, width: d, samples: b, sourceRows: n, indices: indices, count: k, into: tin)  // (B, k, D)
+                Rows.gather(pos.baseAddress!, width: e, indices: indices, count: b * k, into: x)             // (B, k, E)
+            } else {
+                tin.update(from: patches, count: b * n * d)
+                for s in 0..<b { (x + s * n * e).update(from: pos.baseAddress!, count: n * e) }
             }
         }
         Linear.forward(tin, rows: rows, in: d, out: e, weight: params.value(patchW), bias: nil, into: y)
