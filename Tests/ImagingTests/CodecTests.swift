@@ -136,7 +136,7 @@ final class CodecTests: XCTestCase {
 
     // MARK: - Sniffing and versions
 
-    func testSniff() throws {
+    func testSniffRecognisesPNGAndJPEGByTheirSignatures() throws {
         let png = try encode(5, 3, .gray, 8, [UInt16](repeating: 7, count: 15))
         let jpeg = try ImageCodecs.encodeJPEG(Image(width: 5, height: 3, channels: 1,
                                                     pixels: [UInt8](repeating: 9, count: 15)))
@@ -148,7 +148,7 @@ final class CodecTests: XCTestCase {
         png.withUnsafeBytes { XCTAssertEqual(ImageCodecs.sniff($0), .png) }
     }
 
-    func testVersions() {
+    func testLibraryVersionsAreReported() {
         XCTAssertTrue(ImageCodecs.pngVersion.contains("libpng"), ImageCodecs.pngVersion)
         XCTAssertTrue(ImageCodecs.pngVersion.contains("1."), ImageCodecs.pngVersion)
         XCTAssertTrue(ImageCodecs.jpegVersion.contains("jpeg"), ImageCodecs.jpegVersion)
@@ -200,17 +200,17 @@ final class CodecTests: XCTestCase {
         try checkRoundTrip(37, 19, .rgb, 16, seed: 78)
     }
 
-    func testGrayAlpha() throws {
+    func testGrayAlphaRoundTripsAt8And16Bits() throws {
         try checkRoundTrip(5, 3, .grayAlpha, 8, seed: 11)
         try checkRoundTrip(5, 3, .grayAlpha, 16, seed: 12)
     }
 
-    func testRGB() throws {
+    func testRGBRoundTripsAt8And16Bits() throws {
         try checkRoundTrip(5, 3, .rgb, 8, seed: 21)
         try checkRoundTrip(5, 3, .rgb, 16, seed: 22)
     }
 
-    func testRGBA() throws {
+    func testRGBARoundTripsAt8And16Bits() throws {
         try checkRoundTrip(5, 3, .rgba, 8, seed: 31)
         try checkRoundTrip(5, 3, .rgba, 16, seed: 32)
     }
@@ -250,7 +250,7 @@ final class CodecTests: XCTestCase {
         XCTAssertEqual(image.pixels, expected, "palette \(depth)-bit tRNS=\(trns)", file: file, line: line)
     }
 
-    func testPalette() throws {
+    func testPaletteImagesDecodeAtEveryDepthWithAndWithoutTransparency() throws {
         for depth in [1, 2, 4, 8] {
             try checkPalette(depth: depth, trns: false)
             try checkPalette(depth: depth, trns: true)
@@ -286,7 +286,7 @@ final class CodecTests: XCTestCase {
         XCTAssertEqual(c.pixels, rgb.map { UInt8($0) })
     }
 
-    func testInterlaced() throws {
+    func testInterlacedPNGDecodesLikeNonInterlaced() throws {
         // Adam7 on sizes smaller and larger than the 8x8 pattern, and sub-byte depths.
         try checkRoundTrip(13, 7, .rgb, 8, interlaced: true, seed: 41)
         try checkRoundTrip(5, 3, .rgb, 8, interlaced: true, seed: 42)
@@ -410,7 +410,7 @@ final class CodecTests: XCTestCase {
 
     // MARK: - Corrupt input
 
-    func testEmptyInput() {
+    func testEmptyInputIsAnError() {
         do {
             _ = try ImageCodecs.decode([UInt8]())
             XCTFail("empty input decoded")
@@ -419,7 +419,7 @@ final class CodecTests: XCTestCase {
         }
     }
 
-    func testUnknownFormat() {
+    func testNonImageBytesAreAnError() {
         let text = Array("name,label\ncat.png,3\nThis is not an image.\n".utf8)
         do {
             _ = try ImageCodecs.decode(text)

@@ -49,7 +49,7 @@ final class TransformTests: XCTestCase {
         XCTAssertEqual(stride(from: 0, to: 16, by: 4).map { up.pixels[$0] }, [30, 50, 70, 90])
     }
 
-    func testChannelConversion() {
+    func testChannelConversionMatchesPILWeights() {
         let rgb = Image(width: 2, height: 1, channels: 3, pixels: [255, 0, 0, 10, 200, 30])
         let gray = Channels.convert(rgb, to: 1)
         // PIL convert("L"): (r*19595 + g*38470 + b*7471 + 0x8000) >> 16.

@@ -16,7 +16,7 @@ final class BlockGradientTests: XCTestCase {
         }
     }
 
-    func testTransformerBlock() {
+    func testTransformerBlockBackwardMatchesFiniteDifferences() {
         let cfg = ViTConfig(embedDim: 8, depth: 1, numHeads: 2, mlpRatio: 2)
         let store = ParameterStore()
         let blocks = TransformerBlocks(config: cfg, prefix: "blocks", store: store)

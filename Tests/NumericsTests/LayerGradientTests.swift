@@ -5,7 +5,7 @@ import XCTest
 final class LayerGradientTests: XCTestCase {
     typealias GC = GradientCheck
 
-    func testLinear() {
+    func testLinearBackwardMatchesFiniteDifferences() {
         let m = 5, i = 7, o = 4
         let x = Vec(GC.random(m * i, seed: 1)), w = Vec(GC.random(o * i, seed: 2, std: 0.5)), b = Vec(GC.random(o, seed: 3))
         let g = GC.random(m * o, seed: 4)
@@ -56,7 +56,7 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
-    func testLayerNorm() {
+    func testLayerNormBackwardMatchesFiniteDifferences() {
         let ln = LN(rows: 6, c: 10, affine: true, seed: 5)
         let (dx, dw, db) = ln.gradients()
         XCTAssertLessThan(GC.worst(ln.x.p, count: ln.x.count, analytic: dx.p, loss: ln.loss), 1)

@@ -5,7 +5,7 @@ import XCTest
 /// SHA-256 (libcrypto) against the FIPS 180-2 test vectors, and a file streamed
 /// in blocks against the same bytes hashed at once.
 final class DigestTests: XCTestCase {
-    func testKnownVectors() {
+    func testSHA256MatchesTheFIPSVectors() {
         XCTAssertEqual(Digest.sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         XCTAssertEqual(Digest.sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         XCTAssertEqual(Digest.sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),

@@ -147,7 +147,7 @@ final class ChartTests: XCTestCase {
         XCTAssertGreaterThan(flat.hi, 2)
     }
 
-    func testCompactNumbers() {
+    func testCompactNumbersAreShortAndRoundTripTheValue() {
         let cases: [(Double, String)] = [(0, "0"), (0.001, "0.001"), (1e-5, "1e-5"), (2.5e-4, "2.5e-4"),
                                          (12000, "12k"), (1500, "1.5k"), (2.5e6, "2.5M"), (0.5, "0.5"),
                                          (-0.3, "-0.3"), (3e9, "3e9"), (0.30000000000000004, "0.3"), (42, "42")]

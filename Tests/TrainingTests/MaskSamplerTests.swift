@@ -8,32 +8,54 @@ final class MaskSamplerTests: XCTestCase {
                     minKeep: minKeep, allowOverlap: overlap, seed: seed)
     }
 
-    func testPropertiesOverManySeeds() {
+    /// Masks of 8 samples for 40 seeds on the 7x7 and 14x14 grids (4 targets).
+    func manySeeds(_ body: (_ grid: Int, _ seed: Int, MaskSampler, MaskBatch) -> Void) {
         for grid in [7, 14] {
             for seed in 0..<40 {
                 let s = sampler(grid: grid, seed: UInt64(seed))
-                XCTAssertNil(s.validate())
-                let m = s.sample(step: seed * 3, batch: 8)
-                let n = grid * grid
-                XCTAssertGreaterThan(m.contextCount, s.minKeep, "context keeps more than min_keep")
-                XCTAssertGreaterThan(m.targetCount, s.minKeep)
-                XCTAssertEqual(m.context.count, 8 * m.contextCount)
-                XCTAssertEqual(m.targets.count, 4 * 8 * m.targetCount)
-                // Target blocks are at most the largest configured block.
-                XCTAssertLessThanOrEqual(m.targetCount, Int(Double(n) * 0.2) + grid)
-                for b in 0..<8 {
-                    let ctx = Array(m.context[(b * m.contextCount)..<((b + 1) * m.contextCount)])
-                    XCTAssertEqual(ctx, ctx.sorted())
-                    XCTAssertEqual(Set(ctx).count, ctx.count)
-                    XCTAssertTrue(ctx.allSatisfy { $0 >= 0 && $0 < n })
-                    var targetCells = Set<Int32>()
-                    for k in 0..<4 {
-                        let start = (k * 8 + b) * m.targetCount
-                        targetCells.formUnion(m.targets[start..<(start + m.targetCount)])
-                    }
-                    // Disjoint, unless the constraint had to be relaxed (rare on 14x14).
-                    if grid == 14 { XCTAssertTrue(targetCells.isDisjoint(with: ctx), "seed \(seed) sample \(b)") }
+                body(grid, seed, s, s.sample(step: seed * 3, batch: 8))
+            }
+        }
+    }
+
+    func context(_ m: MaskBatch, sample b: Int) -> [Int32] {
+        Array(m.context[(b * m.contextCount)..<((b + 1) * m.contextCount)])
+    }
+
+    func testMaskBatchesHaveOneCountPerKindAndKeepMoreThanMinKeep() {
+        manySeeds { grid, seed, s, m in
+            XCTAssertNil(s.validate())
+            XCTAssertGreaterThan(m.contextCount, s.minKeep, "context keeps more than min_keep")
+            XCTAssertGreaterThan(m.targetCount, s.minKeep)
+            XCTAssertEqual(m.context.count, 8 * m.contextCount)
+            XCTAssertEqual(m.targets.count, 4 * 8 * m.targetCount)
+            // Target blocks are at most the largest configured block.
+            XCTAssertLessThanOrEqual(m.targetCount, Int(Double(grid * grid) * 0.2) + grid)
+        }
+    }
+
+    func testContextIndicesAreSortedDistinctAndOnTheGrid() {
+        manySeeds { grid, seed, s, m in
+            for b in 0..<8 {
+                let ctx = context(m, sample: b)
+                XCTAssertEqual(ctx, ctx.sorted())
+                XCTAssertEqual(Set(ctx).count, ctx.count)
+                XCTAssertTrue(ctx.allSatisfy { $0 >= 0 && $0 < grid * grid })
+            }
+        }
+    }
+
+    func testContextAvoidsEveryTargetBlockOn14x14() {
+        // On 7x7 the official rule may have to relax disjointness; on 14x14 it never does here.
+        manySeeds { grid, seed, s, m in
+            guard grid == 14 else { return }
+            for b in 0..<8 {
+                var targetCells = Set<Int32>()
+                for k in 0..<4 {
+                    let start = (k * 8 + b) * m.targetCount
+                    targetCells.formUnion(m.targets[start..<(start + m.targetCount)])
                 }
+                XCTAssertTrue(targetCells.isDisjoint(with: context(m, sample: b)), "seed \(seed) sample \(b)")
             }
         }
     }
