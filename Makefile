@@ -144,18 +144,18 @@ test: deps
 	  $(MAKE) --no-print-directory test-mpi; \
 	else echo "test-mpi: skipped, Open MPI is not installed (make deps-mpi installs it)"; fi
 
-# 2 MPI ranks against 1 process on the smoke pipeline (tests/mpi_parity.sh);
+# 2 MPI ranks against 1 process on the smoke pipeline (Tests/EndToEnd/mpi_parity.sh);
 # prints the largest loss difference last.
 test-mpi: build build-mpi
-	tests/mpi_parity.sh
+	Tests/EndToEnd/mpi_parity.sh
 
 test-e2e: build
-	tests/make_e2e.sh
+	Tests/EndToEnd/make_e2e.sh
 
 # Mutated PNG, JPEG and IDX inputs through the decoders under AddressSanitizer
 # (FUZZ_CASES per format, default 3000).
 test-fuzz: deps
-	tests/fuzz_decoders.sh
+	Tests/EndToEnd/fuzz_decoders.sh
 
 clean:
 	rm -rf .build .build-*

@@ -78,7 +78,7 @@ let package = Package(
             "Preparation", "Pipeline", "StageCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        // Mutation fuzzing of the decoders (tests/fuzz_decoders.sh, under AddressSanitizer).
+        // Mutation fuzzing of the decoders (Tests/EndToEnd/fuzz_decoders.sh, under AddressSanitizer).
         .executableTarget(name: "FuzzDecoders", dependencies: [
             "Imaging", "CZlib", "Random", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -4,7 +4,7 @@ import CZlib
 import Imaging
 import Random
 
-/// Mutation fuzzing of the image and IDX decoders (tests/fuzz_decoders.sh
+/// Mutation fuzzing of the image and IDX decoders (Tests/EndToEnd/fuzz_decoders.sh
 /// runs it under AddressSanitizer): every mutated input must end in a
 /// decoded image or a thrown error, never a crash (the sanitizer aborts the
 /// process) or a hang (a watchdog aborts a case that runs too long, after

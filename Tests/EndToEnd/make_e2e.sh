@@ -4,7 +4,7 @@
 # probe setting reruns only probe and report, and `make -j 2 sweep` runs two
 # variants that share one prepare artifact. Needs the release build.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 # The outer make's flags (FORCE=1, SET=..., -j) must not leak into these runs.
 unset MAKEFLAGS MFLAGS MAKELEVEL
 tmp=$(mktemp -d)

@@ -5,7 +5,7 @@
 # 10 s is a hang. The build goes to its own folder (.build-asan) so it never
 # mixes with the normal builds.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 cases=${FUZZ_CASES:-3000}
 # (ld.gold warns once per sanitizer symbol it cannot export: noise.)
 swift build --sanitize=address --scratch-path .build-asan --product FuzzDecoders 2>&1 \
