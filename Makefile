@@ -83,7 +83,7 @@ report: probe
 # variants build a shared artifact once). `make -j N sweep` runs N variants
 # at a time.
 sweep: build
-	@n=$$($(BIN)/Report --sweep $(SWEEP) --variant-count) && \
+	@n=$$($(BIN)/Store variants --sweep $(SWEEP) $(SET)) && \
 	$(MAKE) --no-print-directory sweep-report SWEEP_N=$$n
 
 ifdef SWEEP_N
@@ -103,11 +103,11 @@ sweep-variant-%:
 
 # Re-hash every artifact of PIPELINE against its manifest.
 verify: build
-	@$(BIN)/Report --verify $(STAGE_ARGS)
+	@$(BIN)/Store verify $(STAGE_ARGS)
 
 # Artifact folders no pipeline or sweep file reaches (delete them by hand).
 gc-list: build
-	@$(BIN)/Report --gc-list --artifacts $(ARTIFACTS)
+	@$(BIN)/Store gc-list --artifacts $(ARTIFACTS)
 
 # BENCH_STEPS real pretraining steps of PIPELINE (release build): images/s,
 # ms per phase, GFLOP/s, fraction of the machine's sgemm rate at the same

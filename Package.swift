@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "Pretrain", targets: ["Pretrain"]),
         .executable(name: "Probe", targets: ["Probe"]),
         .executable(name: "Report", targets: ["Report"]),
+        .executable(name: "Store", targets: ["Store"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -95,6 +96,10 @@ let package = Package(
             "Probing", "Pipeline", "StageCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "Report", dependencies: [
+            "Reporting", "Pipeline", "StageCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // Store maintenance: verify, gc-list, a sweep's variant count.
+        .executableTarget(name: "Store", dependencies: [
             "Reporting", "Pipeline", "StageCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -2,7 +2,9 @@
 # The Makefile end to end on the smoke pipeline, in a temporary artifact
 # folder: `make all` writes the report, a second run does no stage work, a
 # probe setting reruns only probe and report, and `make -j 2 sweep` runs two
-# variants that share one prepare artifact. Needs the release build.
+# variants that share one prepare artifact, `make verify` finds every
+# artifact intact and `make gc-list` names the unreached ones. Needs the
+# release build.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # The outer make's flags (FORCE=1, SET=..., -j) must not leak into these runs.
@@ -42,4 +44,11 @@ prepares=$(find "$tmp/artifacts/prepare" -mindepth 1 -maxdepth 1 -not -name '.*'
 [ "$prepares" = 1 ] || { echo "make_e2e: $prepares prepare artifacts, expected 1 shared"; exit 1; }
 rows=$(($(wc -l < "$(sed -nE 's|^report: ([^ ]+/report\.md)$|\1|p' "$tmp/sweep.log" | xargs dirname)/results.csv") - 1))
 [ "$rows" = 2 ] || { echo "make_e2e: sweep results.csv has $rows rows, expected 2"; exit 1; }
-echo "make_e2e: all, rerun, probe change and 2-variant sweep behave (artifacts in a temporary folder)"
+# Store maintenance: the smoke pipeline's artifacts re-hash clean, and the
+# probe built with knn_k=5 (no pipeline file asks for it) is listed as unreached.
+run "$tmp/verify.log" verify
+expect "$tmp/verify.log" 0 '^DAMAGED'
+expect "$tmp/verify.log" 0 '^missing'
+run "$tmp/gc.log" gc-list
+grep -q "^$tmp/artifacts/probe/" "$tmp/gc.log" || { cat "$tmp/gc.log"; echo "make_e2e: gc-list does not list the knn_k=5 probe"; exit 1; }
+echo "make_e2e: all, rerun, probe change, 2-variant sweep, verify and gc-list behave (artifacts in a temporary folder)"
