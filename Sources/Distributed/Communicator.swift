@@ -7,6 +7,7 @@ import MPIShim
 /// In the MPI build (`IJEPA_MPI`, `make build-mpi`) a process started by an
 /// MPI launcher (mpirun, srun) joins MPI_COMM_WORLD; otherwise, and always in
 /// the default build, it is a world of one and every collective is a no-op.
+/// Sendable: rank, size and mode are `let`s; collectives are called from the training thread only, one at a time, as MPI_THREAD_FUNNELED requires.
 public final class Communicator: @unchecked Sendable {
     public let rank: Int
     public let size: Int

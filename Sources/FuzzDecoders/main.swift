@@ -164,6 +164,7 @@ extension Mutator {
 
 /// Aborts the process when one case runs longer than `limit` seconds,
 /// leaving its input in `saveTo`.
+/// Sendable: `current` is read and written only under `lock`.
 final class Watchdog: @unchecked Sendable {
     let limit: Double, saveTo: String
     private let lock = NSLock()

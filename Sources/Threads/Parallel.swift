@@ -68,6 +68,7 @@ public enum Parallel {
 }
 
 /// A pointer that may cross into parallel workers that write disjoint parts.
+/// Sendable: only by contract: workers write disjoint elements, and the caller keeps the memory alive until the parallel region returns.
 public struct SharedPointer<T>: @unchecked Sendable {
     public let base: UnsafeMutablePointer<T>
     public init(_ base: UnsafeMutablePointer<T>) { self.base = base }

@@ -33,7 +33,8 @@ public final class AdamW {
         v.deallocate()
     }
 
-    /// Sets the step count and moments (resuming from a checkpoint).
+    /// Sets the step count when resuming; the checkpoint loader writes the
+    /// moments into `m` and `v` in place.
     public func restore(step: Int) { self.step = step }
 
     /// One update with the store's current gradients.

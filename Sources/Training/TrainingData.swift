@@ -10,6 +10,7 @@ import Random
 /// seeded per-epoch order (drop_last), with the official augmentation:
 /// random resized crop and horizontal flip, seeded by (seed, step, sample)
 /// so a resumed run sees exactly the same batches.
+/// Sendable: every stored property is a `let` fixed by init; batches are written into caller-owned buffers.
 public final class TrainingData: @unchecked Sendable {
     public let count: Int
     public let attributes: ShardAttributes

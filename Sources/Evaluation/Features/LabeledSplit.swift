@@ -5,6 +5,7 @@ import Threads
 /// One split of a Prepare artifact in memory: uint8 patches
 /// [count, numPatches, patchDim] and labels, with the file each sample came
 /// from so errors can name it.
+/// Sendable: every stored property is a `let` of a value type, fixed by init.
 public final class LabeledSplit: @unchecked Sendable {
     public let name: String
     public let attributes: ShardAttributes

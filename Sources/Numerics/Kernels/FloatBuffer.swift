@@ -1,6 +1,7 @@
 /// A growable Float32 buffer for activations and scratch: it reallocates
 /// only when asked for more than it has, so after the first step of a given
 /// shape no further allocation happens.
+/// Sendable: `reserve` (the only mutation) is called by the thread that owns the layer, outside parallel regions; workers only read and write disjoint parts of `pointer`.
 public final class FloatBuffer: @unchecked Sendable {
     public private(set) var pointer: UnsafeMutablePointer<Float>
     public private(set) var capacity: Int

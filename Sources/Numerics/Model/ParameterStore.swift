@@ -4,6 +4,7 @@ import Threads
 /// a same-layout gradient buffer, each tensor addressable by its PyTorch
 /// state_dict name and shape. One buffer makes the optimizer, the EMA and
 /// checkpoints single loops over memory.
+/// Sendable: the layout (entries, index, count) is fixed by `allocate()`; parallel workers write only disjoint ranges of `values` and `grads`, and no two steps run on one store at once.
 public final class ParameterStore: @unchecked Sendable {
     public struct Entry: Sendable {
         public let name: String

@@ -5,6 +5,7 @@ import Foundation
 /// once it has been hashed. The change time (which no tool can set back)
 /// catches a rewrite whose mtime was restored (`touch -r`, `cp -p`).
 /// Stored as a tab-separated file; a damaged cache is ignored.
+/// Sendable: `entries` and `dirty` are read and written only under `lock`; `path` is a `let`.
 public final class DigestCache: @unchecked Sendable {
     private struct Stamp: Equatable { let size: Int64; let mtimeNs: Int64; let ctimeNs: Int64; let inode: UInt64 }
     private struct Entry { let stamp: Stamp; let digest: String }

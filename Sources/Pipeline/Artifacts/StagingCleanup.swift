@@ -5,6 +5,7 @@ import Foundation
 /// (SIGINT, SIGTERM), so Ctrl-C never leaves a half-written artifact behind.
 /// (SIGKILL cannot be caught; its leftovers are hidden `.tmp-` directories
 /// that the next run of the same key removes.)
+/// Sendable: `dirs` and `sources` are read and written only under `lock`, by the signal handlers too.
 final class StagingCleanup: @unchecked Sendable {
     static let shared = StagingCleanup()
 

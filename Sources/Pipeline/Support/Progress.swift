@@ -2,6 +2,7 @@ import Foundation
 
 /// done/total, rate and ETA for long work: redrawn in place on a terminal,
 /// plain periodic lines otherwise (logs, CI, make -j).
+/// Sendable: the counters and `note` change only under `lock`; the rest are `let`s.
 public final class Progress: @unchecked Sendable {
     private let label: String
     private let total: Int

@@ -109,6 +109,7 @@ public struct LogisticRegression: Sendable {
 /// GEMMs, 75–100 ms blocked single-threaded).
 /// Loss, bias gradient and the L2 term are summed in Double, per worker and
 /// then in a fixed order, so a fit is deterministic.
+/// Sendable: the inputs are `let`s never written; each worker writes only its own slot of the per-worker partial sums.
 final class SoftmaxObjective: @unchecked Sendable {
     /// Rows per block: 1024 × 784 floats (3 MiB) per worker stay in the L3 cache.
     static let blockRows = 1024
