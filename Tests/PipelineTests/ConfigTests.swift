@@ -34,6 +34,15 @@ final class ConfigTests: XCTestCase {
         assertError(base + "\nprepre:\n  x: 1\n", contains: ["unknown section 'prepre'"])
     }
 
+    func testTheFirstUnknownKeyInFileOrderIsReported() {
+        // Eight unknown keys: a dictionary's order would name another one almost always.
+        let keys = ["zeta", "beta", "omega", "alpha", "kappa", "delta", "gamma", "theta"]
+        let yaml = base + "\n" + keys.map { "  \($0): 1\n" }.joined()
+        for _ in 0..<3 {
+            assertError(yaml, contains: ["unknown key 'mask.zeta'"])
+        }
+    }
+
     func testImpossibleValuesNameKeyAndReason() {
         assertError(base + "\nprepare:\n  channels: 2\n", contains: ["prepare.channels", "must be 1 or 3"])
         assertError(base + "\nprepare:\n  shard_size: 0\n", contains: ["prepare.shard_size", "at least 1"])

@@ -95,6 +95,21 @@ public struct PipelineConfig: Sendable {
 
     private static func line(_ n: Node) -> Int { (n.mark?.line ?? 0) }
 
+    /// Orders "file:line" places by file name, then line number; `--set`
+    /// overrides (no line) after the files, by key.
+    static func fileOrder(_ a: String, _ b: String) -> Bool {
+        func split(_ s: String) -> (String, Int)? {
+            guard let i = s.lastIndex(of: ":"), let n = Int(s[s.index(after: i)...]) else { return nil }
+            return (String(s[..<i]), n)
+        }
+        switch (split(a), split(b)) {
+        case let (x?, y?): return x.0 != y.0 ? x.0 < y.0 : x.1 < y.1
+        case (.some, nil): return true
+        case (nil, .some): return false
+        case (nil, nil): return a < b
+        }
+    }
+
     private static func oneLine(_ e: Error) -> String {
         "\(e)".split(whereSeparator: \.isNewline).first.map(String.init) ?? "\(e)"
     }
@@ -123,7 +138,8 @@ public struct PipelineConfig: Sendable {
 
     private static func resolve(_ raw: [String: (JSON, String)], source: String) throws -> PipelineConfig {
         var values: [String: JSON] = [:]
-        for (path, (value, whereSet)) in raw {
+        // In file order, so the first bad key of a file is the one reported, every run.
+        for (path, (value, whereSet)) in raw.sorted(by: { Self.fileOrder($0.value.1, $1.value.1) }) {
             guard let key = PipelineSchema.key(path) else {
                 let section = String(path.split(separator: ".").first ?? "")
                 let known = PipelineSchema.keys.filter { $0.section == section }.map { String($0.path.dropFirst(section.count + 1)) }
