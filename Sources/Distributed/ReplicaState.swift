@@ -11,8 +11,8 @@ public enum ReplicaState {
     static func buffers(_ t: JEPATrainer) -> [(UnsafeMutablePointer<Float>, Int)] {
         [(t.encoder.params.values, t.encoder.params.count), (t.predictor.params.values, t.predictor.params.count),
          (t.targetEncoder.params.values, t.targetEncoder.params.count),
-         (t.encoderOptimizer.m, t.encoder.params.count), (t.encoderOptimizer.v, t.encoder.params.count),
-         (t.predictorOptimizer.m, t.predictor.params.count), (t.predictorOptimizer.v, t.predictor.params.count)]
+         (t.encoderOptimizer.expAvg, t.encoder.params.count), (t.encoderOptimizer.expAvgSq, t.encoder.params.count),
+         (t.predictorOptimizer.expAvg, t.predictor.params.count), (t.predictorOptimizer.expAvgSq, t.predictor.params.count)]
     }
 
     /// Rank 0's state and step onto every rank; returns the step.

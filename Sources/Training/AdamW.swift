@@ -9,9 +9,9 @@ import Threads
 public final class AdamW {
     public let beta1: Float, beta2: Float, eps: Float
     public let store: ParameterStore
-    /// First and second moments, same layout as the store.
-    public let m: UnsafeMutablePointer<Float>
-    public let v: UnsafeMutablePointer<Float>
+    /// First and second moments (PyTorch's exp_avg, exp_avg_sq), same layout as the store.
+    public let expAvg: UnsafeMutablePointer<Float>
+    public let expAvgSq: UnsafeMutablePointer<Float>
     public private(set) var step = 0
     /// Per tensor: whether weight decay applies.
     let decays: [(offset: Int, count: Int, decay: Bool)]
@@ -21,20 +21,20 @@ public final class AdamW {
         self.beta1 = beta1
         self.beta2 = beta2
         self.eps = eps
-        m = .allocate(capacity: max(store.count, 1))
-        v = .allocate(capacity: max(store.count, 1))
-        m.initialize(repeating: 0, count: max(store.count, 1))
-        v.initialize(repeating: 0, count: max(store.count, 1))
+        expAvg = .allocate(capacity: max(store.count, 1))
+        expAvgSq = .allocate(capacity: max(store.count, 1))
+        expAvg.initialize(repeating: 0, count: max(store.count, 1))
+        expAvgSq.initialize(repeating: 0, count: max(store.count, 1))
         decays = store.entries.map { e in (e.offset, e.count, !e.name.contains("bias") && e.shape.count != 1) }
     }
 
     deinit {
-        m.deallocate()
-        v.deallocate()
+        expAvg.deallocate()
+        expAvgSq.deallocate()
     }
 
     /// Sets the step count when resuming; the checkpoint loader writes the
-    /// moments into `m` and `v` in place.
+    /// moments into `expAvg` and `expAvgSq` in place.
     public func restore(step: Int) { self.step = step }
 
     /// One update with the store's current gradients.
@@ -44,7 +44,7 @@ public final class AdamW {
         let bc1 = 1 - Float(pow(Double(beta1), Double(step))), bc2 = 1 - Float(pow(Double(beta2), Double(step)))
         let stepSize = lr / bc1, bc2Root = bc2.squareRoot()
         let p = SharedPointer(store.values), g = SharedPointer(store.grads)
-        let ms = SharedPointer(m), vs = SharedPointer(v)
+        let ms = SharedPointer(expAvg), vs = SharedPointer(expAvgSq)
         let (b1, b2, eps, decays) = (beta1, beta2, self.eps, self.decays)
         // Elementwise, so any split over the workers gives the same result.
         Parallel.forChunks(store.count) { _, range in

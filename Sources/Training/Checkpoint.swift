@@ -24,8 +24,8 @@ public enum Checkpoint {
             }
             for (prefix, opt) in [("encoder", trainer.encoderOptimizer), ("predictor", trainer.predictorOptimizer)] {
                 for e in opt.store.entries {
-                    try w.write("optimizer/\(prefix)/exp_avg/\(e.name)", floats: opt.m + e.offset, shape: e.shape)
-                    try w.write("optimizer/\(prefix)/exp_avg_sq/\(e.name)", floats: opt.v + e.offset, shape: e.shape)
+                    try w.write("optimizer/\(prefix)/exp_avg/\(e.name)", floats: opt.expAvg + e.offset, shape: e.shape)
+                    try w.write("optimizer/\(prefix)/exp_avg_sq/\(e.name)", floats: opt.expAvgSq + e.offset, shape: e.shape)
                 }
             }
             try w.setAttribute("step", int: step)
@@ -77,8 +77,8 @@ public enum Checkpoint {
         }
         for (prefix, opt) in [("encoder", trainer.encoderOptimizer), ("predictor", trainer.predictorOptimizer)] {
             for e in opt.store.entries {
-                try read("optimizer/\(prefix)/exp_avg/\(e.name)", into: opt.m + e.offset, shape: e.shape)
-                try read("optimizer/\(prefix)/exp_avg_sq/\(e.name)", into: opt.v + e.offset, shape: e.shape)
+                try read("optimizer/\(prefix)/exp_avg/\(e.name)", into: opt.expAvg + e.offset, shape: e.shape)
+                try read("optimizer/\(prefix)/exp_avg_sq/\(e.name)", into: opt.expAvgSq + e.offset, shape: e.shape)
             }
             opt.restore(step: try f.intAttribute("adam_step"))
         }
