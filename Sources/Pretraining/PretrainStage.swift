@@ -190,8 +190,9 @@ public enum PretrainStage {
             for e in store.entries { try w.write("params/\(prefix)/\(e.name)", floats: store.value(e.offset), shape: e.shape) }
         }
         var batch = [Float](repeating: 0, count: b * n * d)
-        batch.withUnsafeMutableBufferPointer { data.batch(step: 0, order: data.order(epoch: 0), into: $0.baseAddress!) }
-        let masks = sampler.sample(step: 0, batch: b)
+        var epochOrder = EpochOrder(data)
+        batch.withUnsafeMutableBufferPointer { data.batch(step: 0, order: epochOrder.forStep(0), into: $0.baseAddress!) }
+        let masks = sampler.sample(step: 0, batch: b)  // the gradient of step 0 alone: no schedules needed
         let r = batch.withUnsafeBufferPointer { trainer.computeGradients(patches: $0.baseAddress!, masks: masks) }
         try w.write("input/patches", floats: batch, shape: [b, n, d])
         try w.write("input/ctx_idx", int32s: masks.context, shape: [b, masks.contextCount])

@@ -107,15 +107,9 @@ final class TrainingRun {
         let queue = DispatchQueue(label: "ijepa.prefetch")
         let ready = DispatchSemaphore(value: 0)
         let ipe = data.itersPerEpoch
-        var orders: [Int: [Int]] = [:]
-        func order(_ epoch: Int) -> [Int] {
-            if let o = orders[epoch] { return o }
-            let o = data.order(epoch: epoch)
-            orders = [epoch: o]
-            return o
-        }
+        var epochOrder = EpochOrder(data)
         func prefetch(_ s: Int) {
-            let o = order(s / ipe), buffer = buffers[s % 2], data = self.data
+            let o = epochOrder.forStep(s), buffer = buffers[s % 2], data = self.data
             queue.async {
                 data.batch(step: s, order: o, samples: local, into: buffer.pointer)
                 ready.signal()
@@ -130,11 +124,12 @@ final class TrainingRun {
             ready.wait()
             let s = step
             if s + 1 < end { prefetch(s + 1) }
-            let masks = sampler.sample(step: s, batch: b)
-            let localMasks = masks.slice(local)
-            let lr = schedules.learningRate(s), wd = schedules.weightDecay(s), m = schedules.momentum(s)
+            let inputs = StepInputs(step: s, batch: b, sampler: sampler, schedules: schedules)
+            let masks = inputs.masks, lr = inputs.lr, wd = inputs.weightDecay, m = inputs.momentum
             let t0 = DispatchTime.now().uptimeNanoseconds
-            let r = trainer.step(patches: buffers[s % 2].pointer, masks: localMasks, lr: lr, weightDecay: wd, momentum: m)
+            // This rank's share of the batch (all of it on one process).
+            let r = trainer.step(patches: buffers[s % 2].pointer, masks: masks.slice(local), lr: lr, weightDecay: wd,
+                                 momentum: m)
             let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             if let fault = JEPATrainer.fault(of: r) {
                 queue.sync {}

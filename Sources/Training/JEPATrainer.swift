@@ -135,6 +135,11 @@ public final class JEPATrainer {
         return StepResult(loss: lossValue, targetFeatureStd: std, gradNorm: norm)
     }
 
+    /// A whole step from its inputs (StepInputs): gradients, AdamW, the EMA.
+    public func step(patches: UnsafePointer<Float>, inputs i: StepInputs) -> StepResult {
+        step(patches: patches, masks: i.masks, lr: i.lr, weightDecay: i.weightDecay, momentum: i.momentum)
+    }
+
     /// A whole step: gradients, AdamW (lr, weight decay), then the EMA.
     public func step(patches: UnsafePointer<Float>, masks: MaskBatch, lr: Double, weightDecay: Double,
                      momentum: Double) -> StepResult {

@@ -76,16 +76,13 @@ public enum PretrainBench {
         var dataSeconds = 0.0, stepSeconds: [Double] = []
         var calls = GEMMReplay.Histogram()
         var attentionFlops = 0.0
-        var order = (epoch: -1, indices: [Int]())
+        var epochOrder = EpochOrder(data)  // the epoch's shuffle once per epoch, as Pretrain does
         for s in 0..<total {
-            // The epoch's shuffle once per epoch, as Pretrain does.
-            let epoch = s / data.itersPerEpoch
-            if order.epoch != epoch { order = (epoch, data.order(epoch: epoch)) }
             let t0 = DispatchTime.now().uptimeNanoseconds
-            data.batch(step: s, order: order.indices, into: batch.pointer)
-            let masks = sampler.sample(step: s, batch: b)
+            data.batch(step: s, order: epochOrder.forStep(s), into: batch.pointer)
+            let inputs = StepInputs(step: s, batch: b, sampler: sampler, schedules: schedules)
             let t1 = DispatchTime.now().uptimeNanoseconds
-            let lr = schedules.learningRate(s), wd = schedules.weightDecay(s), m = schedules.momentum(s)
+            let masks = inputs.masks, lr = inputs.lr, wd = inputs.weightDecay, m = inputs.momentum
             if let w = writer {
                 let g = "steps/\(s)"
                 try w.write("\(g)/patches", floats: batch.pointer, shape: [b, n, d])
@@ -100,12 +97,12 @@ public enum PretrainBench {
                 // Recording costs a lock and an append per GEMM (~0.2% of a step).
                 let recorded = GEMM.record {
                     attentionFlops += Attention.countFusedFlops {
-                        r = trainer.step(patches: batch.pointer, masks: masks, lr: lr, weightDecay: wd, momentum: m)
+                        r = trainer.step(patches: batch.pointer, inputs: inputs)
                     }
                 }
                 GEMMReplay.count(recorded, into: &calls)
             } else {
-                r = trainer.step(patches: batch.pointer, masks: masks, lr: lr, weightDecay: wd, momentum: m)
+                r = trainer.step(patches: batch.pointer, inputs: inputs)
             }
             let t3 = DispatchTime.now().uptimeNanoseconds
             if let fault = JEPATrainer.fault(of: r) { throw PipelineError("bench: step \(s): \(fault)") }
