@@ -31,13 +31,11 @@ final class TrainingRun {
     /// Rank 0's learning curve (nil on other ranks and when it is off).
     let curve: LearningCurve?
     var step = 0
-    var rows: [String] = []
+    var rows: [TrainingLogRow] = []
     var losses: [Double] = []
     var trainSeconds = 0.0
     var stepsRun = 0
     var gradientMonitor = GradientMonitor()
-
-    static let header = "epoch,step,loss,lr,weight_decay,momentum,context_tokens,target_tokens,ms_per_step,images_per_s,target_feature_std,grad_norm"
 
     var totalSteps: Int { schedules.trainingSteps }
     var checkpointPath: String { "\(workDir)/checkpoint.h5" }
@@ -87,12 +85,9 @@ final class TrainingRun {
         let info = try Checkpoint.load(trainer, from: path)
         step = info.step
         // Keep the log rows of the steps the checkpoint covers.
-        let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-        rows = text.split(separator: "\n").dropFirst().map(String.init).filter { row in
-            let f = row.split(separator: ",", omittingEmptySubsequences: false)
-            return f.count > 2 && (Int(f[1]) ?? Int.max) < step
-        }
-        losses = rows.compactMap { Double($0.split(separator: ",")[2]) }
+        let text = FileManager.default.fileExists(atPath: logPath) ? try String(contentsOfFile: logPath, encoding: .utf8) : ""
+        rows = try TrainingLogRow.parse(text, path: logPath).filter { $0.step < step }
+        losses = rows.map(\.loss)
         try curve?.restore(csvAt: curvePath, before: step)
         log.info("resumed from \(path) at step \(step)")
         return true
@@ -140,10 +135,10 @@ final class TrainingRun {
             trainSeconds += dt
             stepsRun += 1
             losses.append(r.loss)
-            rows.append([String(s / ipe), String(s), String(r.loss), String(lr), String(wd), String(m),
-                         String(masks.contextCount), String(masks.targetCount), String(format: "%.2f", dt * 1000),
-                         String(format: "%.1f", Double(b) / dt), String(r.targetFeatureStd),
-                         String(r.gradNorm)].joined(separator: ","))
+            rows.append(TrainingLogRow(epoch: s / ipe, step: s, loss: r.loss, lr: lr, weightDecay: wd, momentum: m,
+                                       contextTokens: masks.contextCount, targetTokens: masks.targetCount,
+                                       msPerStep: dt * 1000, imagesPerSecond: Double(b) / dt,
+                                       targetFeatureStd: r.targetFeatureStd, gradNorm: r.gradNorm))
             step += 1
             let knn = curve?.points.last.map { String(format: ", k-NN %.1f%%", 100 * $0.top1) } ?? ""
             progress?.advance(by: 1, note: String(format: "loss %.4f, %.0f images/s", r.loss, Double(b) / dt) + knn)
@@ -185,7 +180,7 @@ final class TrainingRun {
 
     func writeLog() throws {
         guard comm.isRoot else { return }
-        try Self.replace(logPath, with: ([Self.header] + rows).joined(separator: "\n") + "\n")
+        try Self.replace(logPath, with: TrainingLogRow.text(of: rows))
         if let curve { try Self.replace(curvePath, with: curve.csv) }
     }
 

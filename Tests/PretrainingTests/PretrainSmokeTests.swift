@@ -30,11 +30,12 @@ final class PretrainSmokeTests: XCTestCase {
         try PipelineConfig.load(path: "\(Self.root)/pipelines/smoke.yaml", overrides: Self.small + extra)
     }
 
-    func losses(_ logPath: String) throws -> [String] {
+    func losses(_ logPath: String) throws -> [TrainingLogRow] {
         // Everything but the timing columns (ms per step, images/s).
-        try String(contentsOfFile: logPath, encoding: .utf8).split(separator: "\n").dropFirst().map { row in
-            let f = row.split(separator: ",", omittingEmptySubsequences: false)
-            return (f[0..<8] + f[10...]).joined(separator: ",")
+        try TrainingLogRow.parse(String(contentsOfFile: logPath, encoding: .utf8), path: logPath).map { row in
+            var r = row
+            r.msPerStep = 0; r.imagesPerSecond = 0
+            return r
         }
     }
 
@@ -52,7 +53,7 @@ final class PretrainSmokeTests: XCTestCase {
                        "every 0.5 epochs (16 steps) from the start to the end")
         let rows = try losses("\(full.directory)/log.csv")
         XCTAssertEqual(rows.count, 64)
-        let loss = rows.map { Double($0.split(separator: ",")[2])! }
+        let loss = rows.map(\.loss)
         let first = loss.prefix(8).reduce(0, +) / 8, last = loss.suffix(8).reduce(0, +) / 8
         XCTAssertLessThan(last, 0.8 * first, "loss goes down: \(first) -> \(last)")
         XCTAssertFalse(try PretrainStage.run(cfg, store: store).built, "second run is up to date")

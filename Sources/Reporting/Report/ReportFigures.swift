@@ -1,5 +1,6 @@
 import Foundation
 import Pipeline
+import Pretraining
 
 /// The report's SVG figures, written next to report.md.
 enum ReportFigures {
@@ -23,7 +24,7 @@ enum ReportFigures {
             try save(chart.svg(), "probe-vs-sweep.svg", chart.title)
         }
         var loss = LineChart(title: "Pretraining loss", xLabel: "step", yLabel: "loss",
-                             series: runs.map { ChartSeries(name: name($0), points: $0.log.series("loss")) })
+                             series: runs.map { ChartSeries(name: name($0), points: $0.log.series(\.loss)) })
         loss.logY = true
         try save(loss.svg(), "loss.svg", loss.title)
         let curves = runs.filter { $0.curve != nil }
@@ -38,11 +39,12 @@ enum ReportFigures {
         }
         let collapse = LineChart(title: "Collapse monitor: std across the batch of pooled target features",
                                  xLabel: "step", yLabel: "mean feature std",
-                                 series: runs.map { ChartSeries(name: name($0), points: $0.log.series("target_feature_std")) })
+                                 series: runs.map { ChartSeries(name: name($0), points: $0.log.series(\.targetFeatureStd)) })
         try save(collapse.svg(), "collapse.svg", collapse.title)
-        let panel = ChartPanel(charts: [("lr", "Learning rate"), ("weight_decay", "Weight decay"), ("momentum", "EMA momentum")].map { col, title in
+        let panel = ChartPanel(charts: [("lr", \TrainingLogRow.lr, "Learning rate"), ("weight_decay", \.weightDecay, "Weight decay"),
+                                           ("momentum", \.momentum, "EMA momentum")].map { col, field, title in
             LineChart(title: title, xLabel: "step", yLabel: col, series: distinct(runs.map {
-                ChartSeries(name: name($0), points: $0.log.series(col))
+                ChartSeries(name: name($0), points: $0.log.series(field))
             }))
         })
         try save(panel.svg(), "schedules.svg", "Learning rate, weight decay and EMA momentum")

@@ -33,7 +33,7 @@ enum ResultsTable {
             var row = ["\(r.index)", r.label] + keys.map { r.config.values[$0]?.canonical ?? "" }
             row += [r.prepareKey, r.pretrainKey, r.probeKey, r.metrics["eval_split"]?.stringValue ?? "", "\(r.evalImages)"]
             for s in subjects { for k in classifiers { for f in fractions { row.append(number(r.top1(s, k, f))) } } }
-            row += [number(r.log.column("loss").first ?? .nan), number(r.finalLoss), number(r.finalFeatureStd),
+            row += [number(r.log.rows.first?.loss ?? .nan), number(r.finalLoss), number(r.finalFeatureStd),
                     number(r.curveFirst), number(r.curveLast), number(r.pretrainImagesPerSecond), number(r.wallSeconds(r.prepareManifest)),
                     number(r.wallSeconds(r.pretrainManifest)), number(r.wallSeconds(r.probeManifest))]
             out += row.map(CSV.field).joined(separator: ",") + "\n"

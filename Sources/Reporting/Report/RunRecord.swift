@@ -18,7 +18,7 @@ struct RunRecord {
     let metrics: JSON
     let log: TrainingLog
     /// Pretrain's eval.csv (the learning curve), nil for a run without one.
-    let curve: TrainingLog?
+    let curve: CurveLog?
     let pretrainDir: String
 
     init(index: Int, label: String, assignment: [(key: String, value: JSON)], config: PipelineConfig,
@@ -51,7 +51,7 @@ struct RunRecord {
         pretrainDir = store.directory(stage: PretrainStage.name, key: pretrainKey)
         log = try TrainingLog(path: "\(pretrainDir)/log.csv")
         let curvePath = "\(pretrainDir)/\(LearningCurveFile.name)"
-        curve = FileManager.default.fileExists(atPath: curvePath) ? try TrainingLog(path: curvePath) : nil
+        curve = FileManager.default.fileExists(atPath: curvePath) ? try CurveLog(path: curvePath) : nil
     }
 
     func subject(_ name: String) -> JSON? { metrics["subjects"]?[name] }
@@ -71,11 +71,11 @@ struct RunRecord {
 
     var evalDescription: String { metrics["eval_description"]?.stringValue ?? "?" }
     var evalImages: Int { metrics["eval_images"]?.intValue ?? 0 }
-    var finalLoss: Double { log.tailMean("loss") }
+    var finalLoss: Double { log.tailMean(\.loss) }
     /// The learning curve's first and last k-NN top-1 (NaN without one).
     var curveFirst: Double { curve?.column("knn_top1").first ?? .nan }
     var curveLast: Double { curve?.column("knn_top1").last ?? .nan }
-    var finalFeatureStd: Double { log.tailMean("target_feature_std") }
+    var finalFeatureStd: Double { log.tailMean(\.targetFeatureStd) }
     var pretrainImagesPerSecond: Double { pretrainManifest["details"]?["images_per_second"]?.doubleValue ?? .nan }
     func wallSeconds(_ manifest: JSON) -> Double { manifest["timings"]?["total_s"]?.doubleValue ?? .nan }
 }
