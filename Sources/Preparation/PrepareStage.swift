@@ -39,15 +39,9 @@ public enum PrepareStage {
                                            inputs: ["source": digest])
         let key = material.key
         let dir = store.directory(stage: name, key: key)
-        if !force, case .success(let manifest) = store.verify(stage: name, key: key) {
-            log.info("up to date: \(dir)")
-            return Outcome(key: key, directory: dir, built: false, manifest: manifest)
-        }
-        return try store.exclusive(stage: name, key: key, waiting: { log.info("\($0)") }) {
-            if !force, case .success(let manifest) = store.verify(stage: name, key: key) {
-                log.info("up to date (built meanwhile by another process): \(dir)")
-                return Outcome(key: key, directory: dir, built: false, manifest: manifest)
-            }
+        return try store.buildOnce(stage: name, key: key, force: force, log: log) { manifest in
+            Outcome(key: key, directory: dir, built: false, manifest: manifest)
+        } build: {
             Allocator.keepLargeBlocks()
             log.info("source \(settings.sourcePath) (\(source.kind), \(source.inputFiles.count) files), key \(key)")
             let manifest = try store.build(material, started: started) { tmp in

@@ -65,18 +65,11 @@ public enum PretrainStage {
             return try runReplica(settings, config: config, store: store, material: material, stopAfter: stopAfter,
                                   comm: comm, log: log)
         }
-        if !force, case .success = store.verify(stage: name, key: key) {
-            log.info("up to date: \(dir)")
-            _ = comm.broadcast(0)
-            return Outcome(key: key, directory: dir, built: false, complete: true)
-        }
         // One process per key: a second waits, then finds the artifact.
-        return try store.exclusive(stage: name, key: key, waiting: { log.info("\($0)") }) {
-            if !force, case .success = store.verify(stage: name, key: key) {
-                log.info("up to date (built meanwhile by another process): \(dir)")
-                _ = comm.broadcast(0)
-                return Outcome(key: key, directory: dir, built: false, complete: true)
-            }
+        return try store.buildOnce(stage: name, key: key, force: force, log: log) { _ in
+            _ = comm.broadcast(0)  // the other ranks have nothing to do
+            return Outcome(key: key, directory: dir, built: false, complete: true)
+        } build: {
             _ = comm.broadcast(1)  // the other ranks set up and wait for the state
             // oneDNN allocates its GEMM packing buffers per call: without this
             // each one is a fresh mmap and its pages are faulted in again.

@@ -46,13 +46,9 @@ enum FeatureArtifact {
                        store: ArtifactStore, force: Bool, log: Logger,
                        encoder: () throws -> VisionTransformer) throws -> Split {
         let key = material.key, dir = store.directory(stage: stage, key: key)
-        if !force, case .success(let manifest) = store.verify(stage: stage, key: key) {
-            return try read(dir, manifest: manifest, split: split, key: key)
-        }
-        return try store.exclusive(stage: stage, key: key, waiting: { log.info("\($0)") }) {
-            if !force, case .success(let manifest) = store.verify(stage: stage, key: key) {
-                return try read(dir, manifest: manifest, split: split, key: key)
-            }
+        return try store.buildOnce(stage: stage, key: key, force: force, log: log, reused: nil) { manifest in
+            try read(dir, manifest: manifest, split: split, key: key)
+        } build: {
             let started = Date()
             let model = try encoder()
             let progress = Pipeline.Progress("\(ProbeStage.name): \(material.parameters["subject"]?.stringValue ?? "") features of \(split.name)",

@@ -99,15 +99,9 @@ public enum ProbeStage {
         }
         let material = try keyMaterial(config, store: store)
         let key = material.key, dir = store.directory(stage: name, key: key)
-        if !force, case .success = store.verify(stage: name, key: key) {
-            log.info("up to date: \(dir)")
-            return Outcome(key: key, directory: dir, built: false, metrics: try readJSON("\(dir)/metrics.json"))
-        }
-        return try store.exclusive(stage: name, key: key, waiting: { log.info("\($0)") }) {
-            if !force, case .success = store.verify(stage: name, key: key) {
-                log.info("up to date (built meanwhile by another process): \(dir)")
-                return Outcome(key: key, directory: dir, built: false, metrics: try readJSON("\(dir)/metrics.json"))
-            }
+        return try store.buildOnce(stage: name, key: key, force: force, log: log) { _ in
+            Outcome(key: key, directory: dir, built: false, metrics: try readJSON("\(dir)/metrics.json"))
+        } build: {
             let prepareKey = material.upstream["prepare"]!, pretrainKey = material.upstream["pretrain"]!
             _ = try store.requireInput(stage: PretrainStage.name, key: pretrainKey, makeTarget: "pretrain")
             let data = try ProbeData(store: store, prepareKey: prepareKey, settings: settings)
@@ -164,15 +158,10 @@ public enum ProbeStage {
                          force: Bool, log: Logger) throws -> JSON {
         let m = baselineMaterial(subject, config: config, settings: settings, prepareKey: prepareKey)
         let dir = store.directory(stage: m.stage, key: m.key)
-        if !force, case .success = store.verify(stage: m.stage, key: m.key) {
-            log.info("\(subject.rawValue): reusing \(dir)")
-            return try readJSON("\(dir)/results.json")
-        }
-        return try store.exclusive(stage: m.stage, key: m.key, waiting: { log.info("\($0)") }) {
-            if !force, case .success = store.verify(stage: m.stage, key: m.key) {
-                log.info("\(subject.rawValue): reusing \(dir) (built meanwhile by another process)")
-                return try readJSON("\(dir)/results.json")
-            }
+        return try store.buildOnce(stage: m.stage, key: m.key, force: force, log: log,
+                                   reused: "\(subject.rawValue): reusing") { _ in
+            try readJSON("\(dir)/results.json")
+        } build: {
             let started = Date()
             let result: JSON
             switch subject {

@@ -51,12 +51,9 @@ public enum ReportStage {
         let started = Date()
         let material = material(runs: runs, sweep: sweep, config: config)
         let key = material.key, dir = store.directory(stage: name, key: key)
-        if !force, case .success = store.verify(stage: name, key: key) {
-            log.info("up to date: \(dir)/report.md")
-            return Outcome(key: key, directory: dir, built: false)
-        }
-        let built = try store.exclusive(stage: name, key: key, waiting: { log.info("\($0)") }) { () -> Bool in
-            if !force, case .success = store.verify(stage: name, key: key) { return false }
+        return try store.buildOnce(stage: name, key: key, force: force, log: log, shown: "\(dir)/report.md") { _ in
+            Outcome(key: key, directory: dir, built: false)
+        } build: {
             try store.build(material, started: started) { tmp in
                 let figures = try ReportFigures.write(runs, sweep: sweep, to: tmp)
                 var masks: [(String, String)] = []
@@ -72,10 +69,9 @@ public enum ReportStage {
                 try save(ResultsTable.csv(runs), "\(tmp)/results.csv")
                 return StageResult(counts: ["runs": runs.count])
             }
-            return true
+            log.info("wrote \(dir)/report.md")
+            return Outcome(key: key, directory: dir, built: true)
         }
-        log.info(built ? "wrote \(dir)/report.md" : "up to date (built meanwhile by another process): \(dir)/report.md")
-        return Outcome(key: key, directory: dir, built: built)
     }
 
     /// Where the numbers were computed (the pretrain artifact's provenance)
