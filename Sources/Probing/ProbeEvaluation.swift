@@ -4,44 +4,6 @@ import Logging
 import Pipeline
 import Random
 
-/// One probe's score on the evaluation images.
-public struct ClassifierResult: Sendable {
-    public var classifier: String
-    public var labelFraction: Double
-    public var trainImages: Int
-    public var top1: Double
-    public var perClass: [Double]
-    /// [true class][predicted class]
-    public var confusion: [[Int]]
-    /// Linear probe only: the chosen L2 strength, held-out top-1 for each
-    /// strength tried, and the final fit's convergence.
-    public var l2: Double? = nil
-    public var l2Search: [(l2: Double, holdoutTop1: Double)] = []
-    /// How the L2 strength was chosen (held-out accuracy, or why not).
-    public var l2Selection: String? = nil
-    public var iterations: Int? = nil
-    public var converged: Bool? = nil
-    public var seconds: Double = 0
-
-    public var json: JSON {
-        var o: [String: JSON] = [
-            "classifier": .string(classifier), "label_fraction": .double(labelFraction),
-            "train_images": .int(trainImages), "top1": .double(top1),
-            "per_class_top1": .array(perClass.map { $0.isNaN ? .null : .double($0) }),
-            "confusion": .array(confusion.map { .array($0.map { .int($0) }) }),
-            "seconds": .double(seconds),
-        ]
-        if let l2 { o["l2"] = .double(l2) }
-        if let l2Selection { o["l2_selection"] = .string(l2Selection) }
-        if !l2Search.isEmpty {
-            o["l2_search"] = .array(l2Search.map { .object(["l2": .double($0.l2), "holdout_top1": .double($0.holdoutTop1)]) })
-        }
-        if let iterations { o["iterations"] = .int(iterations) }
-        if let converged { o["converged"] = .bool(converged) }
-        return .object(o)
-    }
-}
-
 /// The probe protocol on one feature set: for each label fraction, a
 /// per-class sample of the train features, standardised with the sample's
 /// own statistics; the linear probe's L2 strength chosen on a stratified
@@ -103,7 +65,7 @@ public enum ProbeEvaluation {
         // then the strongest L2 of the grid is used, and the results say so.
         let selection = hy.isEmpty ? "no held-out images (fewer than 2 per class): strongest L2 of the grid"
             : "held-out top-1 on \(hy.count) of \(y.count) images"
-        var search: [(l2: Double, holdoutTop1: Double)] = []
+        var search: [ClassifierResult.L2Trial] = []
         var best: (l2: Double, acc: Double, model: LogisticRegression)? = nil
         var previous: LogisticRegression? = nil
         for l2 in settings.l2Grid {
@@ -114,7 +76,7 @@ public enum ProbeEvaluation {
             }
             previous = model
             let acc = hx.withUnsafeBufferPointer { accuracy(model.predict(x: $0.baseAddress!, count: hy.count), hy) }
-            search.append((l2, acc))
+            search.append(.init(l2: l2, holdoutTop1: acc))
             // Ties go to the stronger regularisation (seen first).
             if best == nil || acc > best!.acc { best = (l2, acc, model) }
         }
@@ -139,12 +101,12 @@ public enum ProbeEvaluation {
                       trainImages: Int) -> ClassifierResult {
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
         for (p, t) in zip(predicted, truth) { confusion[Int(t)][Int(p)] += 1 }
-        let perClass = confusion.enumerated().map { c, row -> Double in
+        let perClass = confusion.enumerated().map { c, row -> Double? in
             let n = row.reduce(0, +)
-            return n == 0 ? .nan : Double(row[c]) / Double(n)
+            return n == 0 ? nil : Double(row[c]) / Double(n)
         }
         return ClassifierResult(classifier: classifier, labelFraction: fraction, trainImages: trainImages,
-                                top1: accuracy(predicted, truth), perClass: perClass, confusion: confusion)
+                                top1: accuracy(predicted, truth), perClassTop1: perClass, confusion: confusion)
     }
 
     static func accuracy(_ predicted: [Int32], _ truth: [Int32]) -> Double {

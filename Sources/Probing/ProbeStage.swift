@@ -46,7 +46,7 @@ public enum ProbeStage {
         public let key: String
         public let directory: String
         public let built: Bool
-        public let metrics: JSON
+        public let metrics: ProbeMetrics
     }
 
     /// The encoder's architecture and seed: what the initial weights depend on.
@@ -100,14 +100,14 @@ public enum ProbeStage {
         let material = try keyMaterial(config, store: store)
         let key = material.key, dir = store.directory(stage: name, key: key)
         return try store.buildOnce(stage: name, key: key, force: force, log: log) { _ in
-            Outcome(key: key, directory: dir, built: false, metrics: try readJSON("\(dir)/metrics.json"))
+            Outcome(key: key, directory: dir, built: false, metrics: try metrics(store: store, key: key))
         } build: {
             let prepareKey = material.upstream["prepare"]!, pretrainKey = material.upstream["pretrain"]!
             _ = try store.requireInput(stage: PretrainStage.name, key: pretrainKey, makeTarget: "pretrain")
             let data = try ProbeData(store: store, prepareKey: prepareKey, settings: settings)
             log.info("key \(key): \(data.trainRows.count) train images, \(data.evalRows.count) \(data.evalDescription) images, \(data.classes) classes, features \(settings.features.rawValue)")
 
-            var subjects: [String: JSON] = [:]
+            var subjects: [String: SubjectMetrics] = [:]
             for subject in Subject.allCases {
                 switch subject {
                 case .ijepa:
@@ -126,21 +126,15 @@ public enum ProbeStage {
                 }
             }
 
-            var notes: [JSON] = []
+            var notes: [String] = []
             if let file = pretrain.readCheckpoint {
-                notes.append(.string("Pretraining started from \(file) (meta.read_checkpoint); the initial-weights baseline is the encoder initialised with meta.seed, not that file."))
+                notes.append(("Pretraining started from \(file) (meta.read_checkpoint); the initial-weights baseline is the encoder initialised with meta.seed, not that file."))
             }
-            let metrics = JSON.object([
-                "notes": .array(notes),
-                "eval_split": .string(settings.evalSplit.rawValue),
-                "eval_description": .string(data.evalDescription),
-                "eval_images": .int(data.evalRows.count),
-                "train_images": .int(data.trainRows.count),
-                "class_names": .array(data.train.attributes.classNames.map { .string($0) }),
-                "features": .string(settings.features.rawValue),
-                "artifacts": .object(["prepare": .string(prepareKey), "pretrain": .string(pretrainKey)]),
-                "subjects": .object(subjects),
-            ])
+            let metrics = ProbeMetrics(notes: notes, evalSplit: settings.evalSplit.rawValue,
+                                       evalDescription: data.evalDescription, evalImages: data.evalRows.count,
+                                       trainImages: data.trainRows.count, classNames: data.train.attributes.classNames,
+                                       features: settings.features.rawValue,
+                                       artifacts: ["prepare": prepareKey, "pretrain": pretrainKey], subjects: subjects)
             try store.build(material, started: started) { tmp in
                 try ProbeFiles.write(metrics: metrics, to: tmp)
                 return StageResult(counts: ["train_images": data.trainRows.count, "eval_images": data.evalRows.count],
@@ -155,15 +149,15 @@ public enum ProbeStage {
     /// A baseline's results: from its artifact when up to date, else computed and published.
     static func baseline(_ subject: Subject, config: PipelineConfig, settings: ProbeSettings, pretrain: PretrainSettings,
                          data: ProbeData, store: ArtifactStore, prepareKey: String, pretrainKey: String,
-                         force: Bool, log: Logger) throws -> JSON {
+                         force: Bool, log: Logger) throws -> SubjectMetrics {
         let m = baselineMaterial(subject, config: config, settings: settings, prepareKey: prepareKey)
         let dir = store.directory(stage: m.stage, key: m.key)
         return try store.buildOnce(stage: m.stage, key: m.key, force: force, log: log,
                                    reused: "\(subject.rawValue): reusing") { _ in
-            try readJSON("\(dir)/results.json")
+            try RecordFile.read(SubjectMetrics.self, from: "\(dir)/\(ProbeFiles.baselineName)")
         } build: {
             let started = Date()
-            let result: JSON
+            let result: SubjectMetrics
             switch subject {
             case .randomInit:
                 // The pretraining's initial weights: Pretrain starts the target
@@ -181,10 +175,7 @@ public enum ProbeStage {
                 preconditionFailure("I-JEPA features are not a baseline")
             }
             try store.build(m, started: started) { tmp in
-                let path = "\(tmp)/results.json"
-                guard FileManager.default.createFile(atPath: path, contents: Data(result.pretty.utf8)) else {
-                    throw PipelineError("\(path): cannot write")
-                }
+                try RecordFile.write(result, to: "\(tmp)/\(ProbeFiles.baselineName)")
                 return StageResult()
             }
             return result
@@ -235,7 +226,7 @@ public enum ProbeStage {
 
     /// Every probe on one subject's features.
     static func score(_ subject: Subject, _ features: SubjectFeatures, data: ProbeData, settings: ProbeSettings,
-                      log: Logger) -> JSON {
+                      log: Logger) -> SubjectMetrics {
         let dim = features.dim
         let trainX = ProbeEvaluation.gather(features.train, rows: data.trainRows, dim: dim)
         let evalX = ProbeEvaluation.gather(features.val ?? features.train, rows: data.evalRows, dim: dim)
@@ -243,21 +234,11 @@ public enum ProbeStage {
                                           evalLabels: data.evalLabels, dim: dim, classes: data.classes,
                                           settings: settings, subject: subject.rawValue, log: log)
         let images = data.train.count + (data.val?.count ?? 0)
-        var o: [String: JSON] = [
-            "subject": .string(subject.rawValue),
-            "title": .string(subject.title),
-            "features": .string(subject == .pixels ? "pixels" : settings.features.rawValue),
-            "dim": .int(dim),
-            // When read from the cache: the rate and time of the extraction that wrote it.
-            "extract_images_per_s": .double(Double(images) / features.seconds),
-            "extract_seconds": .double(features.seconds),
-            "feature_std": .double(meanFeatureStd(trainX, dim: dim)),
-            "results": .array(results.map(\.json)),
-        ]
-        if !features.artifacts.isEmpty {
-            o["feature_artifacts"] = .array(features.artifacts.map { .string($0.key) })
-        }
-        return .object(o)
+        return SubjectMetrics(subject: subject.rawValue, title: subject.title,
+                              features: subject == .pixels ? "pixels" : settings.features.rawValue, dim: dim,
+                              extractImagesPerSecond: Double(images) / features.seconds, extractSeconds: features.seconds,
+                              featureStd: meanFeatureStd(trainX, dim: dim), results: results,
+                              featureArtifacts: features.artifacts.isEmpty ? nil : features.artifacts.map(\.key))
     }
 
     /// Mean over features of the std across images: near 0 means the
@@ -281,13 +262,13 @@ public enum ProbeStage {
         return total / Double(dim)
     }
 
+    /// The metrics of an up-to-date probe artifact.
+    public static func metrics(store: ArtifactStore, key: String) throws -> ProbeMetrics {
+        try RecordFile.read(ProbeMetrics.self, from: "\(store.directory(stage: name, key: key))/\(ProbeFiles.metricsName)")
+    }
+
     static func pretrainCheckpoint(store: ArtifactStore, key: String) throws -> String {
         _ = try store.requireInput(stage: PretrainStage.name, key: key, makeTarget: "pretrain")
         return "\(store.directory(stage: PretrainStage.name, key: key))/checkpoint.h5"
-    }
-
-    static func readJSON(_ path: String) throws -> JSON {
-        guard let d = FileManager.default.contents(atPath: path) else { throw PipelineError("\(path): missing") }
-        do { return try JSON.parse(d) } catch { throw PipelineError("\(path): not valid JSON (\(error))") }
     }
 }

@@ -55,11 +55,12 @@ final class ProbeStageTests: XCTestCase {
             XCTAssertGreaterThan(acc, 0.2, "\(row)")
             XCTAssertLessThanOrEqual(acc, 1)
         }
-        let evalImages = out.metrics["eval_images"]!.intValue!
+        let evalImages = out.metrics.evalImages
         XCTAssertEqual(evalImages, 256)
-        let linear = out.metrics["subjects"]!["ijepa"]!["results"]!.arrayValue!.first { $0["classifier"]?.stringValue == "linear" }!
-        let confusion = linear["confusion"]!.arrayValue!.flatMap { $0.arrayValue!.map { $0.intValue! } }
-        XCTAssertEqual(confusion.reduce(0, +), evalImages)
+        let linear = try XCTUnwrap(out.metrics.subjects["ijepa"]?.results.first { $0.classifier == "linear" })
+        XCTAssertEqual(linear.confusion.joined().reduce(0, +), evalImages)
+        // What Report reads back is what Probe wrote.
+        XCTAssertEqual(try ProbeStage.metrics(store: store, key: out.key), out.metrics)
 
         // Up to date; a changed probe setting keeps the pretrain artifact and
         // reuses the pixel baseline only when its inputs did not change.
@@ -76,7 +77,8 @@ final class ProbeStageTests: XCTestCase {
         XCTAssertEqual(try featureArtifacts(store), 4, "no new extraction for a k-NN change")
         for subject in ["ijepa", "random_init"] {
             XCTAssertEqual(linearTop1(out.metrics, subject), linearTop1(reprobed.metrics, subject), subject)
-            XCTAssertEqual(out.metrics["subjects"]![subject]!["feature_artifacts"], reprobed.metrics["subjects"]![subject]!["feature_artifacts"])
+            XCTAssertNotNil(out.metrics.subjects[subject]?.featureArtifacts)
+            XCTAssertEqual(out.metrics.subjects[subject]?.featureArtifacts, reprobed.metrics.subjects[subject]?.featureArtifacts)
         }
         // Extraction batch size is not part of any key.
         XCTAssertEqual(try ProbeStage.keyMaterial(try config(["probe.batch_size=7"]), store: store).key, out.key)
@@ -88,24 +90,24 @@ final class ProbeStageTests: XCTestCase {
         _ = try PrepareStage.run(cfg, store: store)
         _ = try PretrainStage.run(cfg, store: store)
         let out = try ProbeStage.run(cfg, store: store)
-        XCTAssertEqual(out.metrics["eval_split"]?.stringValue, "holdout")
-        let trainImages = out.metrics["train_images"]!.intValue!, evalImages = out.metrics["eval_images"]!.intValue!
+        XCTAssertEqual(out.metrics.evalSplit, "holdout")
+        let trainImages = out.metrics.trainImages, evalImages = out.metrics.evalImages
         XCTAssertEqual(trainImages + evalImages, 512, "the holdout is carved from the 512 train images")
-        XCTAssertEqual(out.metrics["subjects"]!["ijepa"]!["dim"]!.intValue, 4 * 32, "last4 concatenates four blocks")
+        XCTAssertEqual(out.metrics.subjects["ijepa"]?.dim, 4 * 32, "last4 concatenates four blocks")
         XCTAssertEqual(try featureArtifacts(store), 2, "a holdout probe extracts train only")
         // Then the val split, as the protocol's final run does: train's features are reused.
         let final = try ProbeStage.run(try config(["probe.eval_split=val", "probe.features=last4"]), store: store)
         XCTAssertEqual(try featureArtifacts(store), 4, "val added, train reused")
-        XCTAssertEqual(final.metrics["subjects"]!["ijepa"]!["feature_artifacts"]!.arrayValue!.first,
-                       out.metrics["subjects"]!["ijepa"]!["feature_artifacts"]!.arrayValue!.first)
+        XCTAssertEqual(final.metrics.subjects["ijepa"]?.featureArtifacts?.first,
+                       out.metrics.subjects["ijepa"]?.featureArtifacts?.first)
     }
 
     func featureArtifacts(_ store: ArtifactStore) throws -> Int {
         try FileManager.default.contentsOfDirectory(atPath: "\(store.root)/\(FeatureArtifact.stage)").filter { !$0.hasPrefix(".") }.count
     }
 
-    func linearTop1(_ metrics: JSON, _ subject: String) -> [Double] {
-        (metrics["subjects"]![subject]!["results"]!.arrayValue!).filter { $0["classifier"]?.stringValue == "linear" }.map { $0["top1"]!.doubleValue! }
+    func linearTop1(_ metrics: ProbeMetrics, _ subject: String) -> [Double] {
+        (metrics.subjects[subject]?.results ?? []).filter { $0.classifier == "linear" }.map(\.top1)
     }
 
     func testMismatchedCheckpointAndTruncatedShardAreNamed() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Pipeline
+import Probing
 import Pretraining
 
 /// The report's SVG figures, written next to report.md.
@@ -66,13 +67,13 @@ enum ReportFigures {
         let sortedX = order.map { xs[$0] }, sortedRuns = order.map { runs[$0] }
         var chart = LineChart(title: "Probe top-1 (\(String(format: "%g", fraction * 100))% of labels) across the sweep", xLabel: xLabel,
                               yLabel: "top-1 (%)", series: [
-            ChartSeries(name: "I-JEPA linear", points: zip(sortedX, sortedRuns).map { (x: $0, y: 100 * $1.top1("ijepa", "linear", fraction)) }),
-            ChartSeries(name: "I-JEPA k-NN", points: zip(sortedX, sortedRuns).map { (x: $0, y: 100 * $1.top1("ijepa", "knn", fraction)) }, dashed: true),
+            ChartSeries(name: "I-JEPA linear", points: zip(sortedX, sortedRuns).map { (x: $0, y: 100 * $1.top1(.ijepa, "linear", fraction)) }),
+            ChartSeries(name: "I-JEPA k-NN", points: zip(sortedX, sortedRuns).map { (x: $0, y: 100 * $1.top1(.ijepa, "knn", fraction)) }, dashed: true),
         ])
         chart.showMarkers = true
         // A baseline that is the same for every variant is a reference
         // line; one that changes (a swept architecture) is a series.
-        for (subject, label) in [("random_init", "random init, linear"), ("pixels", "raw pixels, linear")] {
+        for (subject, label) in [(ProbeStage.Subject.randomInit, "random init, linear"), (.pixels, "raw pixels, linear")] {
             let ys = sortedRuns.map { 100 * $0.top1(subject, "linear", fraction) }
             guard ys.allSatisfy(\.isFinite) else { continue }
             if Set(ys).count == 1 {

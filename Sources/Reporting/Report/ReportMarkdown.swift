@@ -1,5 +1,6 @@
 import Foundation
 import Pipeline
+import Probing
 
 /// report.md: the answer first (probe top-1 of I-JEPA against both
 /// baselines), then the ablation table of a sweep, the figures, and what is
@@ -10,14 +11,14 @@ enum ReportMarkdown {
         var md = "# \(escape(title))\n\n"
         let main = bestRun(runs)
         md += answer(main, sweep: sweep) + "\n\n"
-        for n in main.metrics["notes"]?.arrayValue ?? [] { md += "*Note: \(escape(n.stringValue ?? ""))*\n\n" }
+        for n in main.metrics.notes { md += "*Note: \(escape(n))*\n\n" }
         md += "## Probe top-1\n\n"
         if sweep != nil { md += "Variant \(main.index) (\(code(main.label))), the best linear probe of the sweep.\n\n" }
         md += probeTable(main) + "\n"
         md += "Each number is the top-1 accuracy on the \(main.evalDescription) (\(main.evalImages) images). "
         md += "Linear: multinomial logistic regression on standardised features, L2 strength chosen on a held-out part of the train labels, refit on all of them (L-BFGS). "
         md += "k-NN: cosine similarity, k = \(main.config.values["probe.knn_k"]?.intValue ?? 0), votes weighted by exp(cos/\(main.config.values["probe.knn_temperature"]?.doubleValue ?? 0)). "
-        md += "Label fractions are sampled per class; features: \(code(main.metrics["features"]?.stringValue ?? "?")) (average-pooled).\n\n"
+        md += "Label fractions are sampled per class; features: \(code(main.metrics.features)) (average-pooled).\n\n"
         md += curveSummary(main)
         if let sweep { md += ablation(runs, sweep: sweep) }
         md += perClass(main)
@@ -32,20 +33,20 @@ enum ReportMarkdown {
     static func bestRun(_ runs: [RunRecord]) -> RunRecord {
         runs.max { a, b in
             let f = a.fractions.last ?? 1
-            let x = a.top1("ijepa", "linear", f), y = b.top1("ijepa", "linear", f)
+            let x = a.top1(.ijepa, "linear", f), y = b.top1(.ijepa, "linear", f)
             return (x.isNaN ? -1 : x) < (y.isNaN ? -1 : y)
         }!
     }
 
     static func answer(_ r: RunRecord, sweep: SweepFile?) -> String {
         let f = r.fractions.last ?? 1
-        let j = r.top1("ijepa", "linear", f), rnd = r.top1("random_init", "linear", f), px = r.top1("pixels", "linear", f)
+        let j = r.top1(.ijepa, "linear", f), rnd = r.top1(.randomInit, "linear", f), px = r.top1(.pixels, "linear", f)
         var s = "**Answer.** On the \(r.evalDescription) (\(r.evalImages) images), with \(frac(f)) of the train labels, a linear probe on the I-JEPA target encoder's features reaches **\(pct(j))** top-1"
         s += ", against \(pct(rnd)) for the same encoder at its initial weights and \(pct(px)) for raw pixels"
         s += " (\(pts(j - rnd)) and \(pts(j - px)) points). "
         if sweep != nil {
             s += "This is variant \(r.index), the sweep's best by this very number"
-            s += r.metrics["eval_split"]?.stringValue == "val"
+            s += r.metrics.evalSplit == "val"
                 ? " (chosen on the val split, so optimistic; sweep with `probe.eval_split: holdout` to choose without touching val). "
                 : ". "
         }
@@ -81,7 +82,7 @@ enum ReportMarkdown {
         let fs = r.fractions
         var t = "| features |" + fs.map { " linear \(frac($0)) |" }.joined() + fs.map { " k-NN \(frac($0)) |" }.joined() + "\n"
         t += "|---|" + String(repeating: "---:|", count: 2 * fs.count) + "\n"
-        for (s, name) in [("ijepa", "**I-JEPA target encoder**"), ("random_init", "same encoder, initial weights"), ("pixels", "raw pixels")] {
+        for (s, name) in [(ProbeStage.Subject.ijepa, "**I-JEPA target encoder**"), (.randomInit, "same encoder, initial weights"), (.pixels, "raw pixels")] {
             t += "| \(name) |"
             for k in ["linear", "knn"] { for f in fs { t += " \(pct(r.top1(s, k, f))) |" } }
             t += "\n"
@@ -94,7 +95,7 @@ enum ReportMarkdown {
         let low = runs.first?.fractions.first ?? f
         // Baselines that change across variants (a swept architecture or
         // probe setting) get their own columns; otherwise one line below.
-        let varying = [("random_init", "initial weights"), ("pixels", "raw pixels")].filter { s, _ in
+        let varying = [(ProbeStage.Subject.randomInit, "initial weights"), (.pixels, "raw pixels")].filter { s, _ in
             Set(runs.map { pct($0.top1(s, "linear", f)) }).count > 1
         }
         var md = "## Ablation: \(escape(sweep.name))\n\n"
@@ -108,8 +109,8 @@ enum ReportMarkdown {
         md += String(repeating: "---:|", count: (low != f ? 7 : 6) + varying.count + (curve ? 1 : 0)) + "\n"
         for r in runs {
             md += "| \(r.index) |" + keys.map { " \(code(r.config.values[$0]?.canonical ?? "")) |" }.joined()
-            md += " \(pct(r.top1("ijepa", "linear", f))) | \(pct(r.top1("ijepa", "knn", f))) |"
-            if low != f { md += " \(pct(r.top1("ijepa", "linear", low))) |" }
+            md += " \(pct(r.top1(.ijepa, "linear", f))) | \(pct(r.top1(.ijepa, "knn", f))) |"
+            if low != f { md += " \(pct(r.top1(.ijepa, "linear", low))) |" }
             md += varying.map { " \(pct(r.top1($0.0, "linear", f))) |" }.joined()
             if curve { md += " \(pct(r.curveLast)) |" }
             md += " \(num(r.finalLoss, "%.4f")) | \(num(r.finalFeatureStd, "%.4f")) |"
@@ -117,7 +118,7 @@ enum ReportMarkdown {
         }
         let base = runs[0]
         md += "\n"
-        for (s, what) in [("random_init", "at initial weights"), ("pixels", "on raw pixels")] where !varying.contains(where: { $0.0 == s }) {
+        for (s, what) in [(ProbeStage.Subject.randomInit, "at initial weights"), (.pixels, "on raw pixels")] where !varying.contains(where: { $0.0 == s }) {
             md += "Linear \(frac(f)) \(what), the same for every variant: \(pct(base.top1(s, "linear", f))). "
         }
         md += "Final loss and feature std are means over the last 20 steps."
@@ -127,15 +128,12 @@ enum ReportMarkdown {
     }
 
     static func perClass(_ r: RunRecord) -> String {
-        let names = r.metrics["class_names"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let names = r.metrics.classNames
         let f = r.fractions.last ?? 1
-        func perClass(_ s: String) -> [Double] {
-            let res = (r.subject(s)?["results"]?.arrayValue ?? []).first {
-                $0["classifier"]?.stringValue == "linear" && $0["label_fraction"]?.doubleValue == f
-            }
-            return (res?["per_class_top1"]?.arrayValue ?? []).map { $0.doubleValue ?? .nan }
+        func perClass(_ s: ProbeStage.Subject) -> [Double] {
+            (r.metrics.result(s, "linear", f)?.perClassTop1 ?? []).map { $0 ?? .nan }
         }
-        let j = perClass("ijepa"), rnd = perClass("random_init"), px = perClass("pixels")
+        let j = perClass(.ijepa), rnd = perClass(.randomInit), px = perClass(.pixels)
         guard !names.isEmpty, j.count == names.count else { return "" }
         var md = "## Per-class top-1 (linear, \(frac(f)) of labels)\n\n| class | I-JEPA | initial weights | raw pixels |\n|---|---:|---:|---:|\n"
         for (i, n) in names.enumerated() {

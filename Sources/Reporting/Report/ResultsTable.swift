@@ -1,12 +1,12 @@
 import Foundation
 import Pipeline
+import Probing
 
 /// results.csv: one row per run, with every config value that differs
 /// between runs, the artifact keys, probe top-1 per subject, classifier and
 /// label fraction, the end-of-training loss and collapse monitor, speed
 /// and wall times.
 enum ResultsTable {
-    static let subjects = ["ijepa", "random_init", "pixels"]
     static let classifiers = ["linear", "knn"]
 
     /// Config keys whose value is not the same in every run.
@@ -20,7 +20,7 @@ enum ResultsTable {
     static func columns(_ runs: [RunRecord]) -> [String] {
         let fractions = runs.first?.fractions ?? []
         var c = ["variant", "label"] + differingKeys(runs) + ["prepare_key", "pretrain_key", "probe_key", "eval_split", "eval_images"]
-        for s in subjects { for k in classifiers { for f in fractions { c.append("\(s)_\(k)_\(percentName(f))") } } }
+        for s in ProbeStage.Subject.allCases { for k in classifiers { for f in fractions { c.append("\(s.rawValue)_\(k)_\(percentName(f))") } } }
         return c + ["loss_first", "loss_last", "feature_std_last", "curve_knn_first", "curve_knn_last",
                     "pretrain_images_per_s", "prepare_wall_s",
                     "pretrain_wall_s", "probe_wall_s"]
@@ -31,8 +31,8 @@ enum ResultsTable {
         var out = cols.map(CSV.field).joined(separator: ",") + "\n"
         for r in runs {
             var row = ["\(r.index)", r.label] + keys.map { r.config.values[$0]?.canonical ?? "" }
-            row += [r.prepareKey, r.pretrainKey, r.probeKey, r.metrics["eval_split"]?.stringValue ?? "", "\(r.evalImages)"]
-            for s in subjects { for k in classifiers { for f in fractions { row.append(number(r.top1(s, k, f))) } } }
+            row += [r.prepareKey, r.pretrainKey, r.probeKey, r.metrics.evalSplit, "\(r.evalImages)"]
+            for s in ProbeStage.Subject.allCases { for k in classifiers { for f in fractions { row.append(number(r.top1(s, k, f))) } } }
             row += [number(r.log.rows.first?.loss ?? .nan), number(r.finalLoss), number(r.finalFeatureStd),
                     number(r.curveFirst), number(r.curveLast), number(r.pretrainImagesPerSecond), number(r.wallSeconds(r.prepareManifest)),
                     number(r.wallSeconds(r.pretrainManifest)), number(r.wallSeconds(r.probeManifest))]

@@ -15,7 +15,7 @@ struct RunRecord {
     let config: PipelineConfig
     let prepareKey: String, pretrainKey: String, probeKey: String
     let prepareManifest: JSON, pretrainManifest: JSON, probeManifest: JSON
-    let metrics: JSON
+    let metrics: ProbeMetrics
     let log: TrainingLog
     /// Pretrain's eval.csv (the learning curve), nil for a run without one.
     let curve: CurveLog?
@@ -43,34 +43,21 @@ struct RunRecord {
         prepareManifest = try manifest(PrepareStage.name, prepareKey, sweepTarget)
         pretrainManifest = try manifest(PretrainStage.name, pretrainKey, sweepTarget)
         probeManifest = try manifest(ProbeStage.name, probeKey, sweepTarget)
-        let probeDir = store.directory(stage: ProbeStage.name, key: probeKey)
-        guard let data = FileManager.default.contents(atPath: "\(probeDir)/metrics.json") else {
-            throw PipelineError("\(probeDir)/metrics.json: missing")
-        }
-        metrics = try JSON.parse(data)
+        metrics = try ProbeStage.metrics(store: store, key: probeKey)
         pretrainDir = store.directory(stage: PretrainStage.name, key: pretrainKey)
         log = try TrainingLog(path: "\(pretrainDir)/log.csv")
         let curvePath = "\(pretrainDir)/\(LearningCurveFile.name)"
         curve = FileManager.default.fileExists(atPath: curvePath) ? try CurveLog(path: curvePath) : nil
     }
 
-    func subject(_ name: String) -> JSON? { metrics["subjects"]?[name] }
-
     /// Top-1 of a subject's probe, or NaN when it was not run.
-    func top1(_ subject: String, _ classifier: String, _ fraction: Double) -> Double {
-        let r = (self.subject(subject)?["results"]?.arrayValue ?? []).first {
-            $0["classifier"]?.stringValue == classifier && $0["label_fraction"]?.doubleValue == fraction
-        }
-        return r?["top1"]?.doubleValue ?? .nan
+    func top1(_ subject: ProbeStage.Subject, _ classifier: String, _ fraction: Double) -> Double {
+        metrics.result(subject, classifier, fraction)?.top1 ?? .nan
     }
 
-    var fractions: [Double] {
-        let all = (subject("ijepa")?["results"]?.arrayValue ?? []).compactMap { $0["label_fraction"]?.doubleValue }
-        return Array(Set(all)).sorted()
-    }
-
-    var evalDescription: String { metrics["eval_description"]?.stringValue ?? "?" }
-    var evalImages: Int { metrics["eval_images"]?.intValue ?? 0 }
+    var fractions: [Double] { metrics.fractions }
+    var evalDescription: String { metrics.evalDescription }
+    var evalImages: Int { metrics.evalImages }
     var finalLoss: Double { log.tailMean(\.loss) }
     /// The learning curve's first and last k-NN top-1 (NaN without one).
     var curveFirst: Double { curve?.column("knn_top1").first ?? .nan }
