@@ -128,7 +128,7 @@ public enum ProbeStage {
 
             var notes: [String] = []
             if let file = pretrain.readCheckpoint {
-                notes.append(("Pretraining started from \(file) (meta.read_checkpoint); the initial-weights baseline is the encoder initialised with meta.seed, not that file."))
+                notes.append("Pretraining started from \(file) (meta.read_checkpoint); the initial-weights baseline is the encoder initialised with meta.seed, not that file.")
             }
             let metrics = ProbeMetrics(notes: notes, evalSplit: settings.evalSplit.rawValue,
                                        evalDescription: data.evalDescription, evalImages: data.evalRows.count,
