@@ -4,9 +4,28 @@ import Numerics
 import Pipeline
 import Random
 
-/// The learning curve's file in a Pretrain artifact.
+/// The learning curve's file in a Pretrain artifact, written by the
+/// training run and read back by a resumed run and by Report.
 public enum LearningCurveFile {
     public static let name = "eval.csv"
+
+    public struct Point: Equatable, Sendable {
+        public let step: Int
+        public let epoch: Double
+        public let top1: Double
+        public let seconds: Double
+    }
+
+    /// The points of an eval.csv's text (lines that are not a point, such as
+    /// a torn last line, are skipped).
+    public static func points(_ text: String) -> [Point] {
+        text.split(separator: "\n").dropFirst().compactMap { line in
+            let f = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard f.count == 4, let s = Int(f[0]), let e = Double(f[1]), let t = Double(f[2]),
+                  let sec = Double(f[3]) else { return nil }
+            return Point(step: s, epoch: e, top1: t, seconds: sec)
+        }
+    }
 }
 
 /// The learning curve: k-NN top-1 of the target encoder during training, on
@@ -27,12 +46,7 @@ final class LearningCurve {
         var seed: UInt64
     }
 
-    struct Point: Equatable {
-        let step: Int
-        let epoch: Double
-        let top1: Double
-        let seconds: Double
-    }
+    typealias Point = LearningCurveFile.Point
 
     static let header = "step,epoch,knn_top1,seconds"
     static var fileName: String { LearningCurveFile.name }
@@ -118,11 +132,6 @@ final class LearningCurve {
     func restore(csvAt path: String, before step: Int) throws {
         guard FileManager.default.fileExists(atPath: path) else { return }
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        points = text.split(separator: "\n").dropFirst().compactMap { line in
-            let f = line.split(separator: ",", omittingEmptySubsequences: false)
-            guard f.count == 4, let s = Int(f[0]), s < step, let e = Double(f[1]), let t = Double(f[2]),
-                  let sec = Double(f[3]) else { return nil }
-            return Point(step: s, epoch: e, top1: t, seconds: sec)
-        }
+        points = LearningCurveFile.points(text).filter { $0.step < step }
     }
 }

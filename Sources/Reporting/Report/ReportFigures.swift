@@ -33,7 +33,7 @@ enum ReportFigures {
             var chart = LineChart(title: "Learning curve: k-NN top-1 of the target encoder on a fixed train-holdout sample",
                                   xLabel: "step", yLabel: "k-NN top-1 (%)",
                                   series: curves.map { r in
-                                      ChartSeries(name: name(r), points: r.curve!.series("knn_top1").map { (x: $0.x, y: 100 * $0.y) })
+                                      ChartSeries(name: name(r), points: r.curve!.map { (x: Double($0.step), y: 100 * $0.top1) })
                                   })
             chart.showMarkers = true
             try save(chart.svg(), "learning-curve.svg", chart.title)

@@ -68,13 +68,12 @@ enum ReportMarkdown {
 
     /// One line on the run's learning curve, or "" without one.
     static func curveSummary(_ r: RunRecord) -> String {
-        guard let c = r.curve, !c.rows.isEmpty else { return "" }
+        guard let c = r.curve, let first = c.first, let last = c.last else { return "" }
         let info = r.pretrainManifest["details"]?["learning_curve"]
         let q = info?["queries"]?.intValue ?? 0, b = info?["bank"]?.intValue ?? 0
-        let steps = c.column("step")
         var md = "Learning curve (figure below): Pretrain's k-NN top-1 of the target encoder on \(q) train-holdout images against \(b) other train images "
-        md += "went from \(pct(c.column("knn_top1").first ?? .nan)) at step \(Int(steps.first ?? 0)) to **\(pct(c.column("knn_top1").last ?? .nan))** at step \(Int(steps.last ?? 0))"
-        md += " (\(c.rows.count) evaluations).\n\n"
+        md += "went from \(pct(first.top1)) at step \(first.step) to **\(pct(last.top1))** at step \(last.step)"
+        md += " (\(c.count) evaluations).\n\n"
         return md
     }
 

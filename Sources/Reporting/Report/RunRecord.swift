@@ -18,7 +18,7 @@ struct RunRecord {
     let metrics: ProbeMetrics
     let log: TrainingLog
     /// Pretrain's eval.csv (the learning curve), nil for a run without one.
-    let curve: CurveLog?
+    let curve: [LearningCurveFile.Point]?
     let pretrainDir: String
 
     init(index: Int, label: String, assignment: [(key: String, value: JSON)], config: PipelineConfig,
@@ -47,7 +47,14 @@ struct RunRecord {
         pretrainDir = store.directory(stage: PretrainStage.name, key: pretrainKey)
         log = try TrainingLog(path: "\(pretrainDir)/log.csv")
         let curvePath = "\(pretrainDir)/\(LearningCurveFile.name)"
-        curve = FileManager.default.fileExists(atPath: curvePath) ? try CurveLog(path: curvePath) : nil
+        if FileManager.default.fileExists(atPath: curvePath) {
+            guard let text = try? String(contentsOfFile: curvePath, encoding: .utf8) else {
+                throw PipelineError("\(curvePath): cannot read the learning curve")
+            }
+            curve = LearningCurveFile.points(text)
+        } else {
+            curve = nil
+        }
     }
 
     /// Top-1 of a subject's probe, or NaN when it was not run.
@@ -60,8 +67,8 @@ struct RunRecord {
     var evalImages: Int { metrics.evalImages }
     var finalLoss: Double { log.tailMean(\.loss) }
     /// The learning curve's first and last k-NN top-1 (NaN without one).
-    var curveFirst: Double { curve?.column("knn_top1").first ?? .nan }
-    var curveLast: Double { curve?.column("knn_top1").last ?? .nan }
+    var curveFirst: Double { curve?.first?.top1 ?? .nan }
+    var curveLast: Double { curve?.last?.top1 ?? .nan }
     var finalFeatureStd: Double { log.tailMean(\.targetFeatureStd) }
     var pretrainImagesPerSecond: Double { pretrainManifest["details"]?["images_per_second"]?.doubleValue ?? .nan }
     func wallSeconds(_ manifest: JSON) -> Double { manifest["timings"]?["total_s"]?.doubleValue ?? .nan }
