@@ -52,8 +52,10 @@ let package = Package(
         .target(name: "Threads", dependencies: ["CMalloc", "COpenMP"]),
         .target(name: "Imaging", dependencies: ["CCodecs", "CZlib"]),
         .target(name: "Shards", dependencies: ["CHDF5", "CZlib", "Threads"]),
+        // Pipeline's typed settings build the model shape and the mask sampler,
+        // and check them, so Numerics and Training sit below it.
         .target(name: "Pipeline", dependencies: [
-            "Yams", "Threads", "CCrypto",
+            "Yams", "Threads", "CCrypto", "Numerics", "Training",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),

@@ -37,7 +37,7 @@ struct FolderSource: DataSource {
             let list = try Self.walk(root, rel)
             if list.isEmpty { throw PipelineError("\(root)/\(rel): empty class folder") }
             for f in list {
-                let split = valRoot == nil && Self.hashFraction(f, seed: settings.splitSeed) < settings.valFraction
+                let split = valRoot == nil && Self.hashFraction(f, seed: settings.prepare.splitSeed) < settings.prepare.valFraction
                     ? "val" : "train"
                 files.append((f, Int32(label), split))
             }

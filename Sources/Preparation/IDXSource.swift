@@ -67,12 +67,12 @@ struct IDXSource: DataSource {
                 name: split, labels: labels, sources: (0..<n).map { "\(imgName)[\($0)]" },
                 load: { i in Image(width: cols, height: rows, channels: 1, pixels: Array(pixels[i * size..<(i + 1) * size])) }))
         }
-        var names = settings.classNames
+        var names = settings.prepare.classNames
         if names.isEmpty {
             names = (0..<Int(maxLabel + 1)).map(String.init)
         } else if names.count <= Int(maxLabel) {
             let labelFiles = pairs.compactMap(\.labels).map { "\(root)/\($0)" }.joined(separator: ", ")
-            throw PipelineError("\(labelFiles): labels go up to \(maxLabel) but prepare.class_names (\(settings.view.source)) has only \(names.count) names")
+            throw PipelineError("\(labelFiles): labels go up to \(maxLabel) but prepare.class_names has only \(names.count) names")
         }
         return (splits, names)
     }

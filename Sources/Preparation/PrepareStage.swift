@@ -22,20 +22,20 @@ public enum PrepareStage {
     /// The artifact key for a config, without doing the work (later stages
     /// use it to find their upstream artifact).
     public static func keyMaterial(_ config: PipelineConfig, store: ArtifactStore) throws -> ArtifactKeyMaterial {
-        let settings = PrepareSettings(config)
+        let settings = PrepareSettings(config.settings)
         let source = try SourceDiscovery.open(settings)
         let digest = try SourceDiscovery.digest(of: source, cache: store.digestCache())
-        return ArtifactKeyMaterial(stage: name, formatVersion: formatVersion, config: settings.view,
+        return ArtifactKeyMaterial(stage: name, formatVersion: formatVersion, settings: settings,
                                    inputs: ["source": digest])
     }
 
     public static func run(_ config: PipelineConfig, store: ArtifactStore, force: Bool = false) throws -> Outcome {
         let log = Console.logger(name)
         let started = Date()
-        let settings = PrepareSettings(config)
+        let settings = PrepareSettings(config.settings)
         let source = try SourceDiscovery.open(settings)
         let digest = try SourceDiscovery.digest(of: source, cache: store.digestCache())
-        let material = ArtifactKeyMaterial(stage: name, formatVersion: formatVersion, config: settings.view,
+        let material = ArtifactKeyMaterial(stage: name, formatVersion: formatVersion, settings: settings,
                                            inputs: ["source": digest])
         let key = material.key
         let dir = store.directory(stage: name, key: key)
@@ -45,7 +45,8 @@ public enum PrepareStage {
             Allocator.keepLargeBlocks()
             log.info("source \(settings.sourcePath) (\(source.kind), \(source.inputFiles.count) files), key \(key)")
             let manifest = try store.build(material, started: started) { tmp in
-                try ShardBuilder(settings: settings, source: source, directory: tmp, log: log).run()
+                try ShardBuilder(settings: settings, progressInterval: config.settings.logging.progressInterval,
+                                 source: source, directory: tmp, log: log).run()
             }
             log.info("wrote \(dir)")
             return Outcome(key: key, directory: dir, built: true, manifest: manifest)

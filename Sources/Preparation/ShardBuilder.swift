@@ -10,6 +10,7 @@ import Shards
 /// `shard_size` samples.
 struct ShardBuilder {
     let settings: PrepareSettings
+    let progressInterval: Double
     let source: DataSource
     let directory: String
     let log: Logger
@@ -24,7 +25,7 @@ struct ShardBuilder {
     /// Samples per HDF5 chunk: about 1 MiB, so reading one sample never
     /// inflates much more than it needs (256 for Fashion-MNIST, 6 for
     /// 224x224 RGB).
-    var chunkSamples: Int { min(settings.shardSize, 256, max(1, (1 << 20) / sampleBytes)) }
+    var chunkSamples: Int { min(settings.prepare.shardSize, 256, max(1, (1 << 20) / sampleBytes)) }
 
     /// What a split produced.
     struct SplitSummary {
@@ -45,7 +46,7 @@ struct ShardBuilder {
         var processed = 0
         let t0 = Date()
         for plan in splits {
-            let limit = plan.name == "train" ? settings.limitTrain : settings.limitVal
+            let limit = plan.name == "train" ? settings.prepare.limitTrain : settings.prepare.limitVal
             let p = plan.limited(to: limit)
             let (summary, sums) = try write(p, classNames: classNames)
             summaries[p.name] = summary
@@ -102,7 +103,7 @@ struct ShardBuilder {
     /// A class folder whose every file failed to decode would silently become
     /// an empty class; that is an error (unless a limit cut the data set).
     private func checkEveryClassHasImages(_ summaries: [String: SplitSummary], classNames: [String]) throws {
-        guard source.kind == "folder", settings.limitTrain == 0, settings.limitVal == 0 else { return }
+        guard source.kind == "folder", settings.prepare.limitTrain == 0, settings.prepare.limitVal == 0 else { return }
         for (c, name) in classNames.enumerated() {
             let n = summaries.values.reduce(0) { $0 + ($1.classCounts.indices.contains(c) ? $1.classCounts[c] : 0) }
             if n == 0 {
@@ -156,7 +157,7 @@ struct ShardBuilder {
                                     channels: settings.channels, classNames: classNames)
         let sampleBytes = self.sampleBytes
         let channels = settings.channels
-        let progress = Progress("prepare \(plan.name)", total: plan.count, interval: settings.progressInterval)
+        let progress = Progress("prepare \(plan.name)", total: plan.count, interval: progressInterval)
         var writer: ShardWriter? = nil
 
         let batch = batchSize
@@ -188,7 +189,7 @@ struct ShardBuilder {
             var kept = 0
             for i in 0..<n {
                 if let e = errors[i] {
-                    if settings.failOnError { throw PipelineError(e) }
+                    if settings.prepare.onError == .fail { throw PipelineError(e) }
                     log.warning("skipped: \(e)")
                     summary.skipped.append((plan.sources[start + i], e))
                     continue
@@ -215,10 +216,10 @@ struct ShardBuilder {
                 if writer == nil {
                     let file = String(format: "%@-%05d.h5", plan.name, summary.shards.count)
                     writer = try ShardWriter(path: "\(directory)/\(file)", attributes: attrs,
-                                             chunkSamples: chunkSamples, gzipLevel: settings.gzipLevel)
+                                             chunkSamples: chunkSamples, gzipLevel: settings.prepare.gzipLevel)
                     summary.shards.append((file, 0))
                 }
-                let room = settings.shardSize - writer!.count
+                let room = settings.prepare.shardSize - writer!.count
                 let m = min(room, kept - offset)
                 try buffer.withUnsafeBytes { b in
                     try writer!.append(patchBytes: UnsafeRawBufferPointer(rebasing: b[offset * sampleBytes..<(offset + m) * sampleBytes]),
@@ -227,7 +228,7 @@ struct ShardBuilder {
                 }
                 summary.shards[summary.shards.count - 1].count += m
                 offset += m
-                if writer!.count == settings.shardSize {
+                if writer!.count == settings.prepare.shardSize {
                     try writer!.close()
                     writer = nil
                 }

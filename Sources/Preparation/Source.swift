@@ -47,10 +47,10 @@ enum SourceDiscovery {
             throw PipelineError("\(path): data source not found (data.root_path + data.image_folder)")
         }
         guard isDir.boolValue else { throw PipelineError("\(path): data source must be a folder") }
-        switch settings.format {
-        case "idx": return try IDXSource(root: path)
-        case "folder": return try FolderSource(root: path, settings: settings)
-        default:
+        switch settings.prepare.format {
+        case .idx: return try IDXSource(root: path)
+        case .folder: return try FolderSource(root: path, settings: settings)
+        case .auto:
             return IDXSource.looksLikeIDX(path) ? try IDXSource(root: path) : try FolderSource(root: path, settings: settings)
         }
     }

@@ -19,7 +19,7 @@ struct Prepare: ParsableCommand {
 
     func run() throws {
         if listKeys {
-            print(PipelineSchema.markdownTable)
+            print(PipelineSettings.markdownTable)
             return
         }
         do {

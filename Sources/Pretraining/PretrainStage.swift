@@ -27,17 +27,17 @@ public enum PretrainStage {
     }
 
     public static func keyMaterial(_ config: PipelineConfig, store: ArtifactStore) throws -> ArtifactKeyMaterial {
-        let settings = try PretrainSettings(config)
+        let settings = PretrainSettings(config.settings)
         let prepareKey = try PrepareStage.keyMaterial(config, store: store).key
         // A run started from another checkpoint is a different artifact.
         var inputs: [String: String] = [:]
-        if let file = settings.readCheckpoint {
+        if let file = config.settings.meta.checkpoint.readCheckpoint {
             guard FileManager.default.fileExists(atPath: file) else {
                 throw PipelineError("\(file): checkpoint not found (meta.read_checkpoint)")
             }
             inputs["read_checkpoint"] = try store.digestCache().digest(ofFile: file)
         }
-        return ArtifactKeyMaterial(stage: name, formatVersion: formatVersion, config: settings.view,
+        return ArtifactKeyMaterial(stage: name, formatVersion: formatVersion, settings: settings,
                                    upstream: ["prepare": prepareKey], inputs: inputs)
     }
 
@@ -54,7 +54,7 @@ public enum PretrainStage {
         var log = Console.logger(name)
         if !comm.isRoot { log.logLevel = .warning }
         let started = Date()
-        let settings = try PretrainSettings(config)
+        let settings = PretrainSettings(config.settings), options = PretrainOptions(config.settings)
         if settings.batchSize % comm.size != 0 {
             throw PipelineError("\(config.source): data.batch_size: \(settings.batchSize) images per step do not split evenly over \(comm.size) ranks")
         }
@@ -62,7 +62,7 @@ public enum PretrainStage {
         let key = material.key
         let dir = store.directory(stage: name, key: key)
         if !comm.isRoot {
-            return try runReplica(settings, config: config, store: store, material: material, stopAfter: stopAfter,
+            return try runReplica(settings, options: options, store: store, material: material, stopAfter: stopAfter,
                                   comm: comm, log: log)
         }
         // One process per key: a second waits, then finds the artifact.
@@ -74,20 +74,19 @@ public enum PretrainStage {
             // oneDNN allocates its GEMM packing buffers per call: without this
             // each one is a fresh mmap and its pages are faulted in again.
             Allocator.keepLargeBlocks()
-            let (data, shape, sampler) = try setUp(settings, config: config, store: store,
-                                                   prepareKey: material.upstream["prepare"]!)
+            let (data, shape, sampler) = try setUp(settings, store: store, prepareKey: material.upstream["prepare"]!)
             let workDir = "\(store.root)/\(name)/.work-\(key)"
             try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
-            let curve = try learningCurve(settings, store: store, prepareKey: material.upstream["prepare"]!,
+            let curve = try learningCurve(options, store: store, prepareKey: material.upstream["prepare"]!,
                                           itersPerEpoch: data.itersPerEpoch)
-            let run = TrainingRun(settings: settings, shape: shape, data: data, sampler: sampler, workDir: workDir,
-                                  configText: config.view(keys: [], sections: PipelineSchema.sections).json.canonical,
+            let run = TrainingRun(settings: settings, options: options, shape: shape, data: data, sampler: sampler,
+                                  workDir: workDir, configText: JSON.object(config.values).canonical,
                                   log: log, comm: comm, curve: curve)
             // The work folder's own checkpoint first (an interrupted run of this
             // key), else meta.read_checkpoint (the official meaning: resume from
             // that file, its step included).
-            let resumed = resume || settings.resume ? try run.resume() : false
-            if !resumed, let file = settings.readCheckpoint { try run.resume(from: file) }
+            let resumed = resume || options.resume ? try run.resume() : false
+            if !resumed, let file = options.readCheckpoint { try run.resume(from: file) }
             run.synchronizeReplicas()
             let ranks = comm.size > 1 ? ", \(comm.size) ranks of \(settings.batchSize / comm.size) images" : ""
             log.info("key \(key): \(data.count) train images, \(data.itersPerEpoch) steps/epoch, \(run.totalSteps) steps, encoder \(shape.encoder.embedDim)x\(shape.encoder.depth), predictor \(shape.predictorDim)x\(shape.predictorDepth)\(ranks)")
@@ -112,33 +111,31 @@ public enum PretrainStage {
     /// A rank other than 0: waits for rank 0's decision, then trains its
     /// slices from rank 0's state. Reads the shards (every host needs the
     /// artifacts folder at the same path), writes nothing.
-    static func runReplica(_ settings: PretrainSettings, config: PipelineConfig, store: ArtifactStore,
+    static func runReplica(_ settings: PretrainSettings, options: PretrainOptions, store: ArtifactStore,
                            material: ArtifactKeyMaterial, stopAfter: Int?, comm: Communicator,
                            log: Logger) throws -> Outcome {
         let dir = store.directory(stage: name, key: material.key)
         guard comm.broadcast(0) == 1 else { return Outcome(key: material.key, directory: dir, built: false, complete: true) }
         Allocator.keepLargeBlocks()
-        let (data, shape, sampler) = try setUp(settings, config: config, store: store,
-                                               prepareKey: material.upstream["prepare"]!)
-        let run = TrainingRun(settings: settings, shape: shape, data: data, sampler: sampler, workDir: dir,
+        let (data, shape, sampler) = try setUp(settings, store: store, prepareKey: material.upstream["prepare"]!)
+        let run = TrainingRun(settings: settings, options: options, shape: shape, data: data, sampler: sampler, workDir: dir,
                               configText: "", log: log, comm: comm)
         run.synchronizeReplicas()
         let complete = try run.train(stopAfter: stopAfter)
         return Outcome(key: material.key, directory: dir, built: complete, complete: complete)
     }
 
-    /// The prepared train data, the model shape and the validated masks.
-    static func setUp(_ settings: PretrainSettings, config: PipelineConfig, store: ArtifactStore,
+    /// The prepared train data, the model shape and the masks (checked
+    /// when the config was loaded).
+    static func setUp(_ settings: PretrainSettings, store: ArtifactStore,
                       prepareKey: String) throws -> (TrainingData, JEPAShape, MaskSampler) {
         let shards = try trainShards(store: store, prepareKey: prepareKey)
         let data = try TrainingData(shardPaths: shards, batchSize: settings.batchSize, seed: settings.seed,
-                                    cropScale: settings.cropScale, horizontalFlip: settings.horizontalFlip)
+                                    cropScale: settings.loading.cropScale.pair,
+                                    horizontalFlip: settings.loading.useHorizontalFlip)
         let a = data.attributes
-        let shape = JEPAShape(channels: a.channels, patchSize: a.patchSize, gridSize: a.gridSize,
-                              encoder: settings.encoder, predictorDim: settings.predictorDim,
-                              predictorDepth: settings.predictorDepth)
+        let shape = settings.shape(channels: a.channels, patchSize: a.patchSize, gridSize: a.gridSize)
         let sampler = settings.maskSampler(grid: a.gridSize)
-        if let reason = sampler.validate() { throw PipelineError("\(config.source): \(reason)") }
         return (data, shape, sampler)
     }
 
@@ -153,16 +150,16 @@ public enum PretrainStage {
     }
 
     /// The learning curve of a run (rank 0 only), or nil when logging.eval_every is 0.
-    static func learningCurve(_ settings: PretrainSettings, store: ArtifactStore, prepareKey: String,
+    static func learningCurve(_ options: PretrainOptions, store: ArtifactStore, prepareKey: String,
                               itersPerEpoch: Int) throws -> LearningCurve? {
-        guard let c = settings.curve, let every = c.period.steps(itersPerEpoch: itersPerEpoch) else { return nil }
+        guard let c = options.curve, let every = c.period.steps(itersPerEpoch: itersPerEpoch) else { return nil }
         return try LearningCurve(trainShards: try trainShards(store: store, prepareKey: prepareKey), settings: c,
                                  every: every, itersPerEpoch: itersPerEpoch)
     }
 
     public static func writeMaskFigure(_ config: PipelineConfig, store: ArtifactStore, count: Int, to path: String) throws {
-        let settings = try PretrainSettings(config)
-        let (data, _, sampler) = try setUp(settings, config: config, store: store,
+        let settings = PretrainSettings(config.settings)
+        let (data, _, sampler) = try setUp(settings, store: store,
                                            prepareKey: try PrepareStage.keyMaterial(config, store: store).key)
         try MaskFigure.write(sampler: sampler, data: data, count: count, to: path)
     }
@@ -173,8 +170,8 @@ public enum PretrainStage {
     /// loss and every gradient.
     public static func writeDebugState(_ config: PipelineConfig, store: ArtifactStore, to path: String) throws {
         try GEMM.checkEnvironment()
-        let settings = try PretrainSettings(config)
-        let (data, shape, sampler) = try setUp(settings, config: config, store: store,
+        let settings = PretrainSettings(config.settings)
+        let (data, shape, sampler) = try setUp(settings, store: store,
                                                prepareKey: try PrepareStage.keyMaterial(config, store: store).key)
         let trainer = settings.trainer(shape: shape)
         let b = settings.batchSize, n = shape.numPatches, d = shape.patchDim
@@ -196,7 +193,7 @@ public enum PretrainStage {
         }
         try w.setAttribute("loss", string: settings.loss.rawValue)
         try w.setAttribute("target_ln_eps", string: "\(JEPATrainer.targetEps)")
-        try w.setAttribute("config", string: settings.view.json.canonical)
+        try w.setAttribute("config", string: settings.keyJSON.canonical)
         try w.close()
         Console.logger(name).info("debug state of step 0 (loss \(r.loss)) written to \(path)")
     }

@@ -18,6 +18,7 @@ import Training
 /// rounding, and a checkpoint resumes with any rank count.
 final class TrainingRun {
     let settings: PretrainSettings
+    let options: PretrainOptions
     let shape: JEPAShape
     let data: TrainingData
     let sampler: MaskSampler
@@ -42,9 +43,10 @@ final class TrainingRun {
     var logPath: String { "\(workDir)/log.csv" }
     var curvePath: String { "\(workDir)/\(LearningCurve.fileName)" }
 
-    init(settings: PretrainSettings, shape: JEPAShape, data: TrainingData, sampler: MaskSampler, workDir: String,
+    init(settings: PretrainSettings, options: PretrainOptions, shape: JEPAShape, data: TrainingData, sampler: MaskSampler, workDir: String,
          configText: String, log: Logger, comm: Communicator = .world, curve: LearningCurve? = nil) {
         self.settings = settings
+        self.options = options
         self.shape = shape
         self.data = data
         self.sampler = sampler
@@ -111,7 +113,7 @@ final class TrainingRun {
             }
         }
         let progress = comm.isRoot
-            ? Progress("pretrain", total: totalSteps - step, unit: "steps", interval: settings.progressInterval) : nil
+            ? Progress("pretrain", total: totalSteps - step, unit: "steps", interval: options.progressInterval) : nil
         let end = min(totalSteps, stopAfter.map { step + $0 } ?? totalSteps)
         if step < end { prefetch(step) }
         while step < end {
@@ -142,7 +144,7 @@ final class TrainingRun {
             step += 1
             let knn = curve?.points.last.map { String(format: ", k-NN %.1f%%", 100 * $0.top1) } ?? ""
             progress?.advance(by: 1, note: String(format: "loss %.4f, %.0f images/s", r.loss, Double(b) / dt) + knn)
-            if step % settings.checkpointEvery == 0 || step == end { try saveCheckpoint() }
+            if step % options.checkpointEvery == 0 || step == end { try saveCheckpoint() }
         }
         queue.sync {}
         if step == totalSteps {

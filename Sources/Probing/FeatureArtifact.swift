@@ -29,20 +29,23 @@ enum FeatureArtifact {
     /// split complete the key. Extraction batch size changes no result.
     static func material(_ subject: ProbeStage.Subject, split: String, config: PipelineConfig,
                          prepareKey: String, pretrainKey: String) -> ArtifactKeyMaterial {
-        var keys = ["probe.features"], upstream = ["prepare": prepareKey]
+        let s = config.settings, parameters: [String: JSON] = ["subject": .string(subject.rawValue), "split": .string(split)]
         switch subject {
-        case .ijepa: upstream["pretrain"] = pretrainKey
-        case .randomInit: keys += ProbeStage.initKeys
-        case .pixels: preconditionFailure("raw pixels are read from the shards, not cached")
+        case .ijepa:
+            return ArtifactKeyMaterial(stage: stage, formatVersion: formatVersion, settings: s.probe.features,
+                                       upstream: ["prepare": prepareKey, "pretrain": pretrainKey], parameters: parameters)
+        case .randomInit:
+            return ArtifactKeyMaterial(stage: stage, formatVersion: formatVersion,
+                                       settings: InitialFeatureSettings(features: s.probe.features, weights: InitialWeights(s)),
+                                       upstream: ["prepare": prepareKey], parameters: parameters)
+        case .pixels:
+            preconditionFailure("raw pixels are read from the shards, not cached")
         }
-        return ArtifactKeyMaterial(stage: stage, formatVersion: formatVersion, config: config.view(keys: keys),
-                                   upstream: upstream,
-                                   parameters: ["subject": .string(subject.rawValue), "split": .string(split)])
     }
 
     /// The split's features: read from their artifact when it is up to date,
     /// else extracted with `encoder()` and published.
-    static func obtain(_ material: ArtifactKeyMaterial, split: LabeledSplit, settings: ProbeSettings,
+    static func obtain(_ material: ArtifactKeyMaterial, split: LabeledSplit, kind: FeatureKind, options: ProbeOptions,
                        store: ArtifactStore, force: Bool, log: Logger,
                        encoder: () throws -> VisionTransformer) throws -> Split {
         let key = material.key, dir = store.directory(stage: stage, key: key)
@@ -52,9 +55,9 @@ enum FeatureArtifact {
             let started = Date()
             let model = try encoder()
             let progress = Pipeline.Progress("\(ProbeStage.name): \(material.parameters["subject"]?.stringValue ?? "") features of \(split.name)",
-                                             total: split.count, interval: settings.progressInterval)
-            let values = FeatureExtractor.encoderFeatures(model, kind: settings.features, split: split,
-                                                          batchSize: settings.batchSize, progress: progress)
+                                             total: split.count, interval: options.progressInterval)
+            let values = FeatureExtractor.encoderFeatures(model, kind: kind, split: split,
+                                                          batchSize: options.batchSize, progress: progress)
             let rate = progress.finish()
             let seconds = Date().timeIntervalSince(started)
             let dim = values.count / max(split.count, 1)
@@ -64,7 +67,7 @@ enum FeatureArtifact {
                 try w.write("labels", int32s: split.labels, shape: [split.count])
                 try w.setAttribute("subject", string: material.parameters["subject"]?.stringValue ?? "")
                 try w.setAttribute("split", string: split.name)
-                try w.setAttribute("features", string: settings.features.rawValue)
+                try w.setAttribute("features", string: kind.rawValue)
                 try w.close()
                 return StageResult(counts: ["images": split.count, "dim": dim],
                                    details: .object(["extract_seconds": .double(seconds), "extract_images_per_s": .double(rate)]))

@@ -67,7 +67,6 @@ final class ProbeData {
 
     func shape(_ p: PretrainSettings) -> JEPAShape {
         let a = train.attributes
-        return JEPAShape(channels: a.channels, patchSize: a.patchSize, gridSize: a.gridSize, encoder: p.encoder,
-                         predictorDim: p.predictorDim, predictorDepth: p.predictorDepth)
+        return p.shape(channels: a.channels, patchSize: a.patchSize, gridSize: a.gridSize)
     }
 }

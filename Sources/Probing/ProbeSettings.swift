@@ -1,49 +1,68 @@
 import Evaluation
 import Pipeline
 
-/// The config values Probe reads: its own section. Extraction batch size
-/// and progress interval change no result, so they stay out of the key.
-public struct ProbeSettings: Sendable {
-    /// Every probe key but the batch size.
-    static let keys = PipelineSchema.keys.map(\.path).filter { $0.hasPrefix("probe.") && $0 != "probe.batch_size" }
+/// What the probe of the pretrained encoder reads (its artifact key): the
+/// feature choice and the protocol. The extraction batch size and progress
+/// change no result; they are `ProbeOptions`.
+public struct ProbeSettings: StageSettings {
+    public let features: FeatureChoice
+    public let evaluation: ProbeProtocol
 
-    public enum EvalSplit: String, Sendable {
-        /// The prepared val split (Fashion-MNIST's test set).
-        case val
-        /// A stratified part of train, so settings can be chosen without
-        /// touching val.
-        case holdout
+    public init(_ s: PipelineSettings) {
+        features = s.probe.features
+        evaluation = s.probe.evaluation
     }
 
-    public let view: ConfigView
-    public let features: FeatureKind
-    public let evalSplit: EvalSplit
-    public let labelFractions: [Double]
-    public let l2Grid: [Double]
-    public let holdoutFraction: Double
-    public let maxIterations: Int
-    public let tolerance: Double
-    public let knnK: Int
-    public let knnTemperature: Double
-    public let seed: UInt64
+    public typealias EvalSplit = ProbeProtocol.EvalSplit
+    public var featureKind: FeatureKind { features.kind }
+    public var evalSplit: EvalSplit { evaluation.evalSplit }
+    public var labelFractions: [Double] { evaluation.labelFractions.sorted() }
+    /// Strong to weak, so each fit warm-starts from a smoother solution.
+    public var l2Grid: [Double] { evaluation.l2Grid.sorted(by: >) }
+    public var holdoutFraction: Double { evaluation.holdoutFraction }
+    public var maxIterations: Int { evaluation.maxIterations }
+    public var tolerance: Double { evaluation.tolerance }
+    public var knnK: Int { evaluation.knnK }
+    public var knnTemperature: Double { evaluation.knnTemperature }
+    public var seed: UInt64 { UInt64(evaluation.seed) }
+}
+
+/// What the probes read that changes no result.
+public struct ProbeOptions: Sendable {
     public let batchSize: Int
     public let progressInterval: Double
 
-    public init(_ config: PipelineConfig) throws {
-        let v = config.view(keys: Self.keys)
-        view = v
-        features = FeatureKind(rawValue: v.string("probe.features"))!
-        evalSplit = EvalSplit(rawValue: v.string("probe.eval_split"))!
-        labelFractions = v.doubles("probe.label_fractions").sorted()
-        // Strong to weak, so each fit warm-starts from a smoother solution.
-        l2Grid = v.doubles("probe.l2_grid").sorted(by: >)
-        holdoutFraction = v.double("probe.holdout_fraction")
-        maxIterations = v.int("probe.max_iterations")
-        tolerance = v.double("probe.tolerance")
-        knnK = v.int("probe.knn_k")
-        knnTemperature = v.double("probe.knn_temperature")
-        seed = UInt64(v.int("probe.seed"))
-        batchSize = config.values["probe.batch_size"]!.intValue!
-        progressInterval = config.values["logging.progress_interval"]!.doubleValue!
+    public init(_ s: PipelineSettings) {
+        batchSize = s.probe.batchSize
+        progressInterval = s.logging.progressInterval
     }
+}
+
+/// What an encoder's initial weights depend on: its shape and the seed.
+public struct InitialWeights: StageSettings {
+    public let model: EncoderSettings
+    public let seedKey: Keyed<Int>
+
+    public init(_ s: PipelineSettings) {
+        model = s.meta.encoder
+        seedKey = s.meta.keyed(\.seed)
+    }
+}
+
+/// The raw-pixel baseline's key: the protocol alone.
+struct PixelProbeSettings: StageSettings {
+    let evaluation: ProbeProtocol
+}
+
+/// The initial-weights baseline's key: the probe's and the weights'.
+struct InitialWeightsProbeSettings: StageSettings {
+    let probe: ProbeSettings
+    let weights: InitialWeights
+}
+
+/// A feature artifact's key: the feature choice, and for the initial
+/// weights what they depend on (the pretrained weights enter as upstream).
+struct InitialFeatureSettings: StageSettings {
+    let features: FeatureChoice
+    let weights: InitialWeights
 }

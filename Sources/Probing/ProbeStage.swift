@@ -49,20 +49,17 @@ public enum ProbeStage {
         public let metrics: ProbeMetrics
     }
 
-    /// The encoder's architecture and seed: what the initial weights depend on.
-    static let initKeys = ["meta.model_name", "meta.embed_dim", "meta.depth", "meta.num_heads", "meta.mlp_ratio", "meta.patch_init_std", "meta.seed"]
-
     public static func keyMaterial(_ config: PipelineConfig, store: ArtifactStore) throws -> ArtifactKeyMaterial {
-        let settings = try ProbeSettings(config)
+        let settings = ProbeSettings(config.settings)
         let prepareKey = try PrepareStage.keyMaterial(config, store: store).key
         let pretrainKey = try PretrainStage.keyMaterial(config, store: store).key
-        return ArtifactKeyMaterial(stage: name, formatVersion: formatVersion, config: settings.view,
+        return ArtifactKeyMaterial(stage: name, formatVersion: formatVersion, settings: settings,
                                    upstream: ["prepare": prepareKey, "pretrain": pretrainKey])
     }
 
     /// (stage, key) of the probe artifact and of both baselines.
     public static func artifactKeys(_ config: PipelineConfig, store: ArtifactStore) throws -> [(stage: String, key: String)] {
-        let settings = try ProbeSettings(config)
+        let settings = ProbeSettings(config.settings)
         let material = try keyMaterial(config, store: store)
         let prepareKey = material.upstream["prepare"]!, pretrainKey = material.upstream["pretrain"]!
         let splits = settings.evalSplit == .val ? ["train", "val"] : ["train"]
@@ -70,21 +67,28 @@ public enum ProbeStage {
             splits.map { FeatureArtifact.material(subject, split: $0, config: config, prepareKey: prepareKey, pretrainKey: pretrainKey) }
         }
         return [(name, material.key)] + [Subject.randomInit, .pixels].map {
-            let m = baselineMaterial($0, config: config, settings: settings, prepareKey: prepareKey)
+            let m = baselineMaterial($0, config: config, prepareKey: prepareKey)
             return (m.stage, m.key)
         } + features.map { ($0.stage, $0.key) }
     }
 
-    static func baselineMaterial(_ subject: Subject, config: PipelineConfig, settings: ProbeSettings,
-                                 prepareKey: String) -> ArtifactKeyMaterial {
+    static func baselineMaterial(_ subject: Subject, config: PipelineConfig, prepareKey: String) -> ArtifactKeyMaterial {
         // Raw pixels do not depend on the feature choice; initial weights
         // depend on the architecture and seed.
         // (With meta.read_checkpoint the run starts from that file instead;
         // this baseline stays the seed's initial weights, and says so.)
-        let view = subject == .randomInit ? config.view(keys: ProbeSettings.keys + initKeys)
-            : config.view(keys: ProbeSettings.keys.filter { $0 != "probe.features" })
-        return ArtifactKeyMaterial(stage: subject.stage, formatVersion: formatVersion, config: view,
-                                   upstream: ["prepare": prepareKey])
+        let s = config.settings
+        switch subject {
+        case .randomInit:
+            return ArtifactKeyMaterial(stage: subject.stage, formatVersion: formatVersion,
+                                       settings: InitialWeightsProbeSettings(probe: ProbeSettings(s), weights: InitialWeights(s)),
+                                       upstream: ["prepare": prepareKey])
+        case .pixels:
+            return ArtifactKeyMaterial(stage: subject.stage, formatVersion: formatVersion,
+                                       settings: PixelProbeSettings(evaluation: s.probe.evaluation), upstream: ["prepare": prepareKey])
+        case .ijepa:
+            preconditionFailure("the I-JEPA probe is the stage's own artifact")
+        }
     }
 
     public static func run(_ config: PipelineConfig, store: ArtifactStore, force: Bool = false) throws -> Outcome {
@@ -92,11 +96,8 @@ public enum ProbeStage {
         let log = Console.logger(name)
         let started = Date()
         Allocator.keepLargeBlocks()  // per-call GEMM buffers stay in the heap (see PretrainStage)
-        let settings = try ProbeSettings(config)
-        let pretrain = try PretrainSettings(config)
-        if settings.features == .last4 && pretrain.encoder.depth < 4 {
-            throw PipelineError("\(config.source): probe.features: last4 needs an encoder of at least 4 blocks (meta.depth is \(pretrain.encoder.depth))")
-        }
+        let settings = ProbeSettings(config.settings)
+        let pretrain = PretrainSettings(config.settings)
         let material = try keyMaterial(config, store: store)
         let key = material.key, dir = store.directory(stage: name, key: key)
         return try store.buildOnce(stage: name, key: key, force: force, log: log) { _ in
@@ -105,7 +106,7 @@ public enum ProbeStage {
             let prepareKey = material.upstream["prepare"]!, pretrainKey = material.upstream["pretrain"]!
             _ = try store.requireInput(stage: PretrainStage.name, key: pretrainKey, makeTarget: "pretrain")
             let data = try ProbeData(store: store, prepareKey: prepareKey, settings: settings)
-            log.info("key \(key): \(data.trainRows.count) train images, \(data.evalRows.count) \(data.evalDescription) images, \(data.classes) classes, features \(settings.features.rawValue)")
+            log.info("key \(key): \(data.trainRows.count) train images, \(data.evalRows.count) \(data.evalDescription) images, \(data.classes) classes, features \(settings.featureKind.rawValue)")
 
             var subjects: [String: SubjectMetrics] = [:]
             for subject in Subject.allCases {
@@ -127,13 +128,13 @@ public enum ProbeStage {
             }
 
             var notes: [String] = []
-            if let file = pretrain.readCheckpoint {
+            if let file = config.settings.meta.checkpoint.readCheckpoint {
                 notes.append("Pretraining started from \(file) (meta.read_checkpoint); the initial-weights baseline is the encoder initialised with meta.seed, not that file.")
             }
             let metrics = ProbeMetrics(notes: notes, evalSplit: settings.evalSplit.rawValue,
                                        evalDescription: data.evalDescription, evalImages: data.evalRows.count,
                                        trainImages: data.trainRows.count, classNames: data.train.attributes.classNames,
-                                       features: settings.features.rawValue,
+                                       features: settings.featureKind.rawValue,
                                        artifacts: ["prepare": prepareKey, "pretrain": pretrainKey], subjects: subjects)
             try store.build(material, started: started) { tmp in
                 try ProbeFiles.write(metrics: metrics, to: tmp)
@@ -150,7 +151,7 @@ public enum ProbeStage {
     static func baseline(_ subject: Subject, config: PipelineConfig, settings: ProbeSettings, pretrain: PretrainSettings,
                          data: ProbeData, store: ArtifactStore, prepareKey: String, pretrainKey: String,
                          force: Bool, log: Logger) throws -> SubjectMetrics {
-        let m = baselineMaterial(subject, config: config, settings: settings, prepareKey: prepareKey)
+        let m = baselineMaterial(subject, config: config, prepareKey: prepareKey)
         let dir = store.directory(stage: m.stage, key: m.key)
         return try store.buildOnce(stage: m.stage, key: m.key, force: force, log: log,
                                    reused: "\(subject.rawValue): reusing") { _ in
@@ -165,7 +166,7 @@ public enum ProbeStage {
                 let features = try encoderFeatures(subject, config: config, settings: settings, data: data, store: store,
                                                    prepareKey: prepareKey, pretrainKey: pretrainKey, force: force, log: log) {
                     let encoder = VisionTransformer(shape: data.shape(pretrain))
-                    encoder.initialize(seed: pretrain.seed, patchStd: pretrain.patchInitStd)
+                    encoder.initialize(seed: pretrain.seed, patchStd: pretrain.model.patchInitStd)
                     return encoder
                 }
                 result = score(subject, features, data: data, settings: settings, log: log)
@@ -205,10 +206,12 @@ public enum ProbeStage {
             model = m
             return m
         }
+        let options = ProbeOptions(config.settings)
         var parts: [FeatureArtifact.Split] = []
         for split in [data.train] + (data.val.map { [$0] } ?? []) {
             let m = FeatureArtifact.material(subject, split: split.name, config: config, prepareKey: prepareKey, pretrainKey: pretrainKey)
-            let part = try FeatureArtifact.obtain(m, split: split, settings: settings, store: store, force: force, log: log, encoder: shared)
+            let part = try FeatureArtifact.obtain(m, split: split, kind: settings.featureKind, options: options, store: store,
+                                                  force: force, log: log, encoder: shared)
             if part.reused { log.info("\(subject.rawValue): \(split.name) features from \(store.directory(stage: FeatureArtifact.stage, key: part.key))") }
             parts.append(part)
         }
@@ -235,7 +238,7 @@ public enum ProbeStage {
                                           settings: settings, subject: subject.rawValue, log: log)
         let images = data.train.count + (data.val?.count ?? 0)
         return SubjectMetrics(subject: subject.rawValue, title: subject.title,
-                              features: subject == .pixels ? "pixels" : settings.features.rawValue, dim: dim,
+                              features: subject == .pixels ? "pixels" : settings.featureKind.rawValue, dim: dim,
                               extractImagesPerSecond: Double(images) / features.seconds, extractSeconds: features.seconds,
                               featureStd: meanFeatureStd(trainX, dim: dim), results: results,
                               featureArtifacts: features.artifacts.isEmpty ? nil : features.artifacts.map(\.key))

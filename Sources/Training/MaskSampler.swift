@@ -90,21 +90,20 @@ public struct MaskSampler: Sendable {
         return best
     }
 
-    /// Why this configuration cannot always produce valid masks, naming the
-    /// config keys; nil when it can.
-    public func validate() -> String? {
+    /// Why a configuration cannot always produce valid masks: its smallest
+    /// block (h x w) is not larger than `minKeep`.
+    public enum Problem: Sendable, Equatable {
+        case targetTooSmall(h: Int, w: Int)
+        case contextTooSmall(h: Int, w: Int)
+    }
+
+    /// What keeps this configuration from always producing valid masks;
+    /// nil when it can.
+    public func problem() -> Problem? {
         let t = smallestBlock(scale: predScale, aspect: aspectRatio)
-        if t.patches <= minKeep {
-            return "mask.pred_mask_scale \(predScale) with mask.aspect_ratio \(aspectRatio) gives target blocks of "
-                + "\(t.h)x\(t.w) = \(t.patches) patches on the \(grid)x\(grid) grid, not more than mask.min_keep "
-                + "(\(minKeep)): such a block can never be kept (the official collator would retry forever); "
-                + "raise pred_mask_scale or lower min_keep"
-        }
+        if t.patches <= minKeep { return .targetTooSmall(h: t.h, w: t.w) }
         let c = smallestBlock(scale: encScale, aspect: (1, 1))
-        if c.patches <= minKeep {
-            return "mask.enc_mask_scale \(encScale) gives context blocks of \(c.h)x\(c.w) = \(c.patches) patches on "
-                + "the \(grid)x\(grid) grid, not more than mask.min_keep (\(minKeep)); raise enc_mask_scale or lower min_keep"
-        }
+        if c.patches <= minKeep { return .contextTooSmall(h: c.h, w: c.w) }
         return nil
     }
 

@@ -1,7 +1,7 @@
 /// The prediction loss over predicted and target features, averaged over
 /// every token and feature: `l2` (mean squared error, the paper's equation)
 /// or `smooth_l1` (Huber with beta 1, what the official code uses).
-public enum PredictionLoss: String, Sendable {
+public enum PredictionLoss: String, Sendable, CaseIterable {
     case l2
     case smoothL1 = "smooth_l1"
 

@@ -2,6 +2,12 @@ import Foundation
 import XCTest
 @testable import Pipeline
 
+/// A stage's settings as Prepare's are: one group of `data` and the `prepare` section.
+struct SourceAndPrepare: StageSettings {
+    let source: SourceSettings
+    let prepare: PrepareSection
+}
+
 final class ArtifactStoreTests: XCTestCase {
     var dir = ""
 
@@ -13,9 +19,9 @@ final class ArtifactStoreTests: XCTestCase {
 
     func material(_ yamlExtra: String = "", data dataExtra: String = "", inputs: [String: String] = ["source": "abc"],
                   upstream: [String: String] = [:], version: Int = 1) throws -> ArtifactKeyMaterial {
-        let c = try PipelineConfig.from(yaml: "data:\n  root_path: /r\n  image_folder: f\n  crop_size: 28\n" + dataExtra + "mask:\n  patch_size: 4\n" + yamlExtra)
+        let c = try PipelineConfig.from(yaml: "data:\n  root_path: /r\n  image_folder: f\n  crop_size: 28\n" + dataExtra + "mask:\n  patch_size: 4\n  min_keep: 4\n" + yamlExtra)
         return ArtifactKeyMaterial(stage: "prepare", formatVersion: version,
-                                   config: c.view(keys: ["data.crop_size"], sections: ["prepare"]),
+                                   settings: SourceAndPrepare(source: c.settings.data.source, prepare: c.settings.prepare),
                                    upstream: upstream, inputs: inputs)
     }
 

@@ -10,6 +10,7 @@ final class ConfigTests: XCTestCase {
       crop_size: 28
     mask:
       patch_size: 4
+      min_keep: 3
     """
 
     func load(_ yaml: String) throws -> PipelineConfig { try PipelineConfig.from(yaml: yaml, source: "t.yaml") }
@@ -120,22 +121,56 @@ final class ConfigTests: XCTestCase {
         }
     }
 
-    func testViewHoldsOnlyDeclaredKeys() throws {
+    func testEveryDefaultFollowsItsRuleAndReadsBackUnchanged() throws {
+        var s = PipelineSettings()
+        for f in PipelineSettings.fields where !f.required {
+            let v = f.get(s)
+            XCTAssertNil(f.rule(v), "\(f.path): default \(v.canonical)")
+            f.set(&s, try PipelineConfig.coerce(v, to: f, whereSet: "default"))
+            XCTAssertEqual(f.get(s), v, f.path)
+        }
+        XCTAssertEqual(Set(PipelineSettings.fields.map(\.path)).count, PipelineSettings.fields.count, "one field per key")
+    }
+
+    func testTypedSettingsAreCheckedLikeAFile() throws {
+        var s = PipelineSettings()
+        s.data.source.rootPath = "/data"
+        s.data.source.imageFolder = "set"
+        s.data.source.cropSize = 28
+        s.mask.patchSize = 4
+        s.mask.minKeep = 3
+        XCTAssertEqual(try PipelineConfig(settings: s).values, try load(base).values, "the same config, typed or read")
+        s.optimization.lr = -1
+        XCTAssertThrowsError(try PipelineConfig(settings: s)) {
+            XCTAssertTrue("\($0)".contains("optimization.lr: must not be negative"), "\($0)")
+        }
+        s.optimization.lr = 0.001
+        s.mask.minKeep = 10
+        XCTAssertThrowsError(try PipelineConfig(settings: s)) {
+            XCTAssertTrue("\($0)".contains("mask.pred_mask_scale") && "\($0)".contains("never be kept"), "\($0)")
+        }
+    }
+
+    func testStageSettingsEncodeExactlyTheGroupsTheyHold() throws {
         let c = try load(base)
-        let v = c.view(keys: ["data.crop_size"], sections: ["prepare"])
-        XCTAssertEqual(v.int("data.crop_size"), 28)
-        XCTAssertNil(v.values["data.batch_size"])
-        XCTAssertNotNil(v.values["prepare.shard_size"])
+        let key = SourceAndPrepare(source: c.settings.data.source, prepare: c.settings.prepare).keyJSON
+        XCTAssertEqual(key["data.crop_size"], .int(28))
+        XCTAssertEqual(key["data.root_path"], .string("/data"))
+        XCTAssertNotNil(key["prepare.shard_size"])
+        XCTAssertNil(key["data.batch_size"], "a group the stage does not hold")
+        XCTAssertEqual(key.objectValue?.count, SourceSettings.fields.count + PrepareSection.fields.count)
+        let single = c.settings.mask.keyed(\.patchSize)
+        XCTAssertEqual(single.path, "mask.patch_size")
+        XCTAssertEqual(single.keyEntries.map(\.value), [.int(4)])
     }
 }
 
 final class DocumentationTests: XCTestCase {
-    func testConfigurationDocListsEveryConfigKey() throws {
+    func testConfigurationDocHoldsTheKeyTableOfTheSettingsTypes() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().path
         let doc = try String(contentsOfFile: "\(root)/docs/configuration.md", encoding: .utf8)
-        for key in PipelineSchema.keys {
-            XCTAssertTrue(doc.contains("| `\(key.path)` |"), "docs/configuration.md lacks \(key.path); run Prepare --list-keys | tools/docs/update_key_table.py")
-        }
+        XCTAssertTrue(doc.contains(PipelineSettings.markdownTable),
+                      "docs/configuration.md's key table is not the settings types' table; run Prepare --list-keys | tools/docs/update_key_table.py")
     }
 }

@@ -9,7 +9,7 @@ final class KeySuggestionTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("did you mean 'prepare.shard_size'?"), "\($0)")
         }
         // A key from another section is found too.
-        XCTAssertEqual(KeySuggestion.closest(to: "optimization.warmpu", among: PipelineSchema.keys.map(\.path)), "optimization.warmup")
-        XCTAssertNil(KeySuggestion.closest(to: "probe.completely_different", among: PipelineSchema.keys.map(\.path)))
+        XCTAssertEqual(KeySuggestion.closest(to: "optimization.warmpu", among: PipelineSettings.fields.map(\.path)), "optimization.warmup")
+        XCTAssertNil(KeySuggestion.closest(to: "probe.completely_different", among: PipelineSettings.fields.map(\.path)))
     }
 }

@@ -7,7 +7,7 @@ final class SweepFileTests: XCTestCase {
     override func setUpWithError() throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("sweep-\(UUID())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try "data:\n  root_path: /tmp\n  image_folder: x\n  crop_size: 28\nmask:\n  patch_size: 4\n"
+        try "data:\n  root_path: /tmp\n  image_folder: x\n  crop_size: 28\nmask:\n  patch_size: 4\n  min_keep: 4\n"
             .write(toFile: "\(dir)/base.yaml", atomically: true, encoding: .utf8)
     }
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }

@@ -49,7 +49,7 @@ final class ExecutableTests: XCTestCase {
         for cls in 0..<2 { for i in 0..<800 {
             s.write(png, to: "big/c\(cls)/\(i).png")
         } }
-        s.write(Array("data:\n  root_path: \(s.dir)\n  image_folder: big\n  crop_size: 64\nmask:\n  patch_size: 8\nprepare:\n  gzip_level: 9\n".utf8), to: "p.yaml")
+        s.write(Array("data:\n  root_path: \(s.dir)\n  image_folder: big\n  crop_size: 64\nmask:\n  patch_size: 8\n  min_keep: 4\nprepare:\n  gzip_level: 9\n".utf8), to: "p.yaml")
         for (sig, name) in [(SIGINT, "SIGINT"), (SIGKILL, "SIGKILL")] {
             let r = try run(["--config", "\(s.dir)/p.yaml", "--artifacts", s.artifacts]) { p in
                 // Wait until staging has begun, then interrupt.

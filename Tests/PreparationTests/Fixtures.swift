@@ -23,7 +23,9 @@ final class Scratch {
         try! Data(bytes).write(to: URL(fileURLWithPath: path))
     }
 
-    func config(source: String, crop: Int = 8, patch: Int = 4, extra: String = "") throws -> PipelineConfig {
+    /// A 4x4 patch grid, the smallest on which I-JEPA's masks can be sampled
+    /// (min_keep 1, target blocks of 2x2), since a config is checked whole when it is loaded.
+    func config(source: String, crop: Int = 8, patch: Int = 2, extra: String = "") throws -> PipelineConfig {
         try PipelineConfig.from(yaml: """
         data:
           root_path: \(dir)
@@ -31,6 +33,8 @@ final class Scratch {
           crop_size: \(crop)
         mask:
           patch_size: \(patch)
+          min_keep: 1
+          pred_mask_scale: [0.25, 0.3]
         logging:
           progress_interval: 100
         """ + "\n" + extra)

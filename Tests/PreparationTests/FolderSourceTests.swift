@@ -64,8 +64,8 @@ final class FolderSourceTests: XCTestCase {
             XCTAssertEqual(train.labels[i], Int32(["cat", "dog", "emu"].firstIndex(of: String(cls))!))
             guard src.hasSuffix(".png") else { continue }
             let img = try ImageCodecs.decode([UInt8](Data(contentsOf: URL(fileURLWithPath: "\(s.dir)/imgs/\(src)"))))
-            var expected = [UInt8](repeating: 0, count: 4 * 48)
-            expected.withUnsafeMutableBufferPointer { Patchify.extract(img, patch: 4, into: $0.baseAddress!) }
+            var expected = [UInt8](repeating: 0, count: 16 * 12)  // 4x4 patches of 2x2x3
+            expected.withUnsafeMutableBufferPointer { Patchify.extract(img, patch: 2, into: $0.baseAddress!) }
             XCTAssertEqual(Array(train.patches[(i * 192)..<((i + 1) * 192)]), expected, src)
         }
         // Shards hold at most shard_size samples.
@@ -85,18 +85,18 @@ final class FolderSourceTests: XCTestCase {
         let s = Scratch()
         try makeFolder(s)
         let cfg = try s.config(source: "imgs", extra: "prepare:\n  val_fraction: 0.5\n")
-        let a = try FolderSource(root: "\(s.dir)/imgs", settings: PrepareSettings(cfg)).files.map(\.split)
-        let b = try FolderSource(root: "\(s.dir)/imgs", settings: PrepareSettings(cfg)).files.map(\.split)
+        let a = try FolderSource(root: "\(s.dir)/imgs", settings: PrepareSettings(cfg.settings)).files.map(\.split)
+        let b = try FolderSource(root: "\(s.dir)/imgs", settings: PrepareSettings(cfg.settings)).files.map(\.split)
         XCTAssertEqual(a, b)
         XCTAssertTrue(a.contains("train") && a.contains("val"))
         // Split depends on the path only: adding a file leaves the others where they were.
         s.write(try ImageCodecs.encodePNG(Scratch.image(seed: 50)), to: "imgs/cat/zzz.png")
-        let c = try FolderSource(root: "\(s.dir)/imgs", settings: PrepareSettings(cfg)).files
-        let before = try FolderSource(root: "\(s.dir)/imgs", settings: PrepareSettings(cfg)).files.filter { $0.path != "cat/zzz.png" }
+        let c = try FolderSource(root: "\(s.dir)/imgs", settings: PrepareSettings(cfg.settings)).files
+        let before = try FolderSource(root: "\(s.dir)/imgs", settings: PrepareSettings(cfg.settings)).files.filter { $0.path != "cat/zzz.png" }
         XCTAssertEqual(before.map(\.split), a)
         XCTAssertEqual(c.count, a.count + 1)
         let reseeded = try s.config(source: "imgs", extra: "prepare:\n  val_fraction: 0.5\n  split_seed: 7\n")
-        let r = try FolderSource(root: "\(s.dir)/imgs", settings: PrepareSettings(reseeded)).files
+        let r = try FolderSource(root: "\(s.dir)/imgs", settings: PrepareSettings(reseeded.settings)).files
         XCTAssertNotEqual(r.map(\.split), c.map(\.split), "another split_seed gives another split")
         let fractions = (0..<200).map { FolderSource.hashFraction("f\($0)", seed: 0) }
         XCTAssertEqual(Double(fractions.filter { $0 < 0.5 }.count) / 200, 0.5, accuracy: 0.1)

@@ -97,9 +97,9 @@ final class PretrainSmokeTests: XCTestCase {
         let store = ArtifactStore(root: dir)
         let cfg = try config(["logging.eval_queries=40", "logging.eval_bank=200"])
         let prepared = try PrepareStage.run(cfg, store: store)
-        let settings = try PretrainSettings(cfg)
+        let options = PretrainOptions(cfg.settings)
         let shards = try PretrainStage.trainShards(store: store, prepareKey: prepared.key)
-        let curve = try XCTUnwrap(try PretrainStage.learningCurve(settings, store: store, prepareKey: prepared.key,
+        let curve = try XCTUnwrap(try PretrainStage.learningCurve(options, store: store, prepareKey: prepared.key,
                                                                   itersPerEpoch: 32))
         XCTAssertEqual(curve.every, 16)
         XCTAssertEqual(curve.queryCount, 40)
@@ -122,7 +122,7 @@ final class PretrainSmokeTests: XCTestCase {
         for c in 0..<train.classCount {
             XCTAssertEqual(Double(perClass[c]), 40 * Double(inHoldout[c]) / Double(holdout.count), accuracy: 1, "class \(c)")
         }
-        let again = try XCTUnwrap(try PretrainStage.learningCurve(settings, store: store, prepareKey: prepared.key,
+        let again = try XCTUnwrap(try PretrainStage.learningCurve(options, store: store, prepareKey: prepared.key,
                                                                   itersPerEpoch: 32))
         XCTAssertEqual(again.images.patches, curve.images.patches, "the sample is fixed")
     }
@@ -149,7 +149,7 @@ final class PretrainSmokeTests: XCTestCase {
         XCTAssertEqual(try f.shape("params/encoder/patch_embed.proj.weight"), [32, 1, 4, 4])
         XCTAssertEqual(try f.shape("grads/predictor/mask_token"), [1, 1, 16])
         // One row of target indices per target block of the pipeline.
-        let targets = try PretrainSettings(cfg).maskSampler(grid: 7).numTargets
+        let targets = PretrainSettings(cfg.settings).maskSampler(grid: 7).numTargets
         XCTAssertEqual(try f.shape("input/tgt_idx").first, targets)
         let loss = try f.doubles("output/loss")[0]
         XCTAssertTrue(loss.isFinite && loss > 0)
@@ -159,12 +159,10 @@ final class PretrainSmokeTests: XCTestCase {
         XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47])
     }
 
-    func testImpossibleMaskConfigIsAStartUpError() throws {
-        let store = ArtifactStore(root: dir)
-        let cfg = try config(["mask.min_keep=10"])
-        _ = try PrepareStage.run(cfg, store: store)
-        XCTAssertThrowsError(try PretrainStage.run(cfg, store: store)) { e in
-            XCTAssertTrue("\(e)".contains("mask.min_keep"), "\(e)")
+    func testImpossibleMaskConfigIsAnErrorBeforeAnyStage() throws {
+        // Target blocks of 6-9 patches on the 7x7 grid can never keep more than 10.
+        XCTAssertThrowsError(try config(["mask.min_keep=10"])) { e in
+            XCTAssertTrue("\(e)".contains("mask.pred_mask_scale") && "\(e)".contains("mask.min_keep (10)"), "\(e)")
         }
     }
 }

@@ -121,7 +121,7 @@ final class ProbeStageTests: XCTestCase {
         _ = try PrepareStage.run(wcfg, store: wide)
         let w = try PretrainStage.run(wcfg, store: wide)
         let encoder = VisionTransformer(shape: JEPAShape(channels: 1, patchSize: 4, gridSize: 7,
-                                                         encoder: try PretrainSettings(cfg).encoder,
+                                                         encoder: PretrainSettings(cfg.settings).encoder,
                                                          predictorDim: 16, predictorDepth: 1))
         XCTAssertThrowsError(try Checkpoint.loadModule("target_encoder", into: encoder, from: "\(w.directory)/checkpoint.h5")) { e in
             XCTAssertTrue("\(e)".contains("architecture differs") && "\(e)".contains("checkpoint.h5"), "\(e)")

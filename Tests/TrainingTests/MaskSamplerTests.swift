@@ -24,7 +24,7 @@ final class MaskSamplerTests: XCTestCase {
 
     func testMaskBatchesHaveOneCountPerKindAndKeepMoreThanMinKeep() {
         manySeeds { grid, seed, s, m in
-            XCTAssertNil(s.validate())
+            XCTAssertNil(s.problem())
             XCTAssertGreaterThan(m.contextCount, s.minKeep, "context keeps more than min_keep")
             XCTAssertGreaterThan(m.targetCount, s.minKeep)
             XCTAssertEqual(m.context.count, 8 * m.contextCount)
@@ -88,11 +88,10 @@ final class MaskSamplerTests: XCTestCase {
         // The official recipe on a 7x7 grid: target blocks of 6-9 patches can
         // never exceed min_keep 10.
         let bad = sampler(grid: 7, minKeep: 10)
-        let reason = bad.validate()
-        XCTAssertNotNil(reason)
-        XCTAssertTrue(reason!.contains("mask.pred_mask_scale") && reason!.contains("mask.min_keep"), reason!)
-        let reason2 = sampler(grid: 7, pred: (0.3, 0.4), enc: (0.1, 0.15), minKeep: 5).validate()
-        XCTAssertTrue(reason2?.contains("mask.enc_mask_scale") ?? false, reason2 ?? "accepted")
+        guard case .targetTooSmall(let h, let w)? = bad.problem() else { return XCTFail("accepted") }
+        XCTAssertLessThanOrEqual(h * w, 10)
+        XCTAssertEqual(sampler(grid: 7, pred: (0.3, 0.4), enc: (0.1, 0.15), minKeep: 5).problem(),
+                       .contextTooSmall(h: 2, w: 2))
     }
 }
 

@@ -4,14 +4,9 @@ import Pipeline
 import Threads
 
 /// What the probes see of an image.
-public enum FeatureKind: String, Sendable {
-    /// The final normalised block output, average-pooled over patches.
-    case last
-    /// The last four blocks' outputs, each normalised with the encoder's
-    /// final LayerNorm (as DINO's linear evaluation does), average-pooled
-    /// and concatenated.
-    case last4
-}
+/// Which features of a frozen encoder (`probe.features`): the config's
+/// type, so the choice has one definition.
+public typealias FeatureKind = FeatureChoice.Kind
 
 /// Frozen-encoder and raw-pixel features of a labeled split, in batches.
 public enum FeatureExtractor {

@@ -5,7 +5,8 @@
 public struct ArtifactKeyMaterial: Sendable {
     public let stage: String
     public let formatVersion: Int
-    public let config: ConfigView
+    /// The stage's settings, encoded (`KeyEncodable.keyJSON`).
+    public let config: JSON
     /// Upstream stage name -> its artifact key.
     public let upstream: [String: String]
     /// Raw input name -> content digest.
@@ -14,11 +15,11 @@ public struct ArtifactKeyMaterial: Sendable {
     /// run builds several (the feature cache: which encoder, which split).
     public let parameters: [String: JSON]
 
-    public init(stage: String, formatVersion: Int, config: ConfigView,
+    public init(stage: String, formatVersion: Int, settings: some KeyEncodable,
                 upstream: [String: String] = [:], inputs: [String: String] = [:], parameters: [String: JSON] = [:]) {
         self.stage = stage
         self.formatVersion = formatVersion
-        self.config = config
+        config = settings.keyJSON
         self.upstream = upstream
         self.inputs = inputs
         self.parameters = parameters
@@ -28,7 +29,7 @@ public struct ArtifactKeyMaterial: Sendable {
         var o: [String: JSON] = [
             "stage": .string(stage),
             "format_version": .int(formatVersion),
-            "config": config.json,
+            "config": config,
             "upstream": .object(upstream.mapValues { .string($0) }),
             "inputs": .object(inputs.mapValues { .string($0) }),
         ]

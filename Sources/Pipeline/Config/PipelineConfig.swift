@@ -1,12 +1,31 @@
 import Foundation
 import Yams
 
-/// A validated pipeline file: every schema key resolved to a value (the file's
-/// own, its `extends` base's, a `--set` override's, or the default).
+/// A validated pipeline file: every key resolved to a typed value (the
+/// file's own, its `extends` base's, a `--set` override's, or the default).
+/// Key names live here and in the settings' field tables; the stages read
+/// `settings`.
 public struct PipelineConfig: Sendable {
     /// The file it was read from (for messages).
     public let source: String
-    public let values: [String: JSON]
+    public let settings: PipelineSettings
+    /// Where each key that was set was set ("file.yaml:12", "--set key").
+    let places: [String: String]
+
+    /// Every value by dotted key (what a report shows and a checkpoint records).
+    public var values: [String: JSON] { settings.values }
+
+    /// A config of typed values (tests, tools); checked like a file.
+    public init(settings: PipelineSettings, source: String = "<memory>") throws {
+        do { try settings.validate() } catch { throw PipelineError("\(source): \(error)") }
+        self.init(source: source, settings: settings, places: [:])
+    }
+
+    private init(source: String, settings: PipelineSettings, places: [String: String]) {
+        self.source = source
+        self.settings = settings
+        self.places = places
+    }
 
     /// Reads and validates a pipeline file. `overrides` are `key=value`
     /// strings (value in YAML syntax), applied after the file.
@@ -76,8 +95,8 @@ public struct PipelineConfig: Sendable {
                 throw PipelineError("\(file):\(line(k)): section names must be strings")
             }
             if section == "extends" { continue }
-            guard PipelineSchema.sections.contains(section) else {
-                throw PipelineError("\(file):\(line(k)): unknown section '\(section)' (known: \(PipelineSchema.sections.joined(separator: ", ")))")
+            guard PipelineSettings.sections.contains(section) else {
+                throw PipelineError("\(file):\(line(k)): unknown section '\(section)' (known: \(PipelineSettings.sections.joined(separator: ", ")))")
             }
             if v.null != nil { continue }  // "probe:" with nothing under it
             guard let entries = v.mapping else {
@@ -137,34 +156,32 @@ public struct PipelineConfig: Sendable {
     // MARK: validation
 
     private static func resolve(_ raw: [String: (JSON, String)], source: String) throws -> PipelineConfig {
-        var values: [String: JSON] = [:]
+        var settings = PipelineSettings(), places: [String: String] = [:]
         // In file order, so the first bad key of a file is the one reported, every run.
         for (path, (value, whereSet)) in raw.sorted(by: { Self.fileOrder($0.value.1, $1.value.1) }) {
-            guard let key = PipelineSchema.key(path) else {
+            guard let field = PipelineSettings.field(path) else {
                 let section = String(path.split(separator: ".").first ?? "")
-                let known = PipelineSchema.keys.filter { $0.section == section }.map { String($0.path.dropFirst(section.count + 1)) }
+                let known = PipelineSettings.fields.filter { $0.section == section }.map(\.name)
                 let hint = known.isEmpty ? "" : " (keys of '\(section)': \(known.joined(separator: ", ")))"
-                let guess = KeySuggestion.closest(to: path, among: PipelineSchema.keys.map(\.path)).map { ": did you mean '\($0)'?" } ?? ""
+                let guess = KeySuggestion.closest(to: path, among: PipelineSettings.fields.map(\.path)).map { ": did you mean '\($0)'?" } ?? ""
                 throw PipelineError("\(whereSet): unknown key '\(path)'\(guess)\(hint)")
             }
-            values[path] = try coerce(value, to: key, whereSet: whereSet)
+            field.set(&settings, try coerce(value, to: field, whereSet: whereSet))
+            places[path] = whereSet
         }
-        for key in PipelineSchema.keys where values[key.path] == nil {
-            guard let d = key.defaultValue else {
-                throw PipelineError("\(source): missing required key '\(key.path)' (\(key.help))")
-            }
-            values[key.path] = d
+        for field in PipelineSettings.fields where field.required && places[field.path] == nil {
+            throw PipelineError("\(source): missing required key '\(field.path)' (\(field.help))")
         }
-        if let (path, reason) = PipelineSchema.crossCheck(values) {
-            throw PipelineError("\(raw[path]?.1 ?? source): \(path): \(reason)")
+        do { try settings.crossCheck() } catch {
+            throw PipelineError("\(places[error.path] ?? source): \(error)")
         }
-        return PipelineConfig(source: source, values: values)
+        return PipelineConfig(source: source, settings: settings, places: places)
     }
 
     /// Checks a value's type, normalises numbers (an int where a number is
     /// expected becomes a double, so `lr: 1` and `lr: 1.0` hash the same),
     /// then runs the key's own check.
-    static func coerce(_ v: JSON, to key: ConfigKey, whereSet: String) throws -> JSON {
+    static func coerce(_ v: JSON, to key: Field<PipelineSettings>, whereSet: String) throws -> JSON {
         func bad() -> PipelineError {
             PipelineError("\(whereSet): \(key.path): expected \(key.kind.noun), got \(v.canonical)")
         }
@@ -198,47 +215,9 @@ public struct PipelineConfig: Sendable {
             guard let p = TrainingPeriod(v) else { throw bad() }
             out = p.json
         }
-        if let reason = key.check(out) {
+        if let reason = key.rule(out) {
             throw PipelineError("\(whereSet): \(key.path): \(reason) (got \(out.canonical))")
         }
         return out
     }
-
-    // MARK: access
-
-    /// The values of the given keys and whole sections (e.g. "prepare"),
-    /// as a stage reads them: the stage's part of its artifact key.
-    public func view(keys: [String], sections: [String] = []) -> ConfigView {
-        var picked: [String: JSON] = [:]
-        for k in keys {
-            precondition(values[k] != nil, "stage reads undeclared key \(k)")
-            picked[k] = values[k]
-        }
-        for (k, v) in values where sections.contains(String(k.split(separator: ".")[0])) {
-            picked[k] = v
-        }
-        return ConfigView(values: picked, source: source)
-    }
-}
-
-/// The slice of a config one stage reads. Reading a key outside the slice is
-/// a programming error: it would let the stage depend on a value that its
-/// artifact key does not cover.
-public struct ConfigView: Sendable {
-    public let values: [String: JSON]
-    public let source: String
-
-    public var json: JSON { .object(values) }
-
-    private func value(_ k: String) -> JSON {
-        guard let v = values[k] else { preconditionFailure("config key \(k) is not part of this stage's inputs") }
-        return v
-    }
-    public func int(_ k: String) -> Int { value(k).intValue! }
-    public func double(_ k: String) -> Double { value(k).doubleValue! }
-    public func bool(_ k: String) -> Bool { value(k).boolValue! }
-    public func string(_ k: String) -> String { value(k).stringValue! }
-    public func optionalString(_ k: String) -> String? { value(k).stringValue }
-    public func doubles(_ k: String) -> [Double] { value(k).arrayValue!.map { $0.doubleValue! } }
-    public func strings(_ k: String) -> [String] { value(k).arrayValue!.map { $0.stringValue! } }
 }

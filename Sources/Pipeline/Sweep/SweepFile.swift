@@ -124,7 +124,7 @@ public struct SweepFile: Sendable {
 
     private static func knownKey(_ node: Node, path: String) throws -> String {
         guard let key = node.string else { throw PipelineError("\(path): keys must be strings") }
-        guard PipelineSchema.key(key) != nil else {
+        guard PipelineSettings.field(key) != nil else {
             throw PipelineError("\(path): \(key): not a pipeline key (see docs/configuration.md)")
         }
         return key

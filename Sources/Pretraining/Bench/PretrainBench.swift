@@ -55,9 +55,9 @@ public enum PretrainBench {
         precondition(steps >= 1 && warmup >= 1)
         try GEMM.checkEnvironment()
         Allocator.keepLargeBlocks()  // as Pretrain does
-        let settings = try PretrainSettings(config)
+        let settings = PretrainSettings(config.settings)
         let prepareKey = try PrepareStage.keyMaterial(config, store: store).key
-        let (data, shape, sampler) = try PretrainStage.setUp(settings, config: config, store: store, prepareKey: prepareKey)
+        let (data, shape, sampler) = try PretrainStage.setUp(settings, store: store, prepareKey: prepareKey)
         let total = warmup + steps
         let schedules = settings.schedules(itersPerEpoch: data.itersPerEpoch)
         let trainer = settings.trainer(shape: shape)

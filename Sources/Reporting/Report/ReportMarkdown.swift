@@ -17,7 +17,7 @@ enum ReportMarkdown {
         md += probeTable(main) + "\n"
         md += "Each number is the top-1 accuracy on the \(main.evalDescription) (\(main.evalImages) images). "
         md += "Linear: multinomial logistic regression on standardised features, L2 strength chosen on a held-out part of the train labels, refit on all of them (L-BFGS). "
-        md += "k-NN: cosine similarity, k = \(main.config.values["probe.knn_k"]?.intValue ?? 0), votes weighted by exp(cos/\(main.config.values["probe.knn_temperature"]?.doubleValue ?? 0)). "
+        md += "k-NN: cosine similarity, k = \(main.config.settings.probe.evaluation.knnK), votes weighted by exp(cos/\(main.config.settings.probe.evaluation.knnTemperature)). "
         md += "Label fractions are sampled per class; features: \(code(main.metrics.features)) (average-pooled).\n\n"
         md += curveSummary(main)
         if let sweep { md += ablation(runs, sweep: sweep) }
@@ -167,7 +167,7 @@ enum ReportMarkdown {
 
     static func sectionOrder(_ key: String) -> (Int, String) {
         let s = String(key.split(separator: ".")[0])
-        return (PipelineSchema.sections.firstIndex(of: s) ?? 99, key)
+        return (PipelineSettings.sections.firstIndex(of: s) ?? 99, key)
     }
 
     static func pct(_ x: Double) -> String { x.isFinite ? String(format: "%.2f%%", 100 * x) : "–" }

@@ -38,7 +38,7 @@ public enum ReportStage {
         var inputs: [String: String] = [:]
         if let sweep { inputs["sweep"] = Digest.sha256Hex((0..<sweep.variantCount).map(sweep.label).joined(separator: "\n")) }
         return ArtifactKeyMaterial(stage: name, formatVersion: formatVersion,
-                                   config: config.view(keys: [], sections: ["report"]), upstream: upstream, inputs: inputs)
+                                   settings: config.settings.report, upstream: upstream, inputs: inputs)
     }
 
     static func key(runs: [RunRecord], sweep: SweepFile?, config: PipelineConfig) throws -> String {
@@ -62,7 +62,7 @@ public enum ReportStage {
                     try FileManager.default.copyItem(atPath: "\(r.pretrainDir)/masks.png", toPath: "\(tmp)/\(file)")
                     masks.append((file, r.label))
                 }
-                let title = config.values["report.title"]?.stringValue ?? "I-JEPA report"
+                let title = config.settings.report.title
                 let md = ReportMarkdown.render(title: title, runs: runs, sweep: sweep, figures: figures, masks: masks,
                                                environment: environment(runs[0]))
                 try save(md, "\(tmp)/report.md")

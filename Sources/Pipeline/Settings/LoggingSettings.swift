@@ -1,0 +1,28 @@
+/// `logging`: checkpoints, progress and the learning curve. None of these
+/// change what a stage computes, so no artifact key holds them (change the
+/// learning curve with FORCE=1); the Pretrain manifest records the curve's.
+public struct LoggingSettings: SettingsGroup {
+    public var writeTag = "jepa"
+    public var checkpointEvery = 200
+    public var progressInterval = 10.0
+    public var evalEvery = TrainingPeriod.epochs(0.5)
+    public var evalQueries = 1000
+    public var evalBank = 3000
+    public init() {}
+
+    public static let fields: [Field<Self>] = [
+        Field("logging.write_tag", \.writeTag, "name used in log and checkpoint files", rule: Check.nonEmptyString()),
+        Field("logging.checkpoint_every", \.checkpointEvery, "steps between checkpoints (and at the end)",
+              rule: Check.intRange(1)),
+        Field("logging.progress_interval", \.progressInterval, "seconds between progress lines when not on a terminal",
+              rule: Check.doubleRange(0.1, 3600)),
+        Field("logging.eval_every", \.evalEvery,
+              "learning curve: k-NN top-1 of the target encoder during training (eval.csv), every N steps (an integer) or \"X epochs\", and at the start and end; 0: never. Like the other logging keys not part of the Pretrain key (change it with FORCE=1)"),
+        Field("logging.eval_queries", \.evalQueries,
+              "learning curve: images scored, a fixed stratified sample of the train holdout that probe.eval_split: holdout scores (probe.holdout_fraction, probe.seed)",
+              rule: Check.intRange(10)),
+        Field("logging.eval_bank", \.evalBank,
+              "learning curve: labelled neighbours, a fixed stratified sample of the rest of train (probe.knn_k and probe.knn_temperature vote)",
+              rule: Check.intRange(10)),
+    ]
+}

@@ -1,0 +1,119 @@
+import Numerics
+
+/// `meta`: the model, the prediction targets, where a run starts, the seed.
+public struct MetaSettings: SettingsGroup {
+    public var encoder = EncoderSettings()
+    public var targets = TargetSettings()
+    public var predictor = PredictorSettings()
+    public var checkpoint = CheckpointSettings()
+    public var useBfloat16 = false
+    /// Seed of initialisation, masks and data order.
+    public var seed = 0
+    public init() {}
+
+    public static let fields = EncoderSettings.fields.map { $0.lifted(\Self.encoder) }
+        + TargetSettings.fields.map { $0.lifted(\Self.targets) }
+        + PredictorSettings.fields.map { $0.lifted(\Self.predictor) }
+        + CheckpointSettings.fields.map { $0.lifted(\Self.checkpoint) }
+        + [
+            Field("meta.use_bfloat16", \.useBfloat16, "bfloat16 arithmetic (not supported yet: must be false)",
+                  rule: { $0 == .bool(false) ? nil : "bfloat16 training is not implemented yet" }),
+            Field("meta.seed", \.seed, "seed of initialisation, masks and data order", rule: Check.intRange(0)),
+        ]
+
+    public func crossCheck() throws(SettingError) {
+        let vit = encoder.vit
+        if targets.targetLayers > vit.depth {
+            throw SettingError("meta.target_layers", "\(targets.targetLayers) is more than the encoder's \(vit.depth) blocks")
+        }
+        for (key, width) in [("meta.embed_dim", vit.embedDim), ("meta.pred_emb_dim", predictor.predEmbDim)] {
+            if width % vit.numHeads != 0 {
+                throw SettingError(key, "\(width) is not divisible by the \(vit.numHeads) attention heads")
+            }
+            if width % 4 != 0 {
+                throw SettingError(key, "\(width) must be a multiple of 4 (2-D sin-cos positions)")
+            }
+        }
+    }
+}
+
+/// The official encoder presets.
+public enum ModelName: String, SettingChoice {
+    case vitTiny = "vit_tiny", vitSmall = "vit_small", vitBase = "vit_base", vitLarge = "vit_large",
+         vitHuge = "vit_huge", vitGiant = "vit_giant"
+}
+
+/// The context and target encoders' shape and initialisation: with the
+/// seed, what the initial weights depend on.
+public struct EncoderSettings: SettingsGroup {
+    public var modelName = ModelName.vitTiny
+    public var embedDim = 0
+    public var depth = 0
+    public var numHeads = 0
+    public var mlpRatio = 0.0
+    public var patchInitStd = 0.02
+    public init() {}
+
+    public static let fields: [Field<Self>] = [
+        Field("meta.model_name", \.modelName, "encoder preset"),
+        Field("meta.embed_dim", \.embedDim, "encoder width (0: the preset's)", rule: Check.intRange(0, 8192)),
+        Field("meta.depth", \.depth, "encoder blocks (0: the preset's)", rule: Check.intRange(0, 128)),
+        Field("meta.num_heads", \.numHeads, "attention heads (0: the preset's)", rule: Check.intRange(0, 256)),
+        Field("meta.mlp_ratio", \.mlpRatio, "encoder MLP width / embed_dim (0: the preset's)",
+              rule: Check.doubleRange(0, 64)),
+        Field("meta.patch_init_std", \.patchInitStd,
+              "std of the patch embedding's initial weights (official 0.02, sized for 16x16x3 patches)",
+              rule: Check.doubleRange(0, 10, openLow: true)),
+    ]
+
+    /// The preset with the non-zero overrides applied.
+    public var vit: ViTConfig {
+        var c = ViTConfig.preset(modelName.rawValue)!
+        if embedDim > 0 { c.embedDim = embedDim }
+        if depth > 0 { c.depth = depth }
+        if numHeads > 0 { c.numHeads = numHeads }
+        if mlpRatio > 0 { c.mlpRatio = mlpRatio }
+        return c
+    }
+}
+
+/// What the predictor is trained to predict.
+public struct TargetSettings: SettingsGroup {
+    public var targetLayers = 1
+    public var centerTargets = false
+    public init() {}
+
+    public static let fields: [Field<Self>] = [
+        Field("meta.target_layers", \.targetLayers,
+              "prediction targets: the mean of the last N encoder blocks, each layer-normalised (data2vec); 1: the final output alone (official I-JEPA)",
+              rule: Check.intRange(1, 128)),
+        Field("meta.center_targets", \.centerTargets,
+              "subtract from every target feature its mean over the batch at the same position, so what the position alone predicts is not a target (false: official I-JEPA)"),
+    ]
+}
+
+/// The predictor's shape (its heads are the encoder's).
+public struct PredictorSettings: SettingsGroup {
+    public var predDepth = 6
+    public var predEmbDim = 384
+    public init() {}
+
+    public static let fields: [Field<Self>] = [
+        Field("meta.pred_depth", \.predDepth, "predictor blocks", rule: Check.intRange(1, 64)),
+        Field("meta.pred_emb_dim", \.predEmbDim, "predictor width", rule: Check.intRange(1, 8192)),
+    ]
+}
+
+/// Where a run starts. `read_checkpoint` enters the Pretrain key through
+/// the file's digest, `load_checkpoint` (resume) changes no result.
+public struct CheckpointSettings: SettingsGroup {
+    public var loadCheckpoint = false
+    public var readCheckpoint: String? = nil
+    public init() {}
+
+    public static let fields: [Field<Self>] = [
+        Field("meta.load_checkpoint", \.loadCheckpoint, "resume from the latest checkpoint"),
+        Field("meta.read_checkpoint", \.readCheckpoint,
+              "checkpoint file to start from (its weights, optimizer state and step; part of the artifact key)"),
+    ]
+}

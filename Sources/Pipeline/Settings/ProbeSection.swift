@@ -1,0 +1,79 @@
+/// `probe`: the frozen-feature probes. Three groups, because the baselines
+/// depend on the protocol alone and the extraction batch size changes no
+/// result.
+public struct ProbeSection: SettingsGroup {
+    public var features = FeatureChoice()
+    public var evaluation = ProbeProtocol()
+    public var batchSize = 256
+    public init() {}
+
+    public static let fields = FeatureChoice.fields.map { $0.lifted(\Self.features) }
+        + ProbeProtocol.fields.map { $0.lifted(\Self.evaluation) }
+        + [Field("probe.batch_size", \.batchSize, "images per feature-extraction batch (changes no result)",
+                 rule: Check.intRange(1, 65536))]
+}
+
+/// Which encoder features the probes see.
+public struct FeatureChoice: SettingsGroup {
+    public enum Kind: String, SettingChoice {
+        /// The final normalised block output, average-pooled over patches.
+        case last
+        /// The last four blocks' outputs, each normalised with the encoder's
+        /// final LayerNorm (as DINO's linear evaluation does), average-pooled
+        /// and concatenated.
+        case last4
+    }
+
+    public var kind = Kind.last
+    public init() {}
+
+    public static let fields: [Field<Self>] = [
+        Field("probe.features", \.kind,
+              "encoder features, average-pooled over patches: last (final normalised block) or last4 (last four blocks, each normalised, concatenated)"),
+    ]
+}
+
+/// How the probes are fitted and scored: what every probe result depends on.
+public struct ProbeProtocol: SettingsGroup {
+    public enum EvalSplit: String, SettingChoice {
+        /// The prepared val split (Fashion-MNIST's test set).
+        case val
+        /// A stratified part of train, so settings can be chosen without
+        /// touching val.
+        case holdout
+    }
+
+    public var evalSplit = EvalSplit.val
+    public var labelFractions = [0.01, 0.1, 1.0]
+    public var l2Grid = [1e-5, 1e-4, 1e-3, 1e-2, 1e-1]
+    public var holdoutFraction = 0.1
+    public var maxIterations = 1000
+    public var tolerance = 1e-4
+    public var knnK = 20
+    public var knnTemperature = 0.07
+    public var seed = 0
+    public init() {}
+
+    public static let fields: [Field<Self>] = [
+        Field("probe.eval_split", \.evalSplit,
+              "where accuracy is measured: val (the prepared val/test split) or holdout (a stratified part of train, for choosing settings without touching val)"),
+        Field("probe.label_fractions", \.labelFractions,
+              "fractions of the train labels the probes see (sampled per class, at least one image per class)",
+              rule: Check.eachIn(0, 1, openLow: true)),
+        Field("probe.l2_grid", \.l2Grid,
+              "L2 strengths tried for the linear probe (mean cross-entropy + l2/2·|W|²), chosen on a held-out part of train",
+              rule: Check.eachIn(0, 1e6)),
+        Field("probe.holdout_fraction", \.holdoutFraction,
+              "part of train held out, per class, to choose the L2 strength (and to evaluate on with eval_split: holdout)",
+              rule: Check.doubleRange(0, 0.5, openLow: true)),
+        Field("probe.max_iterations", \.maxIterations, "L-BFGS iteration limit of each linear-probe fit",
+              rule: Check.intRange(1)),
+        Field("probe.tolerance", \.tolerance,
+              "a linear-probe fit has converged when max |gradient| <= tolerance·max(1, loss) (scikit-learn's default)",
+              rule: Check.doubleRange(0, 1, openLow: true)),
+        Field("probe.knn_k", \.knnK, "neighbours of the k-NN probe", rule: Check.intRange(1)),
+        Field("probe.knn_temperature", \.knnTemperature, "temperature of the k-NN vote weights exp(cos/T)",
+              rule: Check.doubleRange(0, 100, openLow: true)),
+        Field("probe.seed", \.seed, "seed of label sampling and the held-out splits", rule: Check.intRange(0)),
+    ]
+}
