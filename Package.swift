@@ -85,11 +85,15 @@ let package = Package(
         .executableTarget(name: "FuzzDecoders", dependencies: [
             "Imaging", "CZlib", "Random", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // The benchmarks' instruments (step clock, GEMM replay, the timed run),
+        // kept out of the libraries that train.
+        .target(name: "Benchmarks", dependencies: ["Pretraining", "Preparation", "Training", "Numerics", "Pipeline", "Shards",
+                                                   "Threads"]),
         .executableTarget(name: "NumericsBench", dependencies: [
-            "Numerics", "Random", "Threads", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Benchmarks", "Numerics", "Random", "Threads", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "PretrainBench", dependencies: [
-            "Pretraining", "Pipeline", "StageCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Benchmarks", "Pipeline", "StageCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "Pretrain", dependencies: [
             "Pretraining", "Pipeline", "StageCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -6,10 +6,11 @@ import Threads
 
 /// Prepare: images -> HDF5 patch shards with labels, split and normalisation
 /// statistics, under artifacts/prepare/<key>/.
-public enum PrepareStage {
+public enum PrepareStage: Stage {
     public static let name = "prepare"
-    /// Bump when the artifact's content or layout changes for the same inputs.
     public static let formatVersion = 1
+    public static let upstream: [any Stage.Type] = []
+    public static func settings(_ s: PipelineSettings) -> PrepareSettings { PrepareSettings(s) }
 
     public struct Outcome: Sendable {
         public let key: String
@@ -19,14 +20,10 @@ public enum PrepareStage {
         public let manifest: JSON
     }
 
-    /// The artifact key for a config, without doing the work (later stages
-    /// use it to find their upstream artifact).
-    public static func keyMaterial(_ config: PipelineConfig, store: ArtifactStore) throws -> ArtifactKeyMaterial {
-        let settings = PrepareSettings(config.settings)
-        let source = try SourceDiscovery.open(settings)
-        let digest = try SourceDiscovery.digest(of: source, cache: store.digestCache())
-        return ArtifactKeyMaterial(stage: name, formatVersion: formatVersion, settings: settings,
-                                   inputs: ["source": digest])
+    /// The source folder's digest: its relative paths and contents.
+    public static func inputs(_ config: PipelineConfig, store: ArtifactStore) throws -> [String: String] {
+        let source = try SourceDiscovery.open(settings(config.settings))
+        return ["source": try SourceDiscovery.digest(of: source, cache: store.digestCache())]
     }
 
     public static func run(_ config: PipelineConfig, store: ArtifactStore, force: Bool = false) throws -> Outcome {
@@ -35,8 +32,7 @@ public enum PrepareStage {
         let settings = PrepareSettings(config.settings)
         let source = try SourceDiscovery.open(settings)
         let digest = try SourceDiscovery.digest(of: source, cache: store.digestCache())
-        let material = ArtifactKeyMaterial(stage: name, formatVersion: formatVersion, settings: settings,
-                                           inputs: ["source": digest])
+        let material = try keyMaterial(config, store: store, inputs: ["source": digest])
         let key = material.key
         let dir = store.directory(stage: name, key: key)
         return try store.buildOnce(stage: name, key: key, force: force, log: log) { manifest in

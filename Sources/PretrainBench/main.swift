@@ -1,7 +1,7 @@
 import ArgumentParser
+import Benchmarks
 import Foundation
 import Pipeline
-import Pretraining
 import StageCLI
 
 /// `PretrainBench`: times real pretraining steps of a pipeline (`make bench`)

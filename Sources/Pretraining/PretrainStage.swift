@@ -12,10 +12,12 @@ import Training
 /// artifacts/pretrain/<key>/ (final checkpoint, log.csv, masks.png,
 /// manifest). Checkpoints of a run in progress live in
 /// artifacts/pretrain/.work-<key>/, so a killed run can be resumed.
-public enum PretrainStage {
+public enum PretrainStage: Stage {
     public static let name = "pretrain"
     /// 2: masks hash seed and step together (same inputs, new results).
     public static let formatVersion = 2
+    public static let upstream: [any Stage.Type] = [PrepareStage.self]
+    public static func settings(_ s: PipelineSettings) -> PretrainSettings { PretrainSettings(s) }
 
     public struct Outcome: Sendable {
         public let key: String
@@ -26,19 +28,13 @@ public enum PretrainStage {
         public let complete: Bool
     }
 
-    public static func keyMaterial(_ config: PipelineConfig, store: ArtifactStore) throws -> ArtifactKeyMaterial {
-        let settings = PretrainSettings(config.settings)
-        let prepareKey = try PrepareStage.keyMaterial(config, store: store).key
-        // A run started from another checkpoint is a different artifact.
-        var inputs: [String: String] = [:]
-        if let file = config.settings.meta.checkpoint.readCheckpoint {
-            guard FileManager.default.fileExists(atPath: file) else {
-                throw PipelineError("\(file): checkpoint not found (meta.read_checkpoint)")
-            }
-            inputs["read_checkpoint"] = try store.digestCache().digest(ofFile: file)
+    /// A run started from another checkpoint is a different artifact.
+    public static func inputs(_ config: PipelineConfig, store: ArtifactStore) throws -> [String: String] {
+        guard let file = config.settings.meta.checkpoint.readCheckpoint else { return [:] }
+        guard FileManager.default.fileExists(atPath: file) else {
+            throw PipelineError("\(file): checkpoint not found (meta.read_checkpoint)")
         }
-        return ArtifactKeyMaterial(stage: name, formatVersion: formatVersion, settings: settings,
-                                   upstream: ["prepare": prepareKey], inputs: inputs)
+        return ["read_checkpoint": try store.digestCache().digest(ofFile: file)]
     }
 
     /// `stopAfter`: train at most that many steps in this call, leaving a
@@ -127,7 +123,7 @@ public enum PretrainStage {
 
     /// The prepared train data, the model shape and the masks (checked
     /// when the config was loaded).
-    static func setUp(_ settings: PretrainSettings, store: ArtifactStore,
+    public static func setUp(_ settings: PretrainSettings, store: ArtifactStore,
                       prepareKey: String) throws -> (TrainingData, JEPAShape, MaskSampler) {
         let shards = try trainShards(store: store, prepareKey: prepareKey)
         let data = try TrainingData(shardPaths: shards, batchSize: settings.batchSize, seed: settings.seed,

@@ -17,9 +17,11 @@ import Training
 /// features are cached per split (`features/`, `FeatureArtifact`), so a
 /// probe-only change extracts nothing. The probe artifact holds every
 /// subject's results: metrics.json, metrics.csv, confusion/.
-public enum ProbeStage {
+public enum ProbeStage: Stage {
     public static let name = "probe"
     public static let formatVersion = 1
+    public static let upstream: [any Stage.Type] = [PrepareStage.self, PretrainStage.self]
+    public static func settings(_ s: PipelineSettings) -> ProbeSettings { ProbeSettings(s) }
 
     /// What a probe measures the features of.
     public enum Subject: String, CaseIterable, Sendable {
@@ -49,16 +51,8 @@ public enum ProbeStage {
         public let metrics: ProbeMetrics
     }
 
-    public static func keyMaterial(_ config: PipelineConfig, store: ArtifactStore) throws -> ArtifactKeyMaterial {
-        let settings = ProbeSettings(config.settings)
-        let prepareKey = try PrepareStage.keyMaterial(config, store: store).key
-        let pretrainKey = try PretrainStage.keyMaterial(config, store: store).key
-        return ArtifactKeyMaterial(stage: name, formatVersion: formatVersion, settings: settings,
-                                   upstream: ["prepare": prepareKey, "pretrain": pretrainKey])
-    }
-
-    /// (stage, key) of the probe artifact and of both baselines.
-    public static func artifactKeys(_ config: PipelineConfig, store: ArtifactStore) throws -> [(stage: String, key: String)] {
+    /// Both baselines and the encoders' feature caches.
+    public static func auxiliaryArtifacts(_ config: PipelineConfig, store: ArtifactStore) throws -> [(stage: String, key: String)] {
         let settings = ProbeSettings(config.settings)
         let material = try keyMaterial(config, store: store)
         let prepareKey = material.upstream["prepare"]!, pretrainKey = material.upstream["pretrain"]!
@@ -66,7 +60,7 @@ public enum ProbeStage {
         let features = [Subject.ijepa, .randomInit].flatMap { subject in
             splits.map { FeatureArtifact.material(subject, split: $0, config: config, prepareKey: prepareKey, pretrainKey: pretrainKey) }
         }
-        return [(name, material.key)] + [Subject.randomInit, .pixels].map {
+        return [Subject.randomInit, .pixels].map {
             let m = baselineMaterial($0, config: config, prepareKey: prepareKey)
             return (m.stage, m.key)
         } + features.map { ($0.stage, $0.key) }

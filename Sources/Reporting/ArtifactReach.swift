@@ -7,12 +7,10 @@ import Probing
 /// Which artifacts the pipeline and sweep files still use, so the rest can
 /// be listed for deletion (`make gc-list`).
 public enum ArtifactReach {
-    /// (stage, key) of every artifact that `config` builds, report included.
+    /// (stage, key) of every artifact that `config`'s stages build (the
+    /// report is added by the callers, which know its runs).
     public static func keys(_ config: PipelineConfig, store: ArtifactStore) throws -> [(stage: String, key: String)] {
-        var out: [(String, String)] = [(PrepareStage.name, try PrepareStage.keyMaterial(config, store: store).key),
-                                       (PretrainStage.name, try PretrainStage.keyMaterial(config, store: store).key)]
-        out += try ProbeStage.artifactKeys(config, store: store)
-        return out
+        try StageGraph.stages.flatMap { try $0.artifacts(config, store: store) }
     }
 
     /// Artifact folders under the store that no file in `pipelineFiles` or

@@ -14,8 +14,8 @@ public final class JEPATrainer {
     public let encoderOptimizer: AdamW
     public let predictorOptimizer: AdamW
     public let loss: PredictionLoss
-    /// When set, each step adds its phases' wall time here (benchmarks).
-    public var phases: StepPhases? = nil
+    /// When set, sees each phase of every step (the benchmark's clock).
+    public var observer: (any StepObserver)? = nil
     /// When set (data-parallel training), gradients, loss and monitors are
     /// the replicas' means; a fault on one replica is then every replica's.
     public var reducer: GradientReducer? = nil
@@ -86,7 +86,7 @@ public final class JEPATrainer {
         }
         // Targets: no gradient flows here.
         let tg = targets.reserve(m * b * kt * e)
-        let featureStd: Double = phases.time(.targetForward) {
+        let featureStd: Double = observer.phase(.targetForward) {
             let h = targetEncoder.forward(patches: patches, batch: b, indices: nil, count: n, training: false)
             let featureStd = Self.pooledStd(h, batch: b, tokens: n, width: e, scratch: pooled)
             let hn = targetFeatures(h, batch: b)
@@ -105,25 +105,25 @@ public final class JEPATrainer {
         let g = lossGrad.reserve(count)
         let value: Double = masks.context.withUnsafeBufferPointer { ctx in
             masks.targets.withUnsafeBufferPointer { tgt in
-                let z = phases.time(.contextForward) {
+                let z = observer.phase(.contextForward) {
                     encoder.forward(patches: patches, batch: b, indices: ctx.baseAddress!, count: masks.contextCount)
                 }
-                let p = phases.time(.predictorForward) {
+                let p = observer.phase(.predictorForward) {
                     predictor.forward(context: z, batch: b, contextIndices: ctx.baseAddress!,
                                       contextCount: masks.contextCount, targetIndices: tgt.baseAddress!,
                                       masks: m, targetCount: kt)
                 }
-                return phases.time(.loss) { loss.evaluate(prediction: p, target: tg, count: count, grad: g) }
+                return observer.phase(.loss) { loss.evaluate(prediction: p, target: tg, count: count, grad: g) }
             }
         }
         guard value.isFinite || reducer != nil else { return StepResult(loss: value, targetFeatureStd: featureStd) }
-        let dz = phases.time(.predictorBackward) { predictor.backward(g) }
+        let dz = observer.phase(.predictorBackward) { predictor.backward(g) }
         reducer?.ready(predictor.params)
-        phases.time(.contextBackward) { encoder.backward(dz) }
+        observer.phase(.contextBackward) { encoder.backward(dz) }
         reducer?.ready(encoder.params)
         var lossValue = value, std = featureStd
         if let reducer {
-            let means = phases.time(.allreduce) { () -> [Double] in
+            let means = observer.phase(.allreduce) { () -> [Double] in
                 reducer.finish()
                 return reducer.mean([value, featureStd, inputFinite ? 0 : 1])
             }
@@ -145,7 +145,7 @@ public final class JEPATrainer {
                      momentum: Double) -> StepResult {
         let r = computeGradients(patches: patches, masks: masks)
         guard Self.fault(of: r) == nil else { return r }
-        phases.time(.optimizer) {
+        observer.phase(.optimizer) {
             encoderOptimizer.update(lr: lr, weightDecay: weightDecay)
             predictorOptimizer.update(lr: lr, weightDecay: weightDecay)
             EMA.update(target: targetEncoder.params, online: encoder.params, momentum: momentum)

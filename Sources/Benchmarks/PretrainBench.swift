@@ -3,6 +3,7 @@ import Foundation
 import Numerics
 import Pipeline
 import Preparation
+import Pretraining
 import Shards
 import Threads
 import Training
@@ -90,7 +91,7 @@ public enum PretrainBench {
                 try w.write("\(g)/targets", int32s: masks.targets, shape: [masks.masks, b, masks.targetCount])
                 try w.write("\(g)/schedule", doubles: [lr, wd, m], shape: [3])
             }
-            trainer.phases = s >= warmup ? phases : nil
+            trainer.observer = s >= warmup ? phases : nil
             var r: JEPATrainer.StepResult!
             let t2 = DispatchTime.now().uptimeNanoseconds
             if s >= warmup {
@@ -114,7 +115,7 @@ public enum PretrainBench {
                 stepSeconds.append(Double(t3 - t2) / 1e9)
             }
         }
-        trainer.phases = nil
+        trainer.observer = nil
 
         // The very GEMMs of the timed steps alone, as the steps ran them.
         let replay = GEMMReplay(calls)
@@ -136,7 +137,7 @@ public enum PretrainBench {
 
         let result = Result(
             steps: steps, warmup: warmup, batch: b, secondsPerStep: stepSeconds.reduce(0, +) / Double(steps),
-            phaseSeconds: StepPhases.Phase.allCases.compactMap { p in phases.seconds[p].map { (p.rawValue, $0 / Double(steps)) } },
+            phaseSeconds: StepPhase.allCases.compactMap { p in phases.seconds[p].map { (p.rawValue, $0 / Double(steps)) } },
             dataSecondsPerStep: dataSeconds / Double(steps), gemmFlopsPerStep: flops, gemmCallsPerStep: replay.callCount / steps,
             attentionFlopsPerStep: attentionFlops / Double(steps),
             replaySecondsPerStep: replaySeconds, regionSplit: regionSplit, peakSgemmRate: peak, peakResidentBytes: peakResidentBytes(),

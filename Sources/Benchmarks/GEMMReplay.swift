@@ -1,4 +1,5 @@
 import Dispatch
+import Numerics
 import Threads
 
 /// Replays recorded GEMM shapes on scratch buffers (for the sgemm-rate
