@@ -30,8 +30,14 @@ public final class JEPATrainer {
     /// the part of a target that its position alone predicts is not a target.
     public let centerTargets: Bool
 
-    let targetNormed = FloatBuffer(), targetMean = FloatBuffer(), targetRstd = FloatBuffer(), targetLayer = FloatBuffer()
-    let targets = FloatBuffer(), lossGrad = FloatBuffer(), pooled = FloatBuffer()
+    // Shapes: B images of N patches, M target blocks of kt tokens, E = width.
+    let targetNormed = FloatBuffer()  // (B, N, E) target features of every token
+    let targetMean = FloatBuffer()    // (B, N)
+    let targetRstd = FloatBuffer()    // (B, N)
+    let targetLayer = FloatBuffer()   // (B, N, E) one earlier block, normalised (targetLayers > 1)
+    let targets = FloatBuffer()       // (M, B, kt, E) the target rows of targetNormed
+    let lossGrad = FloatBuffer()      // (M, B, kt, E) ∂loss/∂prediction
+    let pooled = FloatBuffer()        // (B, E) average-pooled target features (collapse monitor)
 
     public struct StepResult: Sendable {
         public let loss: Double

@@ -19,7 +19,11 @@ public enum FeatureExtractor {
         let dim = dimension(of: kind, embed: e)
         precondition(kind == .last || depth >= 4, "last4 needs at least 4 blocks")
         var out = [Float](repeating: 0, count: split.count * dim)
-        let input = FloatBuffer(), normed = FloatBuffer(), mean = FloatBuffer(), rstd = FloatBuffer()
+        // Shapes: B images of a batch, N patches, D = patch dim, E = width.
+        let input = FloatBuffer()   // (B, N, D) normalised patches
+        let normed = FloatBuffer()  // (B, N, E) one block's output, normalised (last4)
+        let mean = FloatBuffer()    // (B, N)
+        let rstd = FloatBuffer()    // (B, N)
         let w = encoder.params.value(encoder.params.entry("norm.weight")!.offset)
         let b = encoder.params.value(encoder.params.entry("norm.bias")!.offset)
         var start = 0

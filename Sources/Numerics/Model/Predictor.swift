@@ -12,10 +12,21 @@ public final class Predictor {
     let maskToken: Int, embedW: Int, embedB: Int, normW: Int, normB: Int, projW: Int, projB: Int
     public let positions: [Float]
 
-    let ctxEmbed = FloatBuffer(), x0 = FloatBuffer(), normed = FloatBuffer(), normMean = FloatBuffer()
-    let normRstd = FloatBuffer(), selected = FloatBuffer(), out = FloatBuffer()
-    let dSelected = FloatBuffer(), dNormed = FloatBuffer(), dx = FloatBuffer(), dCtxEmbed = FloatBuffer()
-    let dContext = FloatBuffer(), lnScratch = FloatBuffer()
+    // Shapes: B images, M target blocks, kc context and kt target tokens per
+    // image, T = kc + kt, E = encoder width, P = predictor width.
+    let ctxEmbed = FloatBuffer()   // (B, kc, P) predictor_embed(context) + position
+    let x0 = FloatBuffer()         // (M, B, T, P) context tokens, then mask tokens + target positions
+    let normed = FloatBuffer()     // (M, B, T, P) predictor_norm of the last block
+    let normMean = FloatBuffer()   // (M, B, T)
+    let normRstd = FloatBuffer()   // (M, B, T)
+    let selected = FloatBuffer()   // (M, B, kt, P) the target rows of normed
+    let out = FloatBuffer()        // (M, B, kt, E) predictor_proj(selected): the predictions
+    let dSelected = FloatBuffer()  // (M, B, kt, P)
+    let dNormed = FloatBuffer()    // (M, B, T, P)
+    let dx = FloatBuffer()         // (M, B, T, P) ∂loss/∂(last block's output)
+    let dCtxEmbed = FloatBuffer()  // (B, kc, P) summed over the M repeats
+    let dContext = FloatBuffer()   // (B, kc, E) ∂loss/∂context, for the encoder's backward
+    let lnScratch = FloatBuffer()  // per-thread partial sums of LayerNorm's weight gradients
     private var contextInput: UnsafePointer<Float>? = nil
     private var dims = (batch: 0, context: 0, masks: 0, targets: 0)
 

@@ -13,18 +13,33 @@ public final class TransformerBlocks {
         let n1w, n1b, qkvw, qkvb, projw, projb, n2w, n2b, fc1w, fc1b, fc2w, fc2b: Int
     }
 
+    // Shapes: B sequences of T tokens, C = width, H = MLP hidden width, NH heads.
     final class Activations {
-        let ln1 = FloatBuffer(), ln1Mean = FloatBuffer(), ln1Rstd = FloatBuffer()
-        let qkv = FloatBuffer(), probs = FloatBuffer(), attOut = FloatBuffer(), res1 = FloatBuffer()
-        let ln2 = FloatBuffer(), ln2Mean = FloatBuffer(), ln2Rstd = FloatBuffer()
-        let fc1 = FloatBuffer(), gelu = FloatBuffer(), out = FloatBuffer()
+        let ln1 = FloatBuffer()      // (B, T, C) norm1(x)
+        let ln1Mean = FloatBuffer()  // (B, T)
+        let ln1Rstd = FloatBuffer()  // (B, T)
+        let qkv = FloatBuffer()      // (B, T, 3, NH, C/NH) as PyTorch splits qkv
+        let probs = FloatBuffer()    // (B, NH, T, T) softmax(q·kᵀ/√(C/NH)), kept for backward
+        let attOut = FloatBuffer()   // (B, T, C) attention output before proj
+        let res1 = FloatBuffer()     // (B, T, C) x + proj(attOut)
+        let ln2 = FloatBuffer()      // (B, T, C) norm2(res1)
+        let ln2Mean = FloatBuffer()  // (B, T)
+        let ln2Rstd = FloatBuffer()  // (B, T)
+        let fc1 = FloatBuffer()      // (B, T, H) before GELU
+        let gelu = FloatBuffer()     // (B, T, H)
+        let out = FloatBuffer()      // (B, T, C) res1 + fc2(gelu): the block's output
     }
 
     let layers: [Layer]
     let acts: [Activations]
     // Backward scratch, shared by all layers.
-    let dHidden = FloatBuffer(), dHidden2 = FloatBuffer(), dNarrow = FloatBuffer()
-    let dQkv = FloatBuffer(), lnScratch = FloatBuffer(), attScratch = FloatBuffer(), biasScratch = FloatBuffer()
+    let dHidden = FloatBuffer()      // (B, T, H) ∂/∂gelu
+    let dHidden2 = FloatBuffer()     // (B, T, H) ∂/∂fc1
+    let dNarrow = FloatBuffer()      // (B, T, C) ∂/∂ln2, ∂/∂attOut, ∂/∂ln1 in turn
+    let dQkv = FloatBuffer()         // (B, T, 3C)
+    let lnScratch = FloatBuffer()    // per-thread partial sums of LayerNorm's weight gradients
+    let attScratch = FloatBuffer()   // (workers, T, T), or the fused kernel's tiles: attention backward
+    let biasScratch = FloatBuffer()  // per-thread partial sums of bias gradients
 
     private var input: UnsafePointer<Float>? = nil
     private var canBackward = false

@@ -12,8 +12,15 @@ public final class VisionTransformer {
     /// [numPatches, embed]
     public let positions: [Float]
 
-    let tokensIn = FloatBuffer(), x0 = FloatBuffer(), out = FloatBuffer()
-    let normMean = FloatBuffer(), normRstd = FloatBuffer(), dx = FloatBuffer(), lnScratch = FloatBuffer()
+    // Shapes: B images, K kept tokens each (all N patches, or a context
+    // block), D = patch dim (C·p·p), E = width.
+    let tokensIn = FloatBuffer()   // (B, K, D) the kept patches
+    let x0 = FloatBuffer()         // (B, K, E) patch embedding + position
+    let out = FloatBuffer()        // (B, K, E) final LayerNorm of the last block
+    let normMean = FloatBuffer()   // (B, K)
+    let normRstd = FloatBuffer()   // (B, K)
+    let dx = FloatBuffer()         // (B, K, E) ∂loss/∂(last block's output)
+    let lnScratch = FloatBuffer()  // per-thread partial sums of LayerNorm's weight gradients
     private var rows = 0
 
     public init(shape: JEPAShape) {
