@@ -117,7 +117,7 @@ public final class ShardWriter {
         pending.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 sizes.withUnsafeMutableBufferPointer { sz in
-                    let s = SharedPointer(UnsafeMutablePointer(mutating: src.baseAddress!))
+                    let s = SharedReadPointer(src.baseAddress!)
                     let d = SharedPointer(dst.baseAddress!), z = SharedPointer(sz.baseAddress!)
                     Parallel.forEach(chunks) { c in
                         if level == 0 {

@@ -74,6 +74,15 @@ public struct SharedPointer<T>: @unchecked Sendable {
     public init(_ base: UnsafeMutablePointer<T>) { self.base = base }
 }
 
+/// A read-only pointer that may cross into parallel workers, so shared inputs
+/// need no cast to mutable. Sendable: only by contract: nothing writes the
+/// memory while workers read it, and the caller keeps it alive until the
+/// parallel region returns.
+public struct SharedReadPointer<T>: @unchecked Sendable {
+    public let base: UnsafePointer<T>
+    public init(_ base: UnsafePointer<T>) { self.base = base }
+}
+
 extension Parallel {
     /// `body(i)` for every i, in parallel, results in index order; the error
     /// of the lowest failing index is rethrown (after all have run).

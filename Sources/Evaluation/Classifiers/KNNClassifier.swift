@@ -33,7 +33,7 @@ public enum KNNClassifier {
         inverseNorms(train, rows: trainCount, dim: dim, into: trainScale)
         let ss = SharedPointer(sims), scales = SharedPointer(trainScale)
         trainLabels.withUnsafeBufferPointer { lb in
-            let labels = SharedPointer(UnsafeMutablePointer(mutating: lb.baseAddress!))
+            let labels = SharedReadPointer(lb.baseAddress!)
             predictions.withUnsafeMutableBufferPointer { pb in
                 let out = SharedPointer(pb.baseAddress!)
                 for start in stride(from: 0, to: queryCount, by: chunk) {
@@ -70,7 +70,7 @@ public enum KNNClassifier {
 
     /// 1 / ‖row‖ per row (a row of zeros gets a finite scale, so similarity 0).
     static func inverseNorms(_ x: UnsafePointer<Float>, rows: Int, dim: Int, into out: UnsafeMutablePointer<Float>) {
-        let xs = SharedPointer(UnsafeMutablePointer(mutating: x)), os = SharedPointer(out)
+        let xs = SharedReadPointer(x), os = SharedPointer(out)
         Parallel.forEach(rows) { r in
             let row = xs.base + r * dim
             var s: Float = 0
@@ -81,7 +81,7 @@ public enum KNNClassifier {
 
     /// dst = src with each row scaled to unit length.
     static func normalize(_ src: UnsafePointer<Float>, rows: Int, dim: Int, into dst: UnsafeMutablePointer<Float>) {
-        let ss = SharedPointer(UnsafeMutablePointer(mutating: src)), ds = SharedPointer(dst)
+        let ss = SharedReadPointer(src), ds = SharedPointer(dst)
         Parallel.forEach(rows) { r in
             let from = ss.base + r * dim, to = ds.base + r * dim
             var s: Float = 0

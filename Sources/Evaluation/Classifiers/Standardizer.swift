@@ -53,7 +53,7 @@ public struct Standardizer: Sendable {
     static func columnSums(_ x: UnsafePointer<Float>, count: Int, features f: Int, center: [Double]?) -> [Double] {
         let chunks = Parallel.chunkCount(count)
         var partial = [Double](repeating: 0, count: chunks * f)
-        let xs = SharedPointer(UnsafeMutablePointer(mutating: x))
+        let xs = SharedReadPointer(x)
         partial.withUnsafeMutableBufferPointer { pb in
             let ps = SharedPointer(pb.baseAddress!)
             Parallel.forChunks(count) { chunk, range in

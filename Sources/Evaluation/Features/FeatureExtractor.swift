@@ -63,7 +63,7 @@ public enum FeatureExtractor {
     /// Mean over tokens per sample: rows [batch·tokens, width] -> [batch, width] at `stride`.
     static func pool(_ x: UnsafePointer<Float>, batch: Int, tokens: Int, width: Int,
                      into out: UnsafeMutablePointer<Float>, stride: Int) {
-        let o = SharedPointer(out), src = SharedPointer(UnsafeMutablePointer(mutating: x))
+        let o = SharedPointer(out), src = SharedReadPointer(x)
         Parallel.forEach(batch) { s in
             var acc = [Double](repeating: 0, count: width)
             for t in 0..<tokens {

@@ -90,7 +90,7 @@ public final class LabeledSplit: @unchecked Sendable {
         let shift = (0..<a.patchDim).map { Float(-a.mean[$0 / pp] / a.std[$0 / pp]) }
         let o = SharedPointer(out)
         patches.withUnsafeBufferPointer { buffer in
-            let src = SharedPointer(UnsafeMutablePointer(mutating: buffer.baseAddress!))
+            let src = SharedReadPointer(buffer.baseAddress!)
             Parallel.forEach(indices.count) { i in
                 let s = src.base + indices[i] * sample, d = o.base + i * sample
                 for k in 0..<sample { d[k] = Float(s[k]) * scale[k % a.patchDim] + shift[k % a.patchDim] }

@@ -63,8 +63,7 @@ public enum Attention {
         let hd = c / h
         let scale = 1 / Float(hd).squareRoot()
         let jobs = b * h
-        // Read-only input, shared by the workers (Sendable wrapper only).
-        let q0 = SharedPointer(UnsafeMutablePointer(mutating: qkv)), ps = SharedPointer(probs), os = SharedPointer(out)
+        let q0 = SharedReadPointer(qkv), ps = SharedPointer(probs), os = SharedPointer(out)
         if useFused(kernel, tokens: t, headWidth: hd) {
             count(4 * Double(jobs * t * t * hd))  // QKᵀ and PV
             let per = ck_attention_scratch(hd)
@@ -105,10 +104,9 @@ public enum Attention {
         let per = fused ? ck_attention_scratch(hd) : t * t
         if fused { count(8 * Double(jobs * t * t * hd)) }  // dP, dV, dQ, dK
         let ds = SharedPointer(scratch.reserve(workers * per))
-        // Read-only inputs, shared by the workers (Sendable wrappers only);
-        // each worker writes its own (sample, head) slice of dqkv.
-        let q0 = SharedPointer(UnsafeMutablePointer(mutating: qkv)), ps = SharedPointer(UnsafeMutablePointer(mutating: probs))
-        let dos = SharedPointer(UnsafeMutablePointer(mutating: dOut)), dq0 = SharedPointer(dqkv)
+        // Each worker writes its own (sample, head) slice of dqkv.
+        let q0 = SharedReadPointer(qkv), ps = SharedReadPointer(probs)
+        let dos = SharedReadPointer(dOut), dq0 = SharedPointer(dqkv)
         BLASThreads.singleThreaded {
             Parallel.forChunks(jobs) { chunk, range in
                 let work = ds.base + chunk * per

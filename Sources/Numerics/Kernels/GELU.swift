@@ -6,7 +6,7 @@ import Threads
 /// 1.2e-7; libm's scalar erff was 6% of a training step, measured with perf).
 public enum GELU {
     public static func forward(_ x: UnsafePointer<Float>, count n: Int, into y: UnsafeMutablePointer<Float>) {
-        let xs = SharedPointer(UnsafeMutablePointer(mutating: x)), ys = SharedPointer(y)
+        let xs = SharedReadPointer(x), ys = SharedPointer(y)
         Parallel.forChunks(n) { _, r in ck_gelu(xs.base + r.lowerBound, ys.base + r.lowerBound, r.count) }
     }
 
@@ -14,7 +14,7 @@ public enum GELU {
     /// pre[r, :] += bias, then out = GELU(pre) (pre is kept for backward).
     public static func biasForward(_ pre: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, rows: Int,
                                    width c: Int, into out: UnsafeMutablePointer<Float>) {
-        let ps = SharedPointer(pre), os = SharedPointer(out), bs = SharedPointer(UnsafeMutablePointer(mutating: bias))
+        let ps = SharedPointer(pre), os = SharedPointer(out), bs = SharedReadPointer(bias)
         Parallel.forChunks(rows) { _, r in
             ck_bias_gelu(ps.base + r.lowerBound * c, os.base + r.lowerBound * c, bs.base, r.count, c)
         }
@@ -23,7 +23,7 @@ public enum GELU {
     /// dx = dy · (Φ(x) + x·φ(x)).
     public static func backward(_ dy: UnsafePointer<Float>, x: UnsafePointer<Float>, count n: Int,
                                 into dx: UnsafeMutablePointer<Float>) {
-        let xs = SharedPointer(UnsafeMutablePointer(mutating: x)), dys = SharedPointer(UnsafeMutablePointer(mutating: dy))
+        let xs = SharedReadPointer(x), dys = SharedReadPointer(dy)
         let dxs = SharedPointer(dx)
         Parallel.forChunks(n) { _, r in
             ck_gelu_backward(dys.base + r.lowerBound, xs.base + r.lowerBound, dxs.base + r.lowerBound, r.count)

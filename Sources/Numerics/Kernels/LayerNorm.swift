@@ -10,10 +10,10 @@ public enum LayerNorm {
                                mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
                                into y: UnsafeMutablePointer<Float>) {
         precondition((w == nil) == (b == nil), "LayerNorm: weight and bias go together")
-        let xs = SharedPointer(UnsafeMutablePointer(mutating: x)), ys = SharedPointer(y)
+        let xs = SharedReadPointer(x), ys = SharedPointer(y)
         let ms = SharedPointer(mean), rs = SharedPointer(rstd)
-        let ws = w.map { SharedPointer(UnsafeMutablePointer(mutating: $0)) }
-        let bs = b.map { SharedPointer(UnsafeMutablePointer(mutating: $0)) }
+        let ws = w.map { SharedReadPointer($0) }
+        let bs = b.map { SharedReadPointer($0) }
         Parallel.forChunks(rows) { _, r in
             let o = r.lowerBound
             ck_layernorm_forward(xs.base + o * c, ws?.base, bs?.base, eps, ms.base + o, rs.base + o, ys.base + o * c,
@@ -31,9 +31,9 @@ public enum LayerNorm {
         let workers = Parallel.chunkCount(rows)
         let partial = scratch.reserve(workers * 2 * c)
         partial.update(repeating: 0, count: workers * 2 * c)
-        let dys = SharedPointer(UnsafeMutablePointer(mutating: dy)), xs = SharedPointer(UnsafeMutablePointer(mutating: x))
-        let ms = SharedPointer(UnsafeMutablePointer(mutating: mean)), rs = SharedPointer(UnsafeMutablePointer(mutating: rstd))
-        let ws = w.map { SharedPointer(UnsafeMutablePointer(mutating: $0)) }
+        let dys = SharedReadPointer(dy), xs = SharedReadPointer(x)
+        let ms = SharedReadPointer(mean), rs = SharedReadPointer(rstd)
+        let ws = w.map { SharedReadPointer($0) }
         let dxs = SharedPointer(dx), ps = SharedPointer(partial)
         Parallel.forChunks(rows) { chunk, r in
             let o = r.lowerBound, pw = ps.base + chunk * 2 * c

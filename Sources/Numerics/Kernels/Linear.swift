@@ -17,8 +17,8 @@ public enum Linear {
     public static func addRows(bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, rows: Int, width c: Int,
                                into y: UnsafeMutablePointer<Float>) {
         let ys = SharedPointer(y)
-        let bs = bias.map { SharedPointer(UnsafeMutablePointer(mutating: $0)) }
-        let rs = residual.map { SharedPointer(UnsafeMutablePointer(mutating: $0)) }
+        let bs = bias.map { SharedReadPointer($0) }
+        let rs = residual.map { SharedReadPointer($0) }
         Parallel.forChunks(rows) { _, r in
             ck_add_bias_residual(ys.base + r.lowerBound * c, bs?.base, rs.map { $0.base + r.lowerBound * c },
                                  r.count, c)
@@ -51,7 +51,7 @@ public enum Linear {
         }
         let partial = scratch.reserve(workers * o)
         partial.update(repeating: 0, count: workers * o)
-        let ps = SharedPointer(partial), ds = SharedPointer(UnsafeMutablePointer(mutating: dy))
+        let ps = SharedPointer(partial), ds = SharedReadPointer(dy)
         Parallel.forChunks(m) { w, r in ck_column_sums_add(ds.base + r.lowerBound * o, ps.base + w * o, r.count, o) }
         for w in 0..<workers { ck_add(partial + w * o, out, o) }
     }

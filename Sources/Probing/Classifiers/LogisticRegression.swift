@@ -74,7 +74,7 @@ public struct LogisticRegression: Sendable {
         let c = classes
         z.withUnsafeBufferPointer { zb in
             out.withUnsafeMutableBufferPointer { ob in
-                let zs = SharedPointer(UnsafeMutablePointer(mutating: zb.baseAddress!)), os = SharedPointer(ob.baseAddress!)
+                let zs = SharedReadPointer(zb.baseAddress!), os = SharedPointer(ob.baseAddress!)
                 Parallel.forEach(count) { r in
                     let row = zs.base + r * c
                     var best = 0
@@ -158,7 +158,7 @@ final class SoftmaxObjective: @unchecked Sendable {
         for i in 0..<nw { w[i] = Float(p[i]) }
         for j in 0..<c { b[j] = Float(p[nw + j]) }
 
-        let xs = SharedPointer(UnsafeMutablePointer(mutating: x)), ws = SharedPointer(w), zs = SharedPointer(z)
+        let xs = SharedReadPointer(x), ws = SharedPointer(w), zs = SharedPointer(z)
         let gs = SharedPointer(gradW)
         BLASThreads.singleThreaded {
             Parallel.forChunks(n) { chunk, range in
