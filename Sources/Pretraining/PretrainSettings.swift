@@ -56,6 +56,8 @@ public struct PretrainOptions: Sendable {
     public let checkpointEvery: Int
     public let resume: Bool
     public let readCheckpoint: String?
+    /// A safetensors file of weights to start from.
+    public let initFrom: String?
     public let progressInterval: Double
     /// Nil when logging.eval_every is 0. The artifact records the settings
     /// its curve was made with.
@@ -64,7 +66,8 @@ public struct PretrainOptions: Sendable {
     public init(_ s: PipelineSettings) {
         checkpointEvery = s.logging.checkpointEvery
         resume = s.meta.checkpoint.loadCheckpoint
-        readCheckpoint = s.meta.checkpoint.readCheckpoint
+        readCheckpoint = s.readCheckpointPath
+        initFrom = s.meta.checkpoint.initFrom
         progressInterval = s.logging.progressInterval
         let p = s.probe.evaluation
         curve = s.logging.evalEvery == .never ? nil : LearningCurve.Settings(

@@ -28,13 +28,18 @@ public enum PretrainStage: Stage {
         public let complete: Bool
     }
 
-    /// A run started from another checkpoint is a different artifact.
+    /// A run started from another checkpoint or other weights is a different artifact.
     public static func inputs(_ config: PipelineConfig, store: ArtifactStore) throws -> [String: String] {
-        guard let file = config.settings.meta.checkpoint.readCheckpoint else { return [:] }
-        guard FileManager.default.fileExists(atPath: file) else {
-            throw PipelineError("\(file): checkpoint not found (meta.read_checkpoint)")
+        var inputs: [String: String] = [:]
+        for (name, file) in [("read_checkpoint", config.settings.readCheckpointPath),
+                             ("init_from", config.settings.meta.checkpoint.initFrom)] {
+            guard let file else { continue }
+            guard FileManager.default.fileExists(atPath: file) else {
+                throw PipelineError("\(file): file not found (meta.\(name))")
+            }
+            inputs[name] = try store.digestCache().digest(ofFile: file)
         }
-        return ["read_checkpoint": try store.digestCache().digest(ofFile: file)]
+        return inputs
     }
 
     /// `stopAfter`: train at most that many steps in this call, leaving a
@@ -51,6 +56,7 @@ public enum PretrainStage: Stage {
         if !comm.isRoot { log.logLevel = .warning }
         let started = Date()
         let settings = PretrainSettings(config.settings), options = PretrainOptions(config.settings)
+        for note in config.officialNotes { log.notice("\(note)") }
         if settings.batchSize % comm.size != 0 {
             throw PipelineError("\(config.source): data.batch_size: \(settings.batchSize) images per step do not split evenly over \(comm.size) ranks")
         }
@@ -84,7 +90,9 @@ public enum PretrainStage: Stage {
             let resumed = resume || options.resume ? try run.resume() : false
             if !resumed, let file = options.readCheckpoint { try run.resume(from: file) }
             run.synchronizeReplicas()
-            let ranks = comm.size > 1 ? ", \(comm.size) ranks of \(settings.batchSize / comm.size) images" : ""
+            let ranks = comm.size > 1
+                ? ", \(comm.size) ranks of \(settings.batchSize / comm.size) images (data.batch_size is the global batch here, per process in the official code)"
+                : ""
             log.info("key \(key): \(data.count) train images, \(data.itersPerEpoch) steps/epoch, \(run.totalSteps) steps, encoder \(shape.encoder.embedDim)x\(shape.encoder.depth), predictor \(shape.predictorDim)x\(shape.predictorDepth)\(ranks)")
             guard try run.train(stopAfter: stopAfter) else {
                 log.info("stopped after step \(run.step) of \(run.totalSteps); continue with --resume (checkpoint in \(workDir))")

@@ -151,6 +151,8 @@ final class TrainingRun {
             evaluateIfDue()
             if curve != nil { try writeLog() }
         }
+        // No step, no checkpoint yet: the artifact is the initial weights.
+        if totalSteps == 0 { try saveCheckpoint() }
         _ = progress?.finish()
         if let averager, stepsRun > 0 {
             let ms = String(format: "%.1f", 1000 * averager.waitSeconds / Double(stepsRun))

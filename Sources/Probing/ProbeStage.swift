@@ -122,7 +122,7 @@ public enum ProbeStage: Stage {
             }
 
             var notes: [String] = []
-            if let file = config.settings.meta.checkpoint.readCheckpoint {
+            if let file = config.settings.readCheckpointPath {
                 notes.append("Pretraining started from \(file) (meta.read_checkpoint); the initial-weights baseline is the encoder initialised with meta.seed, not that file.")
             }
             let metrics = ProbeMetrics(notes: notes, evalSplit: settings.evalSplit.rawValue,

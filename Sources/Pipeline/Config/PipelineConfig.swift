@@ -221,3 +221,24 @@ public struct PipelineConfig: Sendable {
         return out
     }
 }
+
+extension PipelineConfig {
+    /// What a run says at its start about official keys of the file: those
+    /// the CPU pipeline does not use, and those whose meaning here differs
+    /// in a way that matters to this run.
+    public var officialNotes: [String] {
+        var notes: [String] = []
+        let ignored = PipelineSettings.fields.filter { $0.official == .ignoredOnCPU && places[$0.path] != nil }.map(\.path)
+        if !ignored.isEmpty {
+            notes.append("\(ignored.joined(separator: ", ")): the official code's GPU data loading, not used on CPU")
+        }
+        if settings.meta.useBfloat16 {
+            notes.append("meta.use_bfloat16 is true: training runs in float32 here (no bfloat16 arithmetic on CPU yet)")
+        }
+        if places["logging.folder"] != nil || places["logging.write_tag"] != nil {
+            let folder = settings.logging.folder.map { " \($0)" } ?? ""
+            notes.append("logging.folder\(folder), logging.write_tag \(settings.logging.writeTag): this run's checkpoint and log are artifacts/pretrain/<key>/checkpoint.h5 and log.csv, not the official code's <folder>/<tag>-latest.pth.tar")
+        }
+        return notes
+    }
+}

@@ -1,13 +1,15 @@
-/// `data`: where the images are and how pretraining batches them. Two
-/// groups, because Prepare depends on the first alone and Pretrain on the
-/// second alone.
+/// `data`: where the images are and how pretraining batches them. Three
+/// groups, because Prepare depends on the first alone, Pretrain on the
+/// second alone, and the third only matters to the official GPU loader.
 public struct DataSettings: SettingsGroup {
     public var source = SourceSettings()
     public var loading = DataLoading()
+    public var gpuLoader = GPULoader()
     public init() {}
 
     public static let fields = SourceSettings.fields.map { $0.lifted(\Self.source) }
         + DataLoading.fields.map { $0.lifted(\Self.loading) }
+        + GPULoader.fields.map { $0.lifted(\Self.gpuLoader) }
 
     public func crossCheck() throws(SettingError) {
         try source.crossCheck()
@@ -40,17 +42,44 @@ public struct SourceSettings: SettingsGroup {
     }
 }
 
-/// Pretraining batches: their size and augmentation.
+/// Pretraining batches: their size and augmentation (the official
+/// transforms, in their order: crop, flip, colour distortion, blur).
 public struct DataLoading: SettingsGroup {
     public var batchSize = 128
     public var cropScale = 0.3...1.0
     public var useHorizontalFlip = false
+    public var useColorDistortion = false
+    public var colorJitterStrength = 0.0
+    public var useGaussianBlur = false
     public init() {}
 
     public static let fields: [Field<Self>] = [
-        Field("data.batch_size", \.batchSize, "images per training step", rule: Check.intRange(1)),
+        Field("data.batch_size", \.batchSize, "images per training step, over all MPI ranks",
+              official: .differs("per process there; the same on one process"), rule: Check.intRange(1)),
         Field("data.crop_scale", \.cropScale, "area range of the random resized crop during pretraining",
               rule: Check.interval(0, 1, openLow: true)),
         Field("data.use_horizontal_flip", \.useHorizontalFlip, "random horizontal flips during pretraining"),
+        Field("data.use_color_distortion", \.useColorDistortion,
+              "colour jitter (p 0.8; brightness, contrast, saturation 0.8·s, hue 0.2·s, in random order) then grayscale (p 0.2) during pretraining; saturation, hue and grayscale leave 1-channel images as they are",
+              keyedAtDefault: false),
+        Field("data.color_jitter_strength", \.colorJitterStrength, "s of use_color_distortion",
+              keyedAtDefault: false, rule: Check.doubleRange(0, 2.5)),
+        Field("data.use_gaussian_blur", \.useGaussianBlur,
+              "Gaussian blur (p 0.5, sigma uniform in [0.1, 2.0] pixels) during pretraining", keyedAtDefault: false),
+    ]
+}
+
+/// The official DataLoader's settings: accepted so official configs load,
+/// reported when set, unused by the CPU pipeline.
+public struct GPULoader: SettingsGroup {
+    public var numWorkers = 10
+    public var pinMem = true
+    public init() {}
+
+    public static let fields: [Field<Self>] = [
+        Field("data.num_workers", \.numWorkers, "DataLoader worker processes of the official code (not used here)",
+              official: .ignoredOnCPU, rule: Check.intRange(0)),
+        Field("data.pin_mem", \.pinMem, "pinned host memory of the official code's DataLoader (not used here)",
+              official: .ignoredOnCPU),
     ]
 }

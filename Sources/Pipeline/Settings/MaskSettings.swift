@@ -21,7 +21,7 @@ public struct MaskSettings: SettingsGroup {
         Field("mask.pred_mask_scale", \.predMaskScale, "area range of each target block",
               rule: Check.interval(0, 1, openLow: true)),
         Field("mask.num_enc_masks", \.numEncMasks, "context blocks per image (only 1 is supported)",
-              rule: { $0 == .int(1) ? nil : "only 1 context block per image is supported" }),
+              official: .differs("any number there; 1 here, as in every official config"), rule: { $0 == .int(1) ? nil : "only 1 context block per image is supported" }),
         Field("mask.num_pred_masks", \.numPredMasks, "target blocks per image", rule: Check.intRange(1, 64)),
         Field("mask.min_keep", \.minKeep, "fewest context patches a mask may keep", rule: Check.intRange(1)),
         Field("mask.allow_overlap", \.allowOverlap, "let context and target blocks overlap"),

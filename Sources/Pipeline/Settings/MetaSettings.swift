@@ -9,6 +9,7 @@ public struct MetaSettings: SettingsGroup {
     public var useBfloat16 = false
     /// Seed of initialisation, masks and data order.
     public var seed = 0
+    public var copyData = false
     public init() {}
 
     public static let fields = EncoderSettings.fields.map { $0.lifted(\Self.encoder) }
@@ -16,9 +17,13 @@ public struct MetaSettings: SettingsGroup {
         + PredictorSettings.fields.map { $0.lifted(\Self.predictor) }
         + CheckpointSettings.fields.map { $0.lifted(\Self.checkpoint) }
         + [
-            Field("meta.use_bfloat16", \.useBfloat16, "bfloat16 arithmetic (not supported yet: must be false)",
-                  rule: { $0 == .bool(false) ? nil : "bfloat16 training is not implemented yet" }),
-            Field("meta.seed", \.seed, "seed of initialisation, masks and data order", rule: Check.intRange(0)),
+            Field("meta.use_bfloat16", \.useBfloat16,
+                  "bfloat16 arithmetic: not implemented, training runs in float32 either way (said at the start when true)",
+                  official: .differs("bfloat16 autocast there; float32 here")),
+            Field("meta.seed", \.seed, "seed of initialisation, masks and data order", official: .ours,
+                  rule: Check.intRange(0)),
+            Field("meta.copy_data", \.copyData, "copy the data set to the node's local disk first (official SLURM jobs; not used here)",
+                  official: .ignoredOnCPU),
         ]
 
     public func crossCheck() throws(SettingError) {
@@ -56,13 +61,15 @@ public struct EncoderSettings: SettingsGroup {
 
     public static let fields: [Field<Self>] = [
         Field("meta.model_name", \.modelName, "encoder preset"),
-        Field("meta.embed_dim", \.embedDim, "encoder width (0: the preset's)", rule: Check.intRange(0, 8192)),
-        Field("meta.depth", \.depth, "encoder blocks (0: the preset's)", rule: Check.intRange(0, 128)),
-        Field("meta.num_heads", \.numHeads, "attention heads (0: the preset's)", rule: Check.intRange(0, 256)),
-        Field("meta.mlp_ratio", \.mlpRatio, "encoder MLP width / embed_dim (0: the preset's)",
+        Field("meta.embed_dim", \.embedDim, "encoder width (0: the preset's)", official: .ours,
+              rule: Check.intRange(0, 8192)),
+        Field("meta.depth", \.depth, "encoder blocks (0: the preset's)", official: .ours, rule: Check.intRange(0, 128)),
+        Field("meta.num_heads", \.numHeads, "attention heads (0: the preset's)", official: .ours,
+              rule: Check.intRange(0, 256)),
+        Field("meta.mlp_ratio", \.mlpRatio, "encoder MLP width / embed_dim (0: the preset's)", official: .ours,
               rule: Check.doubleRange(0, 64)),
         Field("meta.patch_init_std", \.patchInitStd,
-              "std of the patch embedding's initial weights (official 0.02, sized for 16x16x3 patches)",
+              "std of the patch embedding's initial weights (official 0.02, sized for 16x16x3 patches)", official: .ours,
               rule: Check.doubleRange(0, 10, openLow: true)),
     ]
 
@@ -86,9 +93,10 @@ public struct TargetSettings: SettingsGroup {
     public static let fields: [Field<Self>] = [
         Field("meta.target_layers", \.targetLayers,
               "prediction targets: the mean of the last N encoder blocks, each layer-normalised (data2vec); 1: the final output alone (official I-JEPA)",
-              rule: Check.intRange(1, 128)),
+              official: .ours, rule: Check.intRange(1, 128)),
         Field("meta.center_targets", \.centerTargets,
-              "subtract from every target feature its mean over the batch at the same position, so what the position alone predicts is not a target (false: official I-JEPA)"),
+              "subtract from every target feature its mean over the batch at the same position, so what the position alone predicts is not a target (false: official I-JEPA)",
+              official: .ours),
     ]
 }
 
@@ -104,16 +112,22 @@ public struct PredictorSettings: SettingsGroup {
     ]
 }
 
-/// Where a run starts. `read_checkpoint` enters the Pretrain key through
-/// the file's digest, `load_checkpoint` (resume) changes no result.
+/// Where a run starts. `read_checkpoint` and `init_from` enter the
+/// Pretrain key through the file's digest, `load_checkpoint` (resume)
+/// changes no result.
 public struct CheckpointSettings: SettingsGroup {
     public var loadCheckpoint = false
     public var readCheckpoint: String? = nil
+    public var initFrom: String? = nil
     public init() {}
 
     public static let fields: [Field<Self>] = [
-        Field("meta.load_checkpoint", \.loadCheckpoint, "resume from the latest checkpoint"),
+        Field("meta.load_checkpoint", \.loadCheckpoint, "resume from the latest checkpoint of this run"),
         Field("meta.read_checkpoint", \.readCheckpoint,
-              "checkpoint file to start from (its weights, optimizer state and step; part of the artifact key)"),
+              "checkpoint.h5 to resume from (its weights, optimizer state and step; part of the artifact key); a relative path is read from logging.folder when that is set",
+              official: .differs("a file name inside logging.folder there; a path here, read from logging.folder when set")),
+        Field("meta.init_from", \.initFrom,
+              "safetensors file whose weights the run starts from (our export, or an official checkpoint converted by tools/interop/ijepa_checkpoint.py; every tensor checked by name and shape; part of the artifact key). With optimization.epochs 0 the Pretrain artifact is those weights, ready to probe",
+              official: .ours),
     ]
 }

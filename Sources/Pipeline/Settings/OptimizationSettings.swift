@@ -16,7 +16,9 @@ public struct OptimizationSettings: SettingsGroup {
 
     public static let fields: [Field<Self>] = [
         Field("optimization.ema", \.ema, "EMA momentum, linear from first to second value", rule: Check.interval(0, 1)),
-        Field("optimization.epochs", \.epochs, "training epochs", rule: Check.intRange(1)),
+        Field("optimization.epochs", \.epochs,
+              "training epochs; 0: no step, the Pretrain artifact holds the initial weights (meta.init_from's, to probe them)",
+              rule: Check.intRange(0)),
         Field("optimization.ipe_scale", \.ipeScale, "schedule length scale", rule: Check.doubleRange(1, 100)),
         Field("optimization.start_lr", \.startLR, "learning rate at the start of warm-up", rule: Check.nonNegative()),
         Field("optimization.lr", \.lr, "peak learning rate", rule: Check.nonNegative()),
@@ -24,7 +26,7 @@ public struct OptimizationSettings: SettingsGroup {
         Field("optimization.warmup", \.warmup, "warm-up epochs", rule: Check.nonNegative()),
         Field("optimization.weight_decay", \.weightDecay, "initial weight decay", rule: Check.nonNegative()),
         Field("optimization.final_weight_decay", \.finalWeightDecay, "final weight decay", rule: Check.nonNegative()),
-        Field("optimization.loss", \.loss, "prediction loss"),
+        Field("optimization.loss", \.loss, "prediction loss (official: smooth_l1)", official: .ours),
     ]
 
     /// Learning rate, weight decay and EMA momentum per step.

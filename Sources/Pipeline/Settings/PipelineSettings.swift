@@ -39,27 +39,36 @@ public struct PipelineSettings: SettingsGroup {
         if crop % patch != 0 {
             throw SettingError("data.crop_size", "\(crop) is not a multiple of mask.patch_size (\(patch))")
         }
-        try mask.checkGeometry(grid: crop / patch)
+        // Without a training step no mask is ever sampled.
+        if optimization.epochs > 0 { try mask.checkGeometry(grid: crop / patch) }
         if probe.features.kind == .last4 && meta.encoder.vit.depth < 4 {
             throw SettingError("probe.features", "last4 needs an encoder of at least 4 blocks (meta.depth is \(meta.encoder.vit.depth))")
         }
     }
 
+    /// meta.read_checkpoint as a path: a relative one is read from
+    /// logging.folder when that is set (the official meaning), else from
+    /// the working directory.
+    public var readCheckpointPath: String? {
+        guard let file = meta.checkpoint.readCheckpoint else { return nil }
+        guard let folder = logging.folder, !file.hasPrefix("/") else { return file }
+        return folder.hasSuffix("/") ? folder + file : folder + "/" + file
+    }
+
     /// Every value as `{"mask.patch_size": 16, ...}`: what a checkpoint and
     /// a report record of the run's config.
     public var values: [String: JSON] {
-        Dictionary(uniqueKeysWithValues: keyEntries.map { ($0.path, $0.value) })
+        Dictionary(uniqueKeysWithValues: allEntries.map { ($0.path, $0.value) })
     }
 }
 
 extension PipelineSettings {
     /// Every key as a markdown table (docs/configuration.md, `Prepare --list-keys`).
     public static var markdownTable: String {
-        let defaults = PipelineSettings()
-        var out = "| key | default | meaning |\n|---|---|---|\n"
+        var out = "| key | default | meaning | official I-JEPA |\n|---|---|---|---|\n"
         for f in fields {
-            let d = f.required ? "required" : "`\(f.get(defaults).canonical)`"
-            out += "| `\(f.path)` | \(d) | \(f.help) |\n"
+            let d = f.required ? "required" : "`\(f.defaultValue.canonical)`"
+            out += "| `\(f.path)` | \(d) | \(f.help) | \(f.official.tableText) |\n"
         }
         return out
     }

@@ -19,7 +19,15 @@ extension SettingsGroup {
         try crossCheck()
     }
 
-    public var keyEntries: [(path: String, value: JSON)] { Self.fields.map { ($0.path, $0.get(self)) } }
+    public var keyEntries: [(path: String, value: JSON)] {
+        Self.fields.compactMap { f in
+            let v = f.get(self)
+            return f.keyedAtDefault || v != f.defaultValue ? (f.path, v) : nil
+        }
+    }
+
+    /// Every value by key, defaults included.
+    public var allEntries: [(path: String, value: JSON)] { Self.fields.map { ($0.path, $0.get(self)) } }
 
     /// One key of this group, as a stage's settings hold it alone.
     public func keyed<V: SettingValue>(_ keyPath: KeyPath<Self, V>) -> Keyed<V> {
