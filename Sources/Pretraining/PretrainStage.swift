@@ -135,8 +135,7 @@ public enum PretrainStage: Stage {
                       prepareKey: String) throws -> (TrainingData, JEPAShape, MaskSampler) {
         let shards = try trainShards(store: store, prepareKey: prepareKey)
         let data = try TrainingData(shardPaths: shards, batchSize: settings.batchSize, seed: settings.seed,
-                                    cropScale: settings.loading.cropScale.pair,
-                                    horizontalFlip: settings.loading.useHorizontalFlip)
+                                    augmentation: settings.loading.augmentation)
         let a = data.attributes
         let shape = settings.shape(channels: a.channels, patchSize: a.patchSize, gridSize: a.gridSize)
         let sampler = settings.maskSampler(grid: a.gridSize)

@@ -7,9 +7,9 @@ import Random
 
 /// The train split of a Prepare artifact, held in memory as uint8 patches,
 /// served as normalised Float32 batches [batch, numPatches, patchDim] in a
-/// seeded per-epoch order (drop_last), with the official augmentation:
-/// random resized crop and horizontal flip, seeded by (seed, step, sample)
-/// so a resumed run sees exactly the same batches.
+/// seeded per-epoch order (drop_last), with the official augmentation
+/// (`Augmentation`), seeded by (seed, step, sample) so a resumed run sees
+/// exactly the same batches.
 /// Sendable: every stored property is a `let` fixed by init; batches are written into caller-owned buffers.
 public final class TrainingData: @unchecked Sendable {
     public let count: Int
@@ -17,15 +17,13 @@ public final class TrainingData: @unchecked Sendable {
     let patches: [UInt8]
     public let batchSize: Int
     public let seed: UInt64
-    public let cropScale: (Double, Double)
-    public let horizontalFlip: Bool
+    public let augmentation: Augmentation
     /// Per element of a flattened patch: (value/255 − mean)/std as a·value + b.
     let scale: [Float], shift: [Float]
 
     public var itersPerEpoch: Int { count / batchSize }
 
-    public init(shardPaths: [String], batchSize: Int, seed: UInt64, cropScale: (Double, Double),
-                horizontalFlip: Bool) throws {
+    public init(shardPaths: [String], batchSize: Int, seed: UInt64, augmentation: Augmentation) throws {
         precondition(!shardPaths.isEmpty)
         var all: [UInt8] = []
         var attrs: ShardAttributes? = nil
@@ -51,8 +49,7 @@ public final class TrainingData: @unchecked Sendable {
         patches = all
         self.batchSize = batchSize
         self.seed = seed
-        self.cropScale = cropScale
-        self.horizontalFlip = horizontalFlip
+        self.augmentation = augmentation
         let pp = a.patchSize * a.patchSize
         scale = (0..<a.patchDim).map { Float(1 / (255 * a.std[$0 / pp])) }
         shift = (0..<a.patchDim).map { Float(-a.mean[$0 / pp] / a.std[$0 / pp]) }
@@ -93,19 +90,26 @@ public final class TrainingData: @unchecked Sendable {
     }
 
     /// Random resized crop (torchvision's box sampling: area in crop_scale,
-    /// log-uniform ratio in [3/4, 4/3], 10 tries, then the centre crop) and a
-    /// horizontal flip, on the image reassembled from its patches.
+    /// log-uniform ratio in [3/4, 4/3], 10 tries, then the centre crop), a
+    /// horizontal flip, colour distortion and Gaussian blur, on the image
+    /// reassembled from its patches. A transform that is off draws nothing,
+    /// so turning one on leaves the others' draws as they were.
     func augment(_ patch: inout [UInt8], step: Int, sample: Int) {
-        let a = attributes
-        let noCrop = cropScale.0 >= 1 && cropScale.1 >= 1
-        guard !noCrop || horizontalFlip else { return }
+        let a = attributes, aug = augmentation
+        guard aug.changesImages else { return }
         var rng = SeededGenerator(seed: SeedStream.augmentation(seed, step: step, sample: sample))
         var image = Self.unpatchify(patch, a)
-        if !noCrop {
-            let (left, top, w, h) = Self.cropBox(width: image.width, height: image.height, scale: cropScale, rng: &rng)
+        if aug.crops {
+            let (left, top, w, h) = Self.cropBox(width: image.width, height: image.height, scale: aug.cropScale, rng: &rng)
             image = Resize.resizedCrop(image, left: left, top: top, width: w, height: h, to: a.imageSize)
         }
-        if horizontalFlip, rng.next() & 1 == 1 { image = Self.flipped(image) }
+        if aug.horizontalFlip, rng.next() & 1 == 1 { image = Self.flipped(image) }
+        if let s = aug.colorJitterStrength {
+            image = ColorJitterParameters.draw(strength: s) { rng.uniform() }.apply(to: image)
+        }
+        if aug.gaussianBlur, let sigma = GaussianBlur.drawSigma(uniform: { rng.uniform() }) {
+            image = GaussianBlur.blur(image, sigma: sigma)
+        }
         patch.withUnsafeMutableBufferPointer { Patchify.extract(image, patch: a.patchSize, into: $0.baseAddress!) }
     }
 

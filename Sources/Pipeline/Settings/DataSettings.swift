@@ -1,3 +1,5 @@
+import Training
+
 /// `data`: where the images are and how pretraining batches them. Three
 /// groups, because Prepare depends on the first alone, Pretrain on the
 /// second alone, and the third only matters to the official GPU loader.
@@ -67,6 +69,14 @@ public struct DataLoading: SettingsGroup {
         Field("data.use_gaussian_blur", \.useGaussianBlur,
               "Gaussian blur (p 0.5, sigma uniform in [0.1, 2.0] pixels) during pretraining", keyedAtDefault: false),
     ]
+}
+
+extension DataLoading {
+    /// The transforms these keys turn on.
+    public var augmentation: Augmentation {
+        Augmentation(cropScale: cropScale.pair, horizontalFlip: useHorizontalFlip,
+                     colorJitterStrength: useColorDistortion ? colorJitterStrength : nil, gaussianBlur: useGaussianBlur)
+    }
 }
 
 /// The official DataLoader's settings: accepted so official configs load,
