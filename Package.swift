@@ -60,6 +60,7 @@ let package = Package(
         ]),
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "Random"),
+        .target(name: "SafeTensors"),
         .target(name: "Numerics", dependencies: ["CBLAS", "CDNNL", "CKernels", "Threads", "Random"]),
         .target(name: "Training", dependencies: ["Numerics", "Random", "Threads", "Shards", "Imaging"]),
         .target(name: "Distributed", dependencies: ["Numerics", "Training"] + (mpi ? ["MPIShim"] : []),
@@ -111,6 +112,7 @@ let package = Package(
 
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Random"]),
         .testTarget(name: "ShardsTests", dependencies: ["Shards"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics", "Random", "CKernels", "Threads", "Shards"],
                     resources: [.copy("Fixtures")]),
