@@ -12,6 +12,8 @@ SET       ?=
 # oversubscribed.
 THREADS   ?=
 SWEEP     ?= pipelines/sweeps/target-scale.yaml
+# make export: the output file.
+EXPORT    ?= target_encoder.safetensors
 
 APT_PACKAGES := libhdf5-dev libopenblas-dev libdnnl-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev libssl-dev \
                 dataset-fashion-mnist pkg-config
@@ -28,9 +30,9 @@ BENCH_STEPS  ?= 20
 BENCH_DUMP    = $(ARTIFACTS)/.bench/steps.h5
 # Development-only Python for tools/ (PyTorch reference and yardstick).
 VENV         := .venv
-TORCH_PIP    := torch==2.13.0+cpu h5py numpy
+TORCH_PIP    := torch==2.13.0+cpu h5py numpy safetensors
 
-.PHONY: all deps deps-mpi apt-install build build-mpi test-mpi prepare pretrain probe report sweep sweep-report gc-list verify test test-e2e test-fuzz bench bench-compare bench-numerics venv clean clean-artifacts
+.PHONY: all deps deps-mpi apt-install build build-mpi test-mpi prepare pretrain probe report export sweep sweep-report gc-list verify test test-e2e test-fuzz bench bench-compare bench-numerics venv clean clean-artifacts
 
 all: report
 
@@ -77,6 +79,12 @@ probe: pretrain
 
 report: probe
 	@report=$$($(BIN)/Report $(STAGE_ARGS)) && echo "report: $$report"
+
+# The pretrained target encoder as safetensors under the official I-JEPA
+# names (EXPORT=file); STATE=1 writes the whole training state instead, for
+# tools/interop/ijepa_checkpoint.py to-official.
+export: pretrain
+	$(RUN) $(BIN)/Pretrain $(STAGE_ARGS) --export $(EXPORT) $(if $(STATE),--export-state)
 
 # Every variant of SWEEP is a pipeline run; variants share the artifacts
 # whose inputs they do not change (a lock per artifact makes concurrent

@@ -9,7 +9,7 @@ import Threads
 public enum PrepareStage: Stage {
     public static let name = "prepare"
     public static let formatVersion = 1
-    public static let upstream: [any Stage.Type] = []
+    public static var upstream: [any Stage.Type] { [] }
     public static func settings(_ s: PipelineSettings) -> PrepareSettings { PrepareSettings(s) }
 
     public struct Outcome: Sendable {

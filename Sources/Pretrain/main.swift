@@ -27,14 +27,26 @@ struct Pretrain: ParsableCommand {
     @Option(help: "Output file of --show-masks.")
     var output: String = "masks.png"
 
+    @Option(help: "Write the pretrained target encoder of this pipeline (an existing artifact) to this safetensors file, under the official I-JEPA names, and exit.")
+    var export: String?
+
+    @Flag(name: .customLong("export-state"), help: "With --export: the whole training state (encoder, predictor, target encoder, AdamW moments), for tools/interop/ijepa_checkpoint.py.")
+    var exportState = false
+
     func run() throws {
         let world = Communicator.world
         do {
             if let problem = Communicator.launchProblem() { throw PipelineError(problem) }
             let cfg = try options.loadConfig()
             let store = options.store
-            if world.size > 1 && (debugState != nil || showMasks != nil) {
-                throw PipelineError("--debug-state and --show-masks run on one process, not under mpirun")
+            if world.size > 1 && (debugState != nil || showMasks != nil || export != nil) {
+                throw PipelineError("--debug-state, --show-masks and --export run on one process, not under mpirun")
+            }
+            if exportState && export == nil { throw PipelineError("--export-state: also give --export FILE") }
+            if let export {
+                try PretrainStage.export(cfg, store: store, to: export, state: exportState)
+                print(export)
+                return
             }
             if let debugState {
                 try PretrainStage.writeDebugState(cfg, store: store, to: debugState)

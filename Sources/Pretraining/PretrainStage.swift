@@ -1,5 +1,6 @@
 import Distributed
 import Foundation
+import Interop
 import Logging
 import Numerics
 import Pipeline
@@ -16,7 +17,7 @@ public enum PretrainStage: Stage {
     public static let name = "pretrain"
     /// 2: masks hash seed and step together (same inputs, new results).
     public static let formatVersion = 2
-    public static let upstream: [any Stage.Type] = [PrepareStage.self]
+    public static var upstream: [any Stage.Type] { [PrepareStage.self] }
     public static func settings(_ s: PipelineSettings) -> PretrainSettings { PretrainSettings(s) }
 
     public struct Outcome: Sendable {
@@ -89,6 +90,7 @@ public enum PretrainStage: Stage {
             // that file, its step included).
             let resumed = resume || options.resume ? try run.resume() : false
             if !resumed, let file = options.readCheckpoint { try run.resume(from: file) }
+            if !resumed, let file = options.initFrom { try run.start(from: file) }
             run.synchronizeReplicas()
             let ranks = comm.size > 1
                 ? ", \(comm.size) ranks of \(settings.batchSize / comm.size) images (data.batch_size is the global batch here, per process in the official code)"
@@ -103,7 +105,8 @@ public enum PretrainStage: Stage {
                 for f in ["checkpoint.h5", "log.csv"] + (curve == nil ? [] : [LearningCurve.fileName]) {
                     try FileManager.default.copyItem(atPath: "\(workDir)/\(f)", toPath: "\(tmp)/\(f)")
                 }
-                try MaskFigure.write(sampler: sampler, data: data, count: 8, to: "\(tmp)/masks.png")
+                // A run of no step samples no mask (nor need its mask settings be sampleable).
+                if run.totalSteps > 0 { try MaskFigure.write(sampler: sampler, data: data, count: 8, to: "\(tmp)/masks.png") }
                 return run.result()
             }
             try? FileManager.default.removeItem(atPath: workDir)
@@ -160,8 +163,39 @@ public enum PretrainStage: Stage {
                                  every: every, itersPerEpoch: itersPerEpoch)
     }
 
+    /// The pretrained model of `config` as safetensors under the official
+    /// names (`make export`): the target encoder, or with `state` the whole
+    /// training state for tools/interop/ijepa_checkpoint.py.
+    public static func export(_ config: PipelineConfig, store: ArtifactStore, to path: String, state: Bool) throws {
+        let material = try keyMaterial(config, store: store)
+        let manifest = try store.requireInput(stage: name, key: material.key, makeTarget: "pretrain")
+        let shards = try trainShards(store: store, prepareKey: material.upstream["prepare"]!)
+        let a = try ShardReader(path: shards[0]).attributes
+        let settings = PretrainSettings(config.settings)
+        let shape = settings.shape(channels: a.channels, patchSize: a.patchSize, gridSize: a.gridSize)
+        let trainer = settings.trainer(shape: shape)
+        let info = try Checkpoint.load(trainer, from: "\(store.directory(stage: name, key: material.key))/checkpoint.h5")
+        let model: JSON = .object([
+            "model_name": .string(settings.model.modelName.rawValue), "embed_dim": .int(shape.encoder.embedDim),
+            "depth": .int(shape.encoder.depth), "num_heads": .int(shape.encoder.numHeads),
+            "mlp_ratio": .double(shape.encoder.mlpRatio), "patch_size": .int(shape.patchSize),
+            "grid_size": .int(shape.gridSize), "channels": .int(shape.channels),
+            "pred_emb_dim": .int(shape.predictorDim), "pred_depth": .int(shape.predictorDepth),
+        ])
+        var metadata = ["config": JSON.object(config.values).canonical, "model": model.canonical, "pretrain_key": material.key,
+                        "step": "\(info.step)", "epoch": "\(info.epoch)",
+                        "normalization": JSON.object(["mean": .array(a.mean.map { .double($0) }),
+                                                      "std": .array(a.std.map { .double($0) })]).canonical]
+        if let loss = manifest["details"]?["loss_last"]?.doubleValue, loss.isFinite { metadata["loss"] = "\(loss)" }
+        try WeightsExport.write(trainer, content: state ? .trainingState : .targetEncoder, metadata: metadata, to: path)
+        Console.logger(name).info("wrote \(path): \(state ? "training state" : "target encoder") of pretrain/\(material.key), step \(info.step)")
+    }
+
     public static func writeMaskFigure(_ config: PipelineConfig, store: ArtifactStore, count: Int, to path: String) throws {
         let settings = PretrainSettings(config.settings)
+        do { try config.settings.mask.checkGeometry(grid: config.settings.data.source.cropSize / config.settings.mask.patchSize) } catch {
+            throw PipelineError("\(config.source): \(error)")
+        }
         let (data, _, sampler) = try setUp(settings, store: store,
                                            prepareKey: try PrepareStage.keyMaterial(config, store: store).key)
         try MaskFigure.write(sampler: sampler, data: data, count: count, to: path)

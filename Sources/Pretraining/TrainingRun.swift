@@ -1,6 +1,7 @@
 import Dispatch
 import Distributed
 import Foundation
+import Interop
 import Logging
 import Numerics
 import Pipeline
@@ -93,6 +94,15 @@ final class TrainingRun {
         try curve?.restore(csvAt: curvePath, before: step)
         log.info("resumed from \(path) at step \(step)")
         return true
+    }
+
+    /// Starts from the weights of a safetensors file (meta.init_from): the
+    /// optimizer and the step start afresh.
+    func start(from file: String) throws {
+        switch try WeightsImport.load(file, into: trainer) {
+        case .allModules: log.info("starting from the encoder, predictor and target encoder of \(file)")
+        case .encoderOnly: log.info("starting from the encoder of \(file) (context and target encoder; the predictor from meta.seed)")
+        }
     }
 
     /// Trains to the end, or until `stopAfter` steps of this call have run

@@ -20,7 +20,7 @@ import Training
 public enum ProbeStage: Stage {
     public static let name = "probe"
     public static let formatVersion = 1
-    public static let upstream: [any Stage.Type] = [PrepareStage.self, PretrainStage.self]
+    public static var upstream: [any Stage.Type] { [PrepareStage.self, PretrainStage.self] }
     public static func settings(_ s: PipelineSettings) -> ProbeSettings { ProbeSettings(s) }
 
     /// What a probe measures the features of.
@@ -124,6 +124,12 @@ public enum ProbeStage: Stage {
             var notes: [String] = []
             if let file = config.settings.readCheckpointPath {
                 notes.append("Pretraining started from \(file) (meta.read_checkpoint); the initial-weights baseline is the encoder initialised with meta.seed, not that file.")
+            }
+            if let file = config.settings.meta.checkpoint.initFrom {
+                let epochs = config.settings.optimization.epochs
+                notes.append(epochs == 0
+                    ? "The I-JEPA row probes the weights of \(file) (meta.init_from) as they are: no training step ran here (optimization.epochs 0). The initial-weights baseline is the encoder initialised with meta.seed."
+                    : "Pretraining started from the weights of \(file) (meta.init_from) and trained \(epochs) epochs here; the initial-weights baseline is the encoder initialised with meta.seed, not that file.")
             }
             let metrics = ProbeMetrics(notes: notes, evalSplit: settings.evalSplit.rawValue,
                                        evalDescription: data.evalDescription, evalImages: data.evalRows.count,

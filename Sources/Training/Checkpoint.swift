@@ -4,7 +4,8 @@ import Shards
 
 /// Training state in HDF5 with PyTorch state_dict names and shapes:
 /// `encoder/…`, `predictor/…`, `target_encoder/…`, AdamW moments under
-/// `optimizer/<module>/exp_avg|exp_avg_sq/…`, and the step, epoch and config
+/// `optimizer/<module>/exp_avg|exp_avg_sq/…` (once an update has made them
+/// non-zero), and the step, epoch and config
 /// as attributes. Written to a temporary file and renamed, so a checkpoint
 /// on disk is always whole.
 public enum Checkpoint {
@@ -22,7 +23,10 @@ public enum Checkpoint {
                                     ("target_encoder", trainer.targetEncoder.params)] {
                 for e in store.entries { try w.write("\(prefix)/\(e.name)", floats: store.value(e.offset), shape: e.shape) }
             }
-            for (prefix, opt) in [("encoder", trainer.encoderOptimizer), ("predictor", trainer.predictorOptimizer)] {
+            // Before the first update the moments are zeros: a checkpoint of
+            // weights that never trained (optimization.epochs 0) leaves them out.
+            for (prefix, opt) in [("encoder", trainer.encoderOptimizer), ("predictor", trainer.predictorOptimizer)]
+            where opt.step > 0 {
                 for e in opt.store.entries {
                     try w.write("optimizer/\(prefix)/exp_avg/\(e.name)", floats: opt.expAvg + e.offset, shape: e.shape)
                     try w.write("optimizer/\(prefix)/exp_avg_sq/\(e.name)", floats: opt.expAvgSq + e.offset, shape: e.shape)
@@ -75,12 +79,18 @@ public enum Checkpoint {
                                 ("target_encoder", trainer.targetEncoder.params)] {
             for e in store.entries { try read("\(prefix)/\(e.name)", into: store.value(e.offset), shape: e.shape) }
         }
+        let adamStep = try f.intAttribute("adam_step")
         for (prefix, opt) in [("encoder", trainer.encoderOptimizer), ("predictor", trainer.predictorOptimizer)] {
             for e in opt.store.entries {
+                if adamStep == 0 {
+                    (opt.expAvg + e.offset).update(repeating: 0, count: e.count)
+                    (opt.expAvgSq + e.offset).update(repeating: 0, count: e.count)
+                    continue
+                }
                 try read("optimizer/\(prefix)/exp_avg/\(e.name)", into: opt.expAvg + e.offset, shape: e.shape)
                 try read("optimizer/\(prefix)/exp_avg_sq/\(e.name)", into: opt.expAvgSq + e.offset, shape: e.shape)
             }
-            opt.restore(step: try f.intAttribute("adam_step"))
+            opt.restore(step: adamStep)
         }
         return Info(step: try f.intAttribute("step"), epoch: try f.intAttribute("epoch"), config: try f.stringAttribute("config"))
     }

@@ -235,9 +235,9 @@ extension PipelineConfig {
         if settings.meta.useBfloat16 {
             notes.append("meta.use_bfloat16 is true: training runs in float32 here (no bfloat16 arithmetic on CPU yet)")
         }
-        if places["logging.folder"] != nil || places["logging.write_tag"] != nil {
-            let folder = settings.logging.folder.map { " \($0)" } ?? ""
-            notes.append("logging.folder\(folder), logging.write_tag \(settings.logging.writeTag): this run's checkpoint and log are artifacts/pretrain/<key>/checkpoint.h5 and log.csv, not the official code's <folder>/<tag>-latest.pth.tar")
+        if let folder = settings.logging.folder {
+            let tag = settings.logging.writeTag
+            notes.append("logging.folder \(folder): this run's checkpoint and log are artifacts/pretrain/<key>/checkpoint.h5 and log.csv, not the official code's \(folder)/\(tag)-latest.pth.tar and \(tag)_r0.csv")
         }
         return notes
     }

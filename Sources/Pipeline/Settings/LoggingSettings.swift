@@ -13,7 +13,7 @@ public struct LoggingSettings: SettingsGroup {
 
     public static let fields: [Field<Self>] = [
         Field("logging.write_tag", \.writeTag,
-              "prefix of the official code's file names; here a run's files are artifacts/pretrain/<key>/checkpoint.h5 and log.csv, said at the start when set",
+              "prefix of the official code's file names; here a run's files are artifacts/pretrain/<key>/checkpoint.h5 and log.csv (said at the start when logging.folder is set)",
               official: .differs("file-name prefix there; not used in file names here"), rule: Check.nonEmptyString()),
         Field("logging.folder", \.folder,
               "the official code's output folder; here the artifact store holds a run's files (said at the start when set), and a relative meta.read_checkpoint is read from it",

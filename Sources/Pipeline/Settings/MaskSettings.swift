@@ -36,7 +36,7 @@ public struct MaskSettings: SettingsGroup {
 
     /// The masks must always be sampleable on the grid (the official
     /// collator would retry forever).
-    func checkGeometry(grid: Int) throws(SettingError) {
+    public func checkGeometry(grid: Int) throws(SettingError) {
         switch sampler(grid: grid, seed: 0).problem() {
         case nil: return
         case .targetTooSmall(let h, let w):

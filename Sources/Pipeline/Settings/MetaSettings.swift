@@ -27,6 +27,7 @@ public struct MetaSettings: SettingsGroup {
         ]
 
     public func crossCheck() throws(SettingError) {
+        try checkpoint.crossCheck()
         let vit = encoder.vit
         if targets.targetLayers > vit.depth {
             throw SettingError("meta.target_layers", "\(targets.targetLayers) is more than the encoder's \(vit.depth) blocks")
@@ -130,4 +131,10 @@ public struct CheckpointSettings: SettingsGroup {
               "safetensors file whose weights the run starts from (our export, or an official checkpoint converted by tools/interop/ijepa_checkpoint.py; every tensor checked by name and shape; part of the artifact key). With optimization.epochs 0 the Pretrain artifact is those weights, ready to probe",
               official: .ours),
     ]
+
+    public func crossCheck() throws(SettingError) {
+        if readCheckpoint != nil && initFrom != nil {
+            throw SettingError("meta.init_from", "and meta.read_checkpoint are both set: a run resumes a checkpoint or starts from weights, not both")
+        }
+    }
 }

@@ -41,6 +41,9 @@ public struct PipelineSettings: SettingsGroup {
         }
         // Without a training step no mask is ever sampled.
         if optimization.epochs > 0 { try mask.checkGeometry(grid: crop / patch) }
+        if optimization.epochs == 0 && meta.checkpoint.initFrom == nil {
+            throw SettingError("optimization.epochs", "0 trains nothing and meta.init_from imports nothing: set meta.init_from to probe a file's weights")
+        }
         if probe.features.kind == .last4 && meta.encoder.vit.depth < 4 {
             throw SettingError("probe.features", "last4 needs an encoder of at least 4 blocks (meta.depth is \(meta.encoder.vit.depth))")
         }

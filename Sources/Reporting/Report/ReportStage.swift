@@ -59,6 +59,8 @@ public enum ReportStage {
                 var masks: [(String, String)] = []
                 for r in runs {
                     let file = runs.count == 1 ? "masks.png" : "masks-\(r.index).png"
+                    // A run of imported weights (no step) has no masks to show.
+                    guard FileManager.default.fileExists(atPath: "\(r.pretrainDir)/masks.png") else { continue }
                     try FileManager.default.copyItem(atPath: "\(r.pretrainDir)/masks.png", toPath: "\(tmp)/\(file)")
                     masks.append((file, r.label))
                 }

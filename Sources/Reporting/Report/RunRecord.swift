@@ -45,7 +45,7 @@ struct RunRecord {
         probeManifest = try manifest(ProbeStage.name, probeKey, sweepTarget)
         metrics = try ProbeStage.metrics(store: store, key: probeKey)
         pretrainDir = store.directory(stage: PretrainStage.name, key: pretrainKey)
-        log = try TrainingLog(path: "\(pretrainDir)/log.csv")
+        log = try TrainingLog(path: "\(pretrainDir)/log.csv", steps: pretrainManifest["counts"]?["steps"]?.intValue ?? -1)
         let curvePath = "\(pretrainDir)/\(LearningCurveFile.name)"
         if FileManager.default.fileExists(atPath: curvePath) {
             guard let text = try? String(contentsOfFile: curvePath, encoding: .utf8) else {

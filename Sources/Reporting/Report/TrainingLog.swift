@@ -6,12 +6,14 @@ import Pretraining
 struct TrainingLog: Sendable {
     let rows: [TrainingLogRow]
 
-    init(path: String) throws {
+    /// `steps`: how many the run trained (its manifest's count); only a
+    /// run of none (imported weights, optimization.epochs 0) has no rows.
+    init(path: String, steps: Int) throws {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw PipelineError("\(path): cannot read the training log")
         }
         rows = try TrainingLogRow.parse(text, path: path)
-        guard !rows.isEmpty else { throw PipelineError("\(path): empty training log") }
+        guard !rows.isEmpty || steps == 0 else { throw PipelineError("\(path): empty training log") }
     }
 
     /// (step, value) pairs of a field.
