@@ -58,7 +58,8 @@ public enum PretrainBench {
         Allocator.keepLargeBlocks()  // as Pretrain does
         let settings = PretrainSettings(config.settings)
         let prepareKey = try PrepareStage.keyMaterial(config, store: store).key
-        let (data, shape, sampler) = try PretrainStage.setUp(settings, store: store, prepareKey: prepareKey)
+        let (data, shape, _) = try PretrainStage.setUp(settings, store: store, prepareKey: prepareKey)
+        let sampler = try settings.checkedMaskSampler(grid: shape.gridSize)
         let total = warmup + steps
         let schedules = settings.schedules(itersPerEpoch: data.itersPerEpoch)
         let trainer = settings.trainer(shape: shape)

@@ -59,13 +59,15 @@ struct ShardBuilder {
             throw PipelineError("\(settings.sourcePath): no train image could be read")
         }
 
-        // Normalisation statistics over train pixels scaled to [0, 1].
+        // Normalisation statistics over train pixels scaled to [0, 1], or
+        // the fixed ones that pretrained weights expect.
         let pixelsPerChannel = Double(train.written * settings.cropSize * settings.cropSize)
-        let mean = (0..<channels).map { Double(trainSums.sums[$0]) / pixelsPerChannel / 255 }
-        let std = (0..<channels).map { c -> Double in
+        var mean = (0..<channels).map { Double(trainSums.sums[$0]) / pixelsPerChannel / 255 }
+        var std = (0..<channels).map { c -> Double in
             let m2 = Double(trainSums.squares[c]) / pixelsPerChannel / (255 * 255)
             return max(0, m2 - mean[c] * mean[c]).squareRoot()
         }
+        if settings.prepare.normalization == .imagenet { (mean, std) = PrepareSection.imagenetStatistics }
         for s in summaries.values { for shard in s.shards {
             try ShardWriter.setStatistics(path: "\(directory)/\(shard.file)", mean: mean, std: std)
         } }

@@ -44,7 +44,17 @@ public struct PretrainSettings: StageSettings {
                     targetLayers: targets.targetLayers, centerTargets: targets.centerTargets)
     }
 
+    /// The masks of training: loading a config with training steps has
+    /// checked that they can be sampled.
     public func maskSampler(grid: Int) -> MaskSampler { mask.sampler(grid: grid, seed: seed) }
+
+    /// The masks, checked here: for what samples them outside training (the
+    /// mask figure, the debug state, the benchmark), which a config of 0
+    /// epochs, whose masks were not checked, may ask for.
+    public func checkedMaskSampler(grid: Int) throws -> MaskSampler {
+        do { try mask.checkGeometry(grid: grid) } catch { throw PipelineError("\(error)") }
+        return maskSampler(grid: grid)
+    }
 
     public func schedules(itersPerEpoch ipe: Int) -> Schedules { optimization.schedules(itersPerEpoch: ipe) }
 }

@@ -193,11 +193,8 @@ public enum PretrainStage: Stage {
 
     public static func writeMaskFigure(_ config: PipelineConfig, store: ArtifactStore, count: Int, to path: String) throws {
         let settings = PretrainSettings(config.settings)
-        do { try config.settings.mask.checkGeometry(grid: config.settings.data.source.cropSize / config.settings.mask.patchSize) } catch {
-            throw PipelineError("\(config.source): \(error)")
-        }
-        let (data, _, sampler) = try setUp(settings, store: store,
-                                           prepareKey: try PrepareStage.keyMaterial(config, store: store).key)
+        let (data, _, _) = try setUp(settings, store: store, prepareKey: try PrepareStage.keyMaterial(config, store: store).key)
+        let sampler = try settings.checkedMaskSampler(grid: data.attributes.gridSize)
         try MaskFigure.write(sampler: sampler, data: data, count: count, to: path)
     }
 
@@ -208,8 +205,8 @@ public enum PretrainStage: Stage {
     public static func writeDebugState(_ config: PipelineConfig, store: ArtifactStore, to path: String) throws {
         try GEMM.checkEnvironment()
         let settings = PretrainSettings(config.settings)
-        let (data, shape, sampler) = try setUp(settings, store: store,
-                                               prepareKey: try PrepareStage.keyMaterial(config, store: store).key)
+        let (data, shape, _) = try setUp(settings, store: store, prepareKey: try PrepareStage.keyMaterial(config, store: store).key)
+        let sampler = try settings.checkedMaskSampler(grid: shape.gridSize)
         let trainer = settings.trainer(shape: shape)
         let b = settings.batchSize, n = shape.numPatches, d = shape.patchDim
         let w = try HDF5Writer(path: path)

@@ -1,7 +1,7 @@
 /// The official I-JEPA pretraining transforms, in their order: random
 /// resized crop, horizontal flip, colour distortion, Gaussian blur
 /// (facebookresearch/ijepa, src/transforms.py).
-public struct Augmentation: Sendable, Equatable {
+public struct Augmentation: Sendable {
     /// Area range of the random resized crop; [1, 1] is no crop.
     public var cropScale: (Double, Double)
     public var horizontalFlip: Bool
@@ -20,9 +20,4 @@ public struct Augmentation: Sendable, Equatable {
     var crops: Bool { cropScale.0 < 1 || cropScale.1 < 1 }
     /// False when every transform is off: batches are the stored images.
     var changesImages: Bool { crops || horizontalFlip || colorJitterStrength != nil || gaussianBlur }
-
-    public static func == (a: Self, b: Self) -> Bool {
-        a.cropScale == b.cropScale && a.horizontalFlip == b.horizontalFlip
-            && a.colorJitterStrength == b.colorJitterStrength && a.gaussianBlur == b.gaussianBlur
-    }
 }

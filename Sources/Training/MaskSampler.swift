@@ -41,7 +41,8 @@ public struct MaskBatch: Sendable, Equatable {
 /// and each sample's masks are cut to the batch minimum.
 ///
 /// Unlike the official collator, a configuration that cannot always satisfy
-/// `minKeep` is rejected up front (`validate`), so sampling always ends.
+/// `minKeep` is rejected up front (`problem()`, checked when a config is
+/// loaded), so sampling always ends.
 /// Sampling is a pure function of (seed, step).
 public struct MaskSampler: Sendable {
     public let grid: Int
@@ -137,7 +138,7 @@ public struct MaskSampler: Sendable {
     /// as torch.randint(0, g - h) draws it), keeps only the cells allowed by
     /// the first `n` of `avoiding`, and retries until more than `minKeep`
     /// remain; after every 20 failures one fewer region is respected. Ends:
-    /// with no region left the whole block counts, and `validate` has checked
+    /// with no region left the whole block counts, and `problem()` has checked
     /// that it is large enough.
     private func placeBlock(_ size: (h: Int, w: Int), avoiding regions: [[Bool]],
                             rng: inout SeededGenerator) -> (indices: [Int32], complement: [Bool]) {

@@ -92,8 +92,10 @@ public final class TrainingData: @unchecked Sendable {
     /// Random resized crop (torchvision's box sampling: area in crop_scale,
     /// log-uniform ratio in [3/4, 4/3], 10 tries, then the centre crop), a
     /// horizontal flip, colour distortion and Gaussian blur, on the image
-    /// reassembled from its patches. A transform that is off draws nothing,
-    /// so turning one on leaves the others' draws as they were.
+    /// reassembled from its patches. The transforms draw from one stream in
+    /// this order and one that is off draws nothing, so turning a later one
+    /// on leaves the earlier ones' draws, and configs without the later
+    /// ones see the images they always saw.
     func augment(_ patch: inout [UInt8], step: Int, sample: Int) {
         let a = attributes, aug = augmentation
         guard aug.changesImages else { return }

@@ -78,10 +78,10 @@ final class WeightsRoundTripTests: XCTestCase {
         XCTAssertThrowsError(try WeightsImport.loadEncoder(path, into: VisionTransformer(shape: Self.shape()))) {
             XCTAssertTrue("\($0)".contains("wide.safetensors: pos_embed has shape [1, 16, 48], the config's model expects [1, 16, 32]"), "\($0)")
         }
-        // Same widths, another grid: the positions give it away.
-        let big = JEPATrainer(shape: Self.shape(grid: 4), loss: .smoothL1, seed: 3)
+        // The right shapes, but positions of a 5x5 grid: they give it away.
+        let model = JEPATrainer(shape: Self.shape(), loss: .smoothL1, seed: 3)
         let moved = "\(dir)/moved.safetensors"
-        var tensors = OfficialLayout.encoder(big.targetEncoder).map { SafeTensorsWriter.Tensor(name: $0.name, shape: $0.shape, values: $0.values) }
+        var tensors = OfficialLayout.encoder(model.targetEncoder).map { SafeTensorsWriter.Tensor(name: $0.name, shape: $0.shape, values: $0.values) }
         tensors[0] = SafeTensorsWriter.Tensor(name: "pos_embed", shape: [1, 16, 32],
                                               values: PositionalEmbedding.sinCos2D(dim: 32, gridSize: 5).prefix(16 * 32).map { $0 })
         try SafeTensorsWriter.write(tensors, to: moved)
@@ -96,7 +96,7 @@ final class WeightsRoundTripTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("extra.safetensors: lacks pos_embed"), "\($0)")
         }
         let leftover = "\(dir)/leftover.safetensors"
-        try SafeTensorsWriter.write(OfficialLayout.encoder(big.targetEncoder).map {
+        try SafeTensorsWriter.write(OfficialLayout.encoder(model.targetEncoder).map {
             SafeTensorsWriter.Tensor(name: $0.name, shape: $0.shape, values: $0.values)
         } + [SafeTensorsWriter.Tensor(name: "head.weight", shape: [2], values: [0, 0])], to: leftover)
         XCTAssertThrowsError(try WeightsImport.loadEncoder(leftover, into: VisionTransformer(shape: Self.shape()))) {

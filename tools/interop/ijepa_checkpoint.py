@@ -15,8 +15,9 @@ under the official state_dict names (pos_embed included) and AdamW moments
 epoch and config in the metadata. The official layout is a torch.save dict:
 `encoder`, `predictor`, `target_encoder` (DistributedDataParallel names, with
 the `module.` prefix), `opt` (AdamW state_dict with the four parameter groups
-of helper.init_opt), `scaler` (None), `epoch`, `loss`, `batch_size`,
-`world_size`, `lr`. `--target-only` writes the target encoder alone, under its
+of helper.init_opt), `scaler`, `epoch`, `loss`, `batch_size`,
+`world_size`, `lr` (`scaler` holds a fresh GradScaler's state when the config
+sets meta.use_bfloat16, as the official loader then expects one). `--target-only` writes the target encoder alone, under its
 plain names: what `meta.init_from` and Probe read, and what
 `VisionTransformer.load_state_dict` takes.
 """
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import struct
 import sys
 from collections import OrderedDict
@@ -42,8 +44,26 @@ TOP = ["pos_embed", "mask_token", "predictor_pos_embed", "patch_embed", "predict
 IN_BLOCK = ["norm1", "attn.qkv", "attn.proj", "norm2", "mlp.fc1", "mlp.fc2"]
 
 
+# A fresh torch.cuda.amp.GradScaler's state: with meta.use_bfloat16 the
+# official load_checkpoint loads one, and a None there makes it give up and
+# restart at epoch 0.
+FRESH_SCALER = {"scale": 65536.0, "growth_factor": 2.0, "backoff_factor": 0.5, "growth_interval": 2000,
+                "_growth_tracker": 0}
+
+
 def die(msg: str) -> None:
     sys.exit(f"ijepa_checkpoint: {msg}")
+
+
+def atomically(dst: str, write) -> None:
+    """write(tmp) then rename, so dst is never a half-written file."""
+    tmp = f"{dst}.tmp-{os.getpid()}"
+    try:
+        write(tmp)
+        os.replace(tmp, dst)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 def official_order(name: str):
@@ -107,14 +127,14 @@ def to_official(src: str, dst: str) -> None:
     checkpoint = {
         **{m: OrderedDict(("module." + n, t) for n, t in sd[m].items()) for m in MODULES},
         "opt": opt,
-        "scaler": None,
+        "scaler": dict(FRESH_SCALER) if config.get("meta.use_bfloat16") else None,
         "epoch": int(meta["epoch"]),
         "loss": float(meta.get("loss", "nan")),
         "batch_size": int(config.get("data.batch_size", 0)),
         "world_size": 1,
         "lr": float(config.get("optimization.lr", 0.001)),
     }
-    torch.save(checkpoint, dst)
+    atomically(dst, lambda tmp: torch.save(checkpoint, tmp))
     print(f"{dst}: official layout, epoch {checkpoint['epoch']}, {sum(len(v) for v in sd.values())} tensors")
 
 
@@ -136,7 +156,7 @@ def from_official(src: str, dst: str, target_only: bool) -> None:
     meta = {"format": "ijepa-swift", "source": "official I-JEPA checkpoint", "epoch": str(ck["epoch"]),
             "model": json.dumps(model, sort_keys=True)}
     if target_only:
-        save_file(dict(enc), dst, metadata={**meta, "content": "target_encoder"})
+        atomically(dst, lambda tmp: save_file(dict(enc), tmp, metadata={**meta, "content": "target_encoder"}))
         print(f"{dst}: target encoder, {len(enc)} tensors, {model}")
         return
     out = OrderedDict()
@@ -165,14 +185,14 @@ def from_official(src: str, dst: str, target_only: bool) -> None:
     if len(steps) != 1:
         die(f"{src}: parameters disagree on the Adam step ({sorted(steps)})")
     adam_step = steps.pop()
-    save_file(out, dst, metadata={**meta, "content": "training_state", "adam_step": str(adam_step),
-                                  "step": str(adam_step), "loss": str(float(ck.get("loss", float("nan"))))})
+    atomically(dst, lambda tmp: save_file(out, tmp, metadata={
+        **meta, "content": "training_state", "adam_step": str(adam_step), "step": str(adam_step),
+        "loss": str(float(ck.get("loss", float("nan"))))}))
     print(f"{dst}: training state, {len(out)} tensors, Adam step {adam_step}")
 
 
 def round_trip(src: str) -> None:
     """to-official then from-official: every tensor and the step come back bit for bit."""
-    import os
     import tempfile
     with tempfile.TemporaryDirectory() as d:
         official, back = os.path.join(d, "official.pth.tar"), os.path.join(d, "back.safetensors")

@@ -34,6 +34,7 @@ public struct SourceSettings: SettingsGroup {
               "data set folder under root_path: class sub-folders (optionally train/ and val/) or MNIST-family IDX files",
               required: true, rule: Check.nonEmptyString()),
         Field("data.crop_size", \.cropSize, "side of the square image after resize and centre crop",
+              official: .differs("the random crop's output size there; here Prepare's image size, which the pretraining crop is cut from and resized back to"),
               rule: Check.intRange(1, 4096)),
     ]
 
@@ -59,6 +60,7 @@ public struct DataLoading: SettingsGroup {
         Field("data.batch_size", \.batchSize, "images per training step, over all MPI ranks",
               official: .differs("per process there; the same on one process"), rule: Check.intRange(1)),
         Field("data.crop_scale", \.cropScale, "area range of the random resized crop during pretraining",
+              official: .differs("a share of the original image there, of the prepared crop_size image here"),
               rule: Check.interval(0, 1, openLow: true)),
         Field("data.use_horizontal_flip", \.useHorizontalFlip, "random horizontal flips during pretraining"),
         Field("data.use_color_distortion", \.useColorDistortion,
@@ -72,6 +74,11 @@ public struct DataLoading: SettingsGroup {
 }
 
 extension DataLoading {
+    /// The strength enters the key only with the distortion on: alone it changes nothing.
+    public var keyEntries: [(path: String, value: JSON)] {
+        useColorDistortion ? fieldKeyEntries : fieldKeyEntries.filter { $0.path != "data.color_jitter_strength" }
+    }
+
     /// The transforms these keys turn on.
     public var augmentation: Augmentation {
         Augmentation(cropScale: cropScale.pair, horizontalFlip: useHorizontalFlip,

@@ -23,7 +23,7 @@ public struct MaskSettings: SettingsGroup {
         Field("mask.num_enc_masks", \.numEncMasks, "context blocks per image (only 1 is supported)",
               official: .differs("any number there; 1 here, as in every official config"), rule: { $0 == .int(1) ? nil : "only 1 context block per image is supported" }),
         Field("mask.num_pred_masks", \.numPredMasks, "target blocks per image", rule: Check.intRange(1, 64)),
-        Field("mask.min_keep", \.minKeep, "fewest context patches a mask may keep", rule: Check.intRange(1)),
+        Field("mask.min_keep", \.minKeep, "every context and target block keeps more than this many patches", rule: Check.intRange(1)),
         Field("mask.allow_overlap", \.allowOverlap, "let context and target blocks overlap"),
     ]
 

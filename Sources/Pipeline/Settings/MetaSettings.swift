@@ -126,7 +126,7 @@ public struct CheckpointSettings: SettingsGroup {
         Field("meta.load_checkpoint", \.loadCheckpoint, "resume from the latest checkpoint of this run"),
         Field("meta.read_checkpoint", \.readCheckpoint,
               "checkpoint.h5 to resume from (its weights, optimizer state and step; part of the artifact key); a relative path is read from logging.folder when that is set",
-              official: .differs("a file name inside logging.folder there; a path here, read from logging.folder when set")),
+              official: .differs("there read only with load_checkpoint, as a file in logging.folder; here it resumes on its own, and a relative path is read from logging.folder when set")),
         Field("meta.init_from", \.initFrom,
               "safetensors file whose weights the run starts from (our export, or an official checkpoint converted by tools/interop/ijepa_checkpoint.py; every tensor checked by name and shape; part of the artifact key). With optimization.epochs 0 the Pretrain artifact is those weights, ready to probe",
               official: .ours),
@@ -134,7 +134,7 @@ public struct CheckpointSettings: SettingsGroup {
 
     public func crossCheck() throws(SettingError) {
         if readCheckpoint != nil && initFrom != nil {
-            throw SettingError("meta.init_from", "and meta.read_checkpoint are both set: a run resumes a checkpoint or starts from weights, not both")
+            throw SettingError("meta.init_from", "cannot be combined with meta.read_checkpoint: a run resumes a checkpoint or starts from weights, not both")
         }
     }
 }

@@ -35,11 +35,17 @@ public struct PipelineSettings: SettingsGroup {
         try data.crossCheck()
         try mask.crossCheck()
         try meta.crossCheck()
+        try optimization.crossCheck()
+        try logging.crossCheck()
+        try prepare.crossCheck()
+        try probe.crossCheck()
+        try report.crossCheck()
         let crop = data.source.cropSize, patch = mask.patchSize
         if crop % patch != 0 {
             throw SettingError("data.crop_size", "\(crop) is not a multiple of mask.patch_size (\(patch))")
         }
-        // Without a training step no mask is ever sampled.
+        // Training samples masks; a run of no step (imported weights) does
+        // not, and what samples them outside training checks them itself.
         if optimization.epochs > 0 { try mask.checkGeometry(grid: crop / patch) }
         if optimization.epochs == 0 && meta.checkpoint.initFrom == nil {
             throw SettingError("optimization.epochs", "0 trains nothing and meta.init_from imports nothing: set meta.init_from to probe a file's weights")

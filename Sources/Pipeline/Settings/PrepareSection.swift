@@ -6,6 +6,15 @@ public struct PrepareSection: SettingsGroup {
     public enum OnError: String, SettingChoice {
         case skip, fail
     }
+    public enum Normalization: String, SettingChoice {
+        /// Per-channel mean and std of the train pixels.
+        case data
+        /// The official transforms' ImageNet constants, for weights trained with them.
+        case imagenet
+    }
+
+    /// torchvision's ImageNet mean and std, as the official code normalises.
+    public static let imagenetStatistics = (mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
 
     public var format = Format.auto
     public var channels = 3
@@ -17,6 +26,7 @@ public struct PrepareSection: SettingsGroup {
     public var classNames: [String] = []
     public var gzipLevel = 1
     public var onError = OnError.skip
+    public var normalization = Normalization.data
     public init() {}
 
     public static let fields: [Field<Self>] = [
@@ -36,5 +46,14 @@ public struct PrepareSection: SettingsGroup {
         Field("prepare.gzip_level", \.gzipLevel, "HDF5 deflate level of the patch data (0: none)",
               rule: Check.intRange(0, 9)),
         Field("prepare.on_error", \.onError, "an unreadable image: skip (reported and counted) or fail"),
+        Field("prepare.normalization", \.normalization,
+              "pixel normalisation: data (per-channel mean and std of the train split) or imagenet (the official code's constants, with 3 channels: to probe weights trained on ImageNet)",
+              keyedAtDefault: false, rule: Check.oneOf(Normalization.choices)),
     ]
+
+    public func crossCheck() throws(SettingError) {
+        if normalization == .imagenet && channels != 3 {
+            throw SettingError("prepare.normalization", "imagenet needs prepare.channels 3 (got \(channels))")
+        }
+    }
 }

@@ -19,7 +19,10 @@ extension SettingsGroup {
         try crossCheck()
     }
 
-    public var keyEntries: [(path: String, value: JSON)] {
+    public var keyEntries: [(path: String, value: JSON)] { fieldKeyEntries }
+
+    /// Each field's (key, value), but a later key at its default.
+    public var fieldKeyEntries: [(path: String, value: JSON)] {
         Self.fields.compactMap { f in
             let v = f.get(self)
             return f.keyedAtDefault || v != f.defaultValue ? (f.path, v) : nil

@@ -3,9 +3,9 @@ import Shards
 import XCTest
 @testable import Training
 
-/// The official transforms in TrainingData: each one seeded per (step,
-/// sample), each off by default and, when off, drawing nothing.
-final class AugmentationTests: XCTestCase {
+/// The official transforms in TrainingData: seeded per (step, sample), and
+/// with every one off a batch is the stored images.
+final class TrainingDataAugmentationTests: XCTestCase {
     var dir = ""
     var shard = ""
 
