@@ -25,6 +25,15 @@ struct FolderSource: DataSource {
         }
         let trainRoot = hasTrain ? "train" : ""
         let valRoot: String? = hasTrain && Self.isDir("\(root)/val") ? "val" : nil
+        // Files beside the class folders of train/ or val/ would be dropped
+        // unseen: the flat ImageNet validation layout (images in one folder,
+        // labels in a separate file) is refused, not skipped.
+        for split in [hasTrain ? trainRoot : nil, valRoot].compactMap({ $0 }) {
+            let loose = try Self.looseFiles(root, split)
+            if let first = loose.first {
+                throw PipelineError("\(root)/\(split): holds \(loose.count) file(s) directly (\(first)), not in class sub-folders; the flat layout with labels in a separate file (ImageNet's validation set) is not read: move each image into a folder named after its class")
+            }
+        }
 
         let classes = try Self.classFolders(root, trainRoot)
         guard !classes.isEmpty else {
@@ -66,6 +75,15 @@ struct FolderSource: DataSource {
             throw PipelineError("\(dir): cannot list folder")
         }
         return names.filter { !$0.hasPrefix(".") && isDir("\(dir)/\($0)") }.sorted()
+    }
+
+    /// Non-hidden entries of root/rel that are not folders, sorted.
+    static func looseFiles(_ root: String, _ rel: String) throws -> [String] {
+        let dir = "\(root)/\(rel)"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
+            throw PipelineError("\(dir): cannot list folder")
+        }
+        return names.filter { !$0.hasPrefix(".") && !isDir("\(dir)/\($0)") }.sorted()
     }
 
     /// Non-hidden files under root/rel, as sorted relative paths, following

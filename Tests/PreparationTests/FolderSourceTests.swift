@@ -137,6 +137,13 @@ final class FolderSourceTests: XCTestCase {
         XCTAssertEqual(out.manifest["counts"]?["train"], .int(2))
         XCTAssertEqual(out.manifest["counts"]?["val"], .int(2))
 
+        // ImageNet's flat validation folder: images beside no class folder, refused, not skipped.
+        s.write(try ImageCodecs.encodePNG(Scratch.image(seed: 1)), to: "flat/train/a/x.png")
+        s.write(try ImageCodecs.encodePNG(Scratch.image(seed: 2)), to: "flat/val/ILSVRC2012_val_00000001.png")
+        XCTAssertThrowsError(try PrepareStage.run(try s.config(source: "flat"), store: s.store)) {
+            XCTAssertTrue("\($0)".contains("flat/val: holds 1 file(s) directly (ILSVRC2012_val_00000001.png)"), "\($0)")
+        }
+
         s.write(try ImageCodecs.encodePNG(Scratch.image(seed: 1)), to: "tv/val/zebra/x.png")
         XCTAssertThrowsError(try PrepareStage.run(try s.config(source: "tv"), store: s.store)) {
             XCTAssertTrue("\($0)".contains("val/zebra") && "\($0)".contains("not present"), "\($0)")
