@@ -137,12 +137,31 @@ public enum PretrainStage: Stage {
     public static func setUp(_ settings: PretrainSettings, store: ArtifactStore,
                       prepareKey: String) throws -> (TrainingData, JEPAShape, MaskSampler) {
         let shards = try trainShards(store: store, prepareKey: prepareKey)
+        try checkMemory(settings, shards: shards)
         let data = try TrainingData(shardPaths: shards, batchSize: settings.batchSize, seed: settings.seed,
                                     augmentation: settings.loading.augmentation)
         let a = data.attributes
         let shape = settings.shape(channels: a.channels, patchSize: a.patchSize, gridSize: a.gridSize)
         let sampler = settings.maskSampler(grid: a.gridSize)
         return (data, shape, sampler)
+    }
+
+    /// Refuses, before loading anything, a run whose estimated peak exceeds
+    /// the memory available now.
+    static func checkMemory(_ settings: PretrainSettings, shards: [String]) throws {
+        var images = 0, attributes: ShardAttributes? = nil
+        for path in shards {
+            let r = try ShardReader(path: path)
+            images += r.count
+            attributes = attributes ?? r.attributes
+        }
+        guard let a = attributes, let available = MemoryEstimate.available() else { return }
+        let estimate = MemoryEstimate(shape: settings.shape(channels: a.channels, patchSize: a.patchSize, gridSize: a.gridSize),
+                                      trainImages: images, batch: settings.batchSize, targetBlocks: settings.mask.numPredMasks)
+        guard estimate.total <= available else {
+            throw PipelineError("pretrain needs \(estimate.summary) but \(MemoryEstimate.gib(available)) are available: lower data.batch_size or the model (meta.model_name, embed_dim, depth, pred_emb_dim, pred_depth), or train on fewer images (prepare.limit_train)")
+        }
+        Console.logger(name).info("memory: \(estimate.summary) of \(MemoryEstimate.gib(available)) available")
     }
 
     /// The train shard files of a Prepare artifact, in sample order.

@@ -159,6 +159,21 @@ final class PretrainSmokeTests: XCTestCase {
         XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47])
     }
 
+    func testARunThatCannotFitInMemoryIsRefusedBeforeLoading() throws {
+        let store = ArtifactStore(root: dir)
+        let cfg = try config(["meta.embed_dim=8192", "meta.depth=128", "meta.num_heads=8", "meta.pred_emb_dim=64"])
+        _ = try PrepareStage.run(cfg, store: store)
+        XCTAssertThrowsError(try PretrainStage.run(cfg, store: store)) { e in
+            XCTAssertTrue("\(e)".contains("pretrain needs about") && "\(e)".contains("weights and optimizer")
+                          && "\(e)".contains("data.batch_size"), "\(e)")
+        }
+        // The smoke model fits, with room to spare.
+        let small = PretrainSettings(try config([]).settings)
+        let estimate = MemoryEstimate(shape: small.shape(channels: 1, patchSize: 4, gridSize: 7), trainImages: 512,
+                                      batch: small.batchSize, targetBlocks: small.mask.numPredMasks)
+        XCTAssertLessThan(estimate.total, 1_073_741_824)
+    }
+
     func testImpossibleMaskConfigIsAnErrorBeforeAnyStage() throws {
         // Target blocks of 6-9 patches on the 7x7 grid can never keep more than 10.
         XCTAssertThrowsError(try config(["mask.min_keep=10"])) { e in

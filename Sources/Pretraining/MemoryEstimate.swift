@@ -1,0 +1,55 @@
+import Foundation
+import Numerics
+import Pipeline
+import Shards
+
+/// Pretrain's peak memory, estimated from the config and the prepared data
+/// before anything is loaded, so a run that cannot fit says so instead of
+/// meeting the kernel's OOM killer. An upper-side estimate: every
+/// activation buffer at the full token count, the train split held twice
+/// while it loads.
+struct MemoryEstimate {
+    let data: Double, model: Double, activations: Double
+    /// Runtime, libraries and GEMM packing buffers.
+    static let overhead = 0.5 * 1_073_741_824.0
+    var total: Double { data + model + activations + Self.overhead }
+
+    init(shape: JEPAShape, trainImages n: Int, batch b: Int, targetBlocks m: Int) {
+        let tokens = Double(shape.numPatches), f = 4.0
+        data = 2 * Double(n) * tokens * Double(shape.patchDim)
+        // Values and gradients of the encoder, target encoder and predictor;
+        // AdamW's two moments of the encoder and the predictor.
+        let pe = Self.parameters(shape.encoder, input: shape.patchDim)
+        let pp = Self.parameters(shape.predictor, input: shape.encoder.embedDim) + Double(shape.encoder.embedDim) * Double(shape.predictorDim + 1)
+        model = f * (6 * pe + 4 * pp)
+        // Kept per block for the backward: (rows, 8C + 2H) and the (heads, T, T) softmax.
+        func blocks(_ c: ViTConfig, rows: Double, sequences: Double, layers: Int) -> Double {
+            f * Double(layers) * (rows * Double(8 * c.embedDim + 2 * c.hiddenDim) + sequences * Double(c.numHeads) * tokens * tokens)
+        }
+        let bs = Double(b)
+        activations = blocks(shape.encoder, rows: bs * tokens, sequences: bs, layers: shape.encoder.depth)  // context
+            + blocks(shape.encoder, rows: bs * tokens, sequences: bs, layers: 1)  // target: one block's buffers
+            + blocks(shape.predictor, rows: Double(m) * bs * tokens, sequences: Double(m) * bs, layers: shape.predictorDepth)
+            + f * 2 * bs * tokens * Double(shape.patchDim)  // the batch and the one prefetched
+    }
+
+    /// Weights of a ViT of `c` over inputs of width `input` (patch embedding or predictor_embed).
+    static func parameters(_ c: ViTConfig, input: Int) -> Double {
+        let e = Double(c.embedDim), h = Double(c.hiddenDim)
+        return Double(input) * e + e + Double(c.depth) * (4 * e * e + 2 * e * h + 9 * e + h) + 2 * e
+    }
+
+    /// MemAvailable of /proc/meminfo in bytes, nil where there is none.
+    static func available() -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
+              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        return kb * 1024
+    }
+
+    static func gib(_ x: Double) -> String { String(format: "%.1f GiB", x / 1_073_741_824) }
+
+    var summary: String {
+        "about \(Self.gib(total)) (train images \(Self.gib(data)), weights and optimizer \(Self.gib(model)), activations \(Self.gib(activations)))"
+    }
+}
