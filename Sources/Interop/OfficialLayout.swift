@@ -30,7 +30,7 @@ enum OfficialLayout {
     static func parameters(_ store: ParameterStore) -> [Tensor] {
         store.entries.map { e in
             Tensor(name: e.name, shape: e.shape,
-                   values: Array(UnsafeBufferPointer(start: store.value(e.offset), count: e.shape.reduce(1, *))))
+                   values: Array(UnsafeBufferPointer(start: store.value(e.offset), count: e.count)))
         }
     }
 }

@@ -30,7 +30,7 @@ public enum WeightsExport {
             for (module, opt) in [("encoder", trainer.encoderOptimizer), ("predictor", trainer.predictorOptimizer)] {
                 for (moment, base) in [("exp_avg", opt.expAvg), ("exp_avg_sq", opt.expAvgSq)] {
                     for e in opt.store.entries {
-                        let values = Array(UnsafeBufferPointer(start: base + e.offset, count: e.shape.reduce(1, *)))
+                        let values = Array(UnsafeBufferPointer(start: base + e.offset, count: e.count))
                         tensors.append(OfficialLayout.Tensor(name: "opt.\(module).\(moment).\(e.name)", shape: e.shape,
                                                              values: values))
                     }

@@ -18,21 +18,15 @@ final class ImportedWeightsReportTests: XCTestCase {
     }
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
-    /// ReportStageTests' shrunk smoke pipeline.
-    func config(_ extra: [String]) throws -> PipelineConfig {
-        try PipelineConfig.load(path: "\(ReportStageTests.root)/pipelines/smoke.yaml",
-                                overrides: ReportStageTests.small.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + extra)
-    }
-
     func testReportOfImportedWeightsNamesTheFileAndShowsNoTraining() throws {
         let store = ArtifactStore(root: "\(dir)/artifacts")
-        let trainedConfig = try config(["logging.eval_every=0"])
+        let trainedConfig = try ReportStageTests.config(["logging.eval_every=0"])
         _ = try PrepareStage.run(trainedConfig, store: store)
         _ = try PretrainStage.run(trainedConfig, store: store)
         let weights = "\(dir)/encoder.safetensors"
         try PretrainStage.export(trainedConfig, store: store, to: weights, state: false)
 
-        let cfg = try config(["logging.eval_every=0", "meta.init_from=\(weights)", "optimization.epochs=0"])
+        let cfg = try ReportStageTests.config(["logging.eval_every=0", "meta.init_from=\(weights)", "optimization.epochs=0"])
         let pretrained = try PretrainStage.run(cfg, store: store)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(pretrained.directory)/masks.png"), "no step, no masks")
         _ = try ProbeStage.run(cfg, store: store)

@@ -28,10 +28,12 @@ final class ReportStageTests: XCTestCase {
     }
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
-    func config(_ extra: [String] = []) throws -> PipelineConfig {
-        try PipelineConfig.load(path: "\(Self.root)/pipelines/smoke.yaml",
-                                overrides: Self.small.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + extra)
+    /// The smoke pipeline shrunk for the debug build (other report tests use it too).
+    static func config(_ extra: [String] = []) throws -> PipelineConfig {
+        try PipelineConfig.load(path: "\(root)/pipelines/smoke.yaml",
+                                overrides: small.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + extra)
     }
+    func config(_ extra: [String] = []) throws -> PipelineConfig { try Self.config(extra) }
 
     /// Prepare, pretrain, probe, report; which of them built.
     func all(_ cfg: PipelineConfig, _ store: ArtifactStore) throws -> (built: [Bool], report: String) {

@@ -66,6 +66,11 @@ def atomically(dst: str, write) -> None:
             os.remove(tmp)
 
 
+def decayed(name: str, t: torch.Tensor) -> bool:
+    """helper.init_opt's rule: weight decay for every parameter but biases and 1-D ones."""
+    return ("bias" not in name) and t.dim() != 1
+
+
 def official_order(name: str):
     """Sort key that puts a module's parameter names in the official order, whatever order a file lists them in."""
     parts = name.split(".")
@@ -92,10 +97,10 @@ def module_names(names, module: str) -> list[str]:
 
 def official_optimizer(enc: OrderedDict, pred: OrderedDict, moments: dict, adam_step: int, lr: float):
     """helper.init_opt's AdamW over parameters of these shapes, its state set to our moments."""
-    def params(sd, decayed):
+    def params(sd, wanted):
         out = []
         for n, t in sd.items():
-            if (("bias" not in n) and t.dim() != 1) == decayed:
+            if decayed(n, t) == wanted:
                 out.append((n, torch.nn.Parameter(t.clone(), requires_grad=n not in FROZEN)))
         return out
 
@@ -165,8 +170,8 @@ def from_official(src: str, dst: str, target_only: bool) -> None:
             out[f"{m}.{n}"] = t
     # Moments by the parameters' places in the four groups.
     opt_state, groups = ck["opt"]["state"], ck["opt"]["param_groups"]
-    order = [(module, n) for module, decayed in (("encoder", True), ("predictor", True), ("encoder", False), ("predictor", False))
-             for n, t in sd[module].items() if (("bias" not in n) and t.dim() != 1) == decayed]
+    order = [(module, n) for module, wanted in (("encoder", True), ("predictor", True), ("encoder", False), ("predictor", False))
+             for n, t in sd[module].items() if decayed(n, t) == wanted]
     indices = [i for g in groups for i in g["params"]]
     if len(indices) != len(order):
         die(f"{src}: the optimizer has {len(indices)} parameters, the modules {len(order)}")

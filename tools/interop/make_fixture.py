@@ -132,8 +132,7 @@ def main() -> None:
             sys.exit("make_fixture: the optimizer state changed through the official layout")
         print("official load_checkpoint: the converted checkpoint loads, every tensor and moment identical")
 
-    ours = vt.VisionTransformer(img_size=[IMG], patch_size=PATCH, in_chans=CH, embed_dim=E, depth=DEPTH, num_heads=HEADS,
-                                mlp_ratio=4, qkv_bias=True, norm_layer=partial(nn.LayerNorm, eps=1e-6))
+    ours, _ = build(vt)
     ours.load_state_dict(load_file(os.path.join(FIXTURES, "our_export.safetensors")), strict=True)
 
     with h5py.File(os.path.join(FIXTURES, "interop.h5"), "w") as f:

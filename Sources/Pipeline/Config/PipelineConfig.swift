@@ -13,7 +13,7 @@ public struct PipelineConfig: Sendable {
     let places: [String: String]
 
     /// Every value by dotted key (what a report shows and a checkpoint records).
-    public var values: [String: JSON] { settings.values }
+    public let values: [String: JSON]
 
     /// A config of typed values (tests, tools); checked like a file.
     public init(settings: PipelineSettings, source: String = "<memory>") throws {
@@ -25,6 +25,7 @@ public struct PipelineConfig: Sendable {
         self.source = source
         self.settings = settings
         self.places = places
+        values = settings.values
     }
 
     /// Reads and validates a pipeline file. `overrides` are `key=value`
