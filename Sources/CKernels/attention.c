@@ -15,11 +15,14 @@
 #define MAXT CK_ATTENTION_MAX_TOKENS
 
 // R rows of out[i][c] = scale * sum_j w[i][j] * b[j][c], accumulated over
-// `width` columns (a compile-time 16, 32, 48 or 64) and stored for c < keep.
+// `width` columns (a compile-time multiple of 16, at most 64) and stored for
+// c < keep. R·width/lanes accumulators stay in registers: the caller picks R
+// and the widest block per instruction set so that they fit (a block that
+// does not fit spills to the stack on every product).
 static inline __attribute__((always_inline)) void rows_times_matrix(
     const float *restrict w, long ldw, long nr, long inner, const float *restrict b, long ldb, float scale,
     float *restrict out, long ldo, const long width, long keep, const long R) {
-    float acc[4][64];
+    float acc[6][64];
     for (long r = 0; r < R; r++)
         for (long c = 0; c < width; c++) acc[r][c] = 0;
     for (long j = 0; j < inner; j++) {
@@ -35,24 +38,28 @@ static inline __attribute__((always_inline)) void rows_times_matrix(
 }
 
 // out (rows x keep, ldo) = scale · w (rows x inner, ldw) · b (inner x cols,
-// ldb), cols a multiple of 16 and keep <= cols.
+// ldb), cols a multiple of 16 and keep <= cols; blocks of R rows by up to W
+// columns (W a multiple of 16, at most 64).
 static inline __attribute__((always_inline)) void matrix_product(
     const float *w, long ldw, long rows, long inner, const float *b, long ldb, long cols, long keep, float scale,
-    float *out, long ldo, const long R) {
-    for (long c0 = 0; c0 < cols; c0 += 64) {
-        long width = cols - c0 < 64 ? cols - c0 : 64;
+    float *out, long ldo, const long R, const long W) {
+    for (long c0 = 0; c0 < cols && c0 < keep; c0 += W) {
+        long width = cols - c0 < W ? cols - c0 : W;
         long kept = keep - c0 < width ? keep - c0 : width;
         for (long i = 0; i < rows; i += R) {
             long nr = rows - i < R ? rows - i : R;
             const float *wi = w + i * ldw;
             float *oi = out + i * ldo + c0;
             const float *bc = b + c0;
-            switch (width) {
-            case 16: rows_times_matrix(wi, ldw, nr, inner, bc, ldb, scale, oi, ldo, 16, kept, R); break;
-            case 32: rows_times_matrix(wi, ldw, nr, inner, bc, ldb, scale, oi, ldo, 32, kept, R); break;
-            case 48: rows_times_matrix(wi, ldw, nr, inner, bc, ldb, scale, oi, ldo, 48, kept, R); break;
-            default: rows_times_matrix(wi, ldw, nr, inner, bc, ldb, scale, oi, ldo, 64, kept, R); break;
-            }
+            // Only the widths up to W are instantiated.
+            if (width <= 16 || W == 16)
+                rows_times_matrix(wi, ldw, nr, inner, bc, ldb, scale, oi, ldo, 16, kept, R);
+            else if (width <= 32 || W == 32)
+                rows_times_matrix(wi, ldw, nr, inner, bc, ldb, scale, oi, ldo, 32, kept, R);
+            else if (width <= 48 || W == 48)
+                rows_times_matrix(wi, ldw, nr, inner, bc, ldb, scale, oi, ldo, 48, kept, R);
+            else
+                rows_times_matrix(wi, ldw, nr, inner, bc, ldb, scale, oi, ldo, 64, kept, R);
         }
     }
 }
@@ -75,9 +82,9 @@ CK_KERNEL_BLOCKED(ck_attention_forward,
                (q, k, v, ld, t, hd, scale, p, out, ldo, scratch)) {
     long tp = padded(t);
     transpose_padded(k, ld, t, hd, tp, scratch);  // Kᵀ: hd x tp
-    matrix_product(q, ld, t, hd, scratch, tp, tp, t, scale, p, t, R);  // QKᵀ
+    matrix_product(q, ld, t, hd, scratch, tp, tp, t, scale, p, t, R, W);  // QKᵀ
     for (long i = 0; i < t; i++) softmax_row(p + i * t, t, 1);
-    matrix_product(p, t, t, t, v, ld, hd, hd, 1, out, ldo, R);
+    matrix_product(p, t, t, t, v, ld, hd, hd, 1, out, ldo, R, W);
 }
 
 CK_KERNEL_BLOCKED(ck_attention_backward,
@@ -90,14 +97,14 @@ CK_KERNEL_BLOCKED(ck_attention_backward,
     float *tr = scratch + MAXT * MAXT;  // Vᵀ (hd x tp), then Pᵀ and dSᵀ (t x t)
     // dP = dO·Vᵀ
     transpose_padded(v, ld, t, hd, tp, tr);
-    matrix_product(dout, ldo, t, hd, tr, tp, tp, t, 1, ds, t, R);
+    matrix_product(dout, ldo, t, hd, tr, tp, tp, t, 1, ds, t, R, W);
     // dV = Pᵀ·dO
     transpose_padded(p, t, t, t, t, tr);
-    matrix_product(tr, t, t, t, dout, ldo, hd, hd, 1, dv, ld, R);
+    matrix_product(tr, t, t, t, dout, ldo, hd, hd, 1, dv, ld, R, W);
     // dS = P ⊙ (dP − Σ_j dP·P) · scale
     for (long i = 0; i < t; i++) softmax_backward_row(p + i * t, ds + i * t, t, scale);
     // dQ = dS·K, dK = dSᵀ·Q
-    matrix_product(ds, t, t, t, k, ld, hd, hd, 1, dq, ld, R);
+    matrix_product(ds, t, t, t, k, ld, hd, hd, 1, dq, ld, R, W);
     transpose_padded(ds, t, t, t, t, tr);
-    matrix_product(tr, t, t, t, q, ld, hd, hd, 1, dk, ld, R);
+    matrix_product(tr, t, t, t, q, ld, hd, hd, 1, dk, ld, R, W);
 }

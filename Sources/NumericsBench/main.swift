@@ -43,6 +43,7 @@ struct NumericsBench: ParsableCommand {
         let tgt = (0..<(masks * batch)).flatMap { _ in (0..<n).shuffled(using: &rng).prefix(targets).map(Int32.init) }
         let grad = (0..<(masks * batch * targets * embed)).map { _ in Float(rng.normal()) * 1e-3 }
 
+        Allocator.keepLargeBlocks()  // as Pretrain does: oneDNN's per-call buffers stay in the heap
         var phases = [String: Double]()
         func time(_ name: String, _ body: () -> Void) {
             let t0 = DispatchTime.now().uptimeNanoseconds
