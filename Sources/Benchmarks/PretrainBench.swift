@@ -81,7 +81,7 @@ public enum PretrainBench {
         var epochOrder = EpochOrder(data)  // the epoch's shuffle once per epoch, as Pretrain does
         for s in 0..<total {
             let t0 = DispatchTime.now().uptimeNanoseconds
-            data.batch(step: s, order: epochOrder.forStep(s), into: batch.pointer)
+            try data.batch(step: s, order: epochOrder.forStep(s), into: batch.pointer)
             let inputs = StepInputs(step: s, batch: b, sampler: sampler, schedules: schedules)
             let t1 = DispatchTime.now().uptimeNanoseconds
             let masks = inputs.masks, lr = inputs.lr, wd = inputs.weightDecay, m = inputs.momentum

@@ -17,7 +17,7 @@ enum MaskFigure {
         let width = n * (side + pad) + pad, height = side + 2 * pad
         var px = [UInt8](repeating: 255, count: width * height * 3)
         for i in 0..<n {
-            let img = data.image(at: order[i])
+            let img = try data.image(at: order[i])
             // Which colour tints each grid cell.
             var tint = [(Float, Float, Float)?](repeating: nil, count: g * g)
             for j in 0..<masks.contextCount { tint[Int(masks.context[i * masks.contextCount + j])] = (0.25, 0.45, 1) }

@@ -6,17 +6,18 @@ import Shards
 /// Pretrain's peak memory, estimated from the config and the prepared data
 /// before anything is loaded, so a run that cannot fit says so instead of
 /// meeting the kernel's OOM killer. An upper-side estimate: every
-/// activation buffer at the full token count, the train split held twice
-/// while it loads.
+/// activation buffer at the full token count.
 struct MemoryEstimate {
     let data: Double, model: Double, activations: Double
     /// Runtime, libraries and GEMM packing buffers.
     static let overhead = 0.5 * 1_073_741_824.0
     var total: Double { data + model + activations + Self.overhead }
 
-    init(shape: JEPAShape, trainImages n: Int, batch b: Int, targetBlocks m: Int) {
+    /// `trainBytes`: the train images held at once (the whole split, or at
+    /// most data.buffer_mb when it is streamed).
+    init(shape: JEPAShape, trainBytes: Int, batch b: Int, targetBlocks m: Int) {
         let tokens = Double(shape.numPatches), f = 4.0
-        data = 2 * Double(n) * tokens * Double(shape.patchDim)
+        data = Double(trainBytes)
         // Values and gradients of the encoder, target encoder and predictor;
         // AdamW's two moments of the encoder and the predictor.
         let pe = Self.parameters(shape.encoder, input: shape.patchDim)

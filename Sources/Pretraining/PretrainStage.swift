@@ -77,7 +77,8 @@ public enum PretrainStage: Stage {
             // oneDNN allocates its GEMM packing buffers per call: without this
             // each one is a fresh mmap and its pages are faulted in again.
             Allocator.keepLargeBlocks()
-            let (data, shape, sampler) = try setUp(settings, store: store, prepareKey: material.upstream["prepare"]!)
+            let (data, shape, sampler) = try setUp(settings, store: store, prepareKey: material.upstream["prepare"]!,
+                                                   rank: comm.rank, ranks: comm.size)
             let workDir = "\(store.root)/\(name)/.work-\(key)"
             try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
             let curve = try learningCurve(options, store: store, prepareKey: material.upstream["prepare"]!,
@@ -124,7 +125,8 @@ public enum PretrainStage: Stage {
         let dir = store.directory(stage: name, key: material.key)
         guard comm.broadcast(0) == 1 else { return Outcome(key: material.key, directory: dir, built: false, complete: true) }
         Allocator.keepLargeBlocks()
-        let (data, shape, sampler) = try setUp(settings, store: store, prepareKey: material.upstream["prepare"]!)
+        let (data, shape, sampler) = try setUp(settings, store: store, prepareKey: material.upstream["prepare"]!,
+                                               rank: comm.rank, ranks: comm.size)
         let run = TrainingRun(settings: settings, options: options, shape: shape, data: data, sampler: sampler, workDir: dir,
                               configText: "", log: log, comm: comm)
         run.synchronizeReplicas()
@@ -134,12 +136,16 @@ public enum PretrainStage: Stage {
 
     /// The prepared train data, the model shape and the masks (checked
     /// when the config was loaded).
-    public static func setUp(_ settings: PretrainSettings, store: ArtifactStore,
-                      prepareKey: String) throws -> (TrainingData, JEPAShape, MaskSampler) {
+    /// `rank` of `ranks`: which chunks this process streams when the split
+    /// is larger than data.buffer_mb.
+    public static func setUp(_ settings: PretrainSettings, store: ArtifactStore, prepareKey: String,
+                             rank: Int = 0, ranks: Int = 1) throws -> (TrainingData, JEPAShape, MaskSampler) {
         let shards = try trainShards(store: store, prepareKey: prepareKey)
         try checkMemory(settings, shards: shards)
         let data = try TrainingData(shardPaths: shards, batchSize: settings.batchSize, seed: settings.seed,
-                                    augmentation: settings.loading.augmentation)
+                                    augmentation: settings.loading.augmentation, bufferBytes: settings.loading.bufferBytes,
+                                    rank: rank, ranks: ranks)
+        if rank == 0 { Console.logger(name).info("\(describe(data, bufferMB: settings.loading.bufferMB))") }
         let a = data.attributes
         let shape = settings.shape(channels: a.channels, patchSize: a.patchSize, gridSize: a.gridSize)
         let sampler = settings.maskSampler(grid: a.gridSize)
@@ -156,12 +162,26 @@ public enum PretrainStage: Stage {
             attributes = attributes ?? r.attributes
         }
         guard let a = attributes, let available = MemoryEstimate.available() else { return }
+        let held = min(images * a.numPatches * a.patchDim, settings.loading.bufferBytes)
         let estimate = MemoryEstimate(shape: settings.shape(channels: a.channels, patchSize: a.patchSize, gridSize: a.gridSize),
-                                      trainImages: images, batch: settings.batchSize, targetBlocks: settings.mask.numPredMasks)
+                                      trainBytes: held, batch: settings.batchSize, targetBlocks: settings.mask.numPredMasks)
         guard estimate.total <= available else {
-            throw PipelineError("pretrain needs \(estimate.summary) but \(MemoryEstimate.gib(available)) are available: lower data.batch_size or the model (meta.model_name, embed_dim, depth, pred_emb_dim, pred_depth), or train on fewer images (prepare.limit_train)")
+            throw PipelineError("pretrain needs \(estimate.summary) but \(MemoryEstimate.gib(available)) are available: lower data.buffer_mb (train images held at once), data.batch_size or the model (meta.model_name, embed_dim, depth, pred_emb_dim, pred_depth)")
         }
         Console.logger(name).info("memory: \(estimate.summary) of \(MemoryEstimate.gib(available)) available")
+    }
+
+    /// One line on how the train split is held: whole, or streamed.
+    static func describe(_ data: TrainingData, bufferMB: Double) -> String {
+        let mib = Double(data.count * data.sampleBytes) / 1_048_576
+        guard let s = data.stream else {
+            return String(format: "train split: %d images, %.1f MiB: fits in data.buffer_mb (%g MiB), held in memory and shuffled whole each epoch", data.count, mib, bufferMB)
+        }
+        let window = Double(s.windowSamples * data.sampleBytes) / 1_048_576
+        let ranks = s.ranks > 1 ? ", rank \(s.rank) of \(s.ranks) reading every \(s.ranks)th chunk" : ""
+        let small = 2 * s.windowSamples * data.sampleBytes > Int(bufferMB * 1_048_576)
+            ? " (data.buffer_mb holds fewer than two of the shards' chunks: a window is one chunk)" : ""
+        return String(format: "train split: %d images, %.1f MiB, more than data.buffer_mb (%g MiB): streamed from %d shards (%d chunks) in seeded chunk order, shuffled in windows of %d images (%.1f MiB, at most two in memory)", data.count, mib, bufferMB, s.shardCount, s.chunkSizes.count, s.windowSamples, window) + "\(small)\(ranks); \(data.itersPerEpoch) steps/epoch"
     }
 
     /// The train shard files of a Prepare artifact, in sample order.
@@ -234,7 +254,7 @@ public enum PretrainStage: Stage {
         }
         var batch = [Float](repeating: 0, count: b * n * d)
         var epochOrder = EpochOrder(data)
-        batch.withUnsafeMutableBufferPointer { data.batch(step: 0, order: epochOrder.forStep(0), into: $0.baseAddress!) }
+        try batch.withUnsafeMutableBufferPointer { try data.batch(step: 0, order: epochOrder.forStep(0), into: $0.baseAddress!) }
         let masks = sampler.sample(step: 0, batch: b)  // the gradient of step 0 alone: no schedules needed
         let r = batch.withUnsafeBufferPointer { trainer.computeGradients(patches: $0.baseAddress!, masks: masks) }
         try w.write("input/patches", floats: batch, shape: [b, n, d])

@@ -115,10 +115,12 @@ final class TrainingRun {
         let ready = DispatchSemaphore(value: 0)
         let ipe = data.itersPerEpoch
         var epochOrder = EpochOrder(data)
+        // A streamed split reads its shards here: a read error reaches the step loop.
+        let failure = PrefetchFailure()
         func prefetch(_ s: Int) {
             let o = epochOrder.forStep(s), buffer = buffers[s % 2], data = self.data
             queue.async {
-                data.batch(step: s, order: o, samples: local, into: buffer.pointer)
+                do { try data.batch(step: s, order: o, samples: local, into: buffer.pointer) } catch { failure.error = error }
                 ready.signal()
             }
         }
@@ -129,6 +131,7 @@ final class TrainingRun {
         while step < end {
             evaluateIfDue()
             ready.wait()
+            if let error = failure.error { throw error }
             let s = step
             if s + 1 < end { prefetch(s + 1) }
             let inputs = StepInputs(step: s, batch: b, sampler: sampler, schedules: schedules)
@@ -227,4 +230,11 @@ final class TrainingRun {
             tools: ["gemm": GEMM.backendDescription, "threads": "OpenMP (libgomp), \(Parallel.threadCount)",
                     "ranks": comm.size > 1 ? "MPI, \(comm.size) ranks" : "1 process"])
     }
+}
+
+/// The prefetch thread's read error, handed to the step loop (which reads it
+/// only after the semaphore that follows the write).
+/// Sendable: written on the prefetch queue before `ready.signal()`, read after `ready.wait()`.
+private final class PrefetchFailure: @unchecked Sendable {
+    var error: (any Error)? = nil
 }

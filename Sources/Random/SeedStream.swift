@@ -19,6 +19,20 @@ public enum SeedStream {
         seed ^ 0x5151_0000 ^ UInt64(epoch) &* 0x9E37_79B9
     }
 
+    /// The chunk order of streamed training epoch `epoch` (data.buffer_mb
+    /// smaller than the train split). Mixed through the generator once, so
+    /// it shares nothing with `dataOrder`.
+    public static func streamChunks(_ seed: UInt64, epoch: Int) -> UInt64 {
+        var mix = SeededGenerator(seed: seed ^ 0x5354_524D)
+        return mix.next() ^ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15
+    }
+
+    /// The shuffle of window `window` of rank `rank`'s streamed epoch.
+    public static func streamWindow(_ seed: UInt64, epoch: Int, rank: Int, window: Int) -> UInt64 {
+        streamChunks(seed, epoch: epoch) ^ (UInt64(rank) &+ 1) &* 0xD1B5_4A32_D192_ED03
+            ^ (UInt64(window) &+ 1) &* 0xA24B_AED4_963E_E407
+    }
+
     /// The crop and flip of sample `sample` at training step `step`: a pure
     /// function of both, so a resumed or data-parallel run draws the same.
     public static func augmentation(_ seed: UInt64, step: Int, sample: Int) -> UInt64 {

@@ -6,6 +6,9 @@ public final class ShardReader {
     public let path: String
     public let attributes: ShardAttributes
     public let count: Int
+    /// Samples per HDF5 chunk of `patches` (the unit a streamed read
+    /// decompresses); for an unchunked dataset, about 1 MiB of samples.
+    public let chunkRows: Int
 
     private var file: hid_t = -1
     private var patches: hid_t = -1
@@ -15,7 +18,7 @@ public final class ShardReader {
         guard FileManager.default.fileExists(atPath: path) else { throw ShardError("\(path): shard file missing") }
         var f: hid_t = -1, ds: hid_t = -1
         var attrs: ShardAttributes? = nil
-        var n = 0
+        var n = 0, chunk = 0
         try HDF5.locked {
             f = H5Fopen(path, ijepa_h5f_acc_rdonly(), h5pDefault)
             guard f >= 0 else { throw ShardError("\(path): not a readable HDF5 file (truncated or corrupt)") }
@@ -44,6 +47,11 @@ public final class ShardReader {
                     throw ShardError("\(path): patches shape \(dims) does not match the attributes")
                 }
                 n = dims[0]
+                let plist = H5Dget_create_plist(ds)
+                var cd = [hsize_t](repeating: 0, count: 3)
+                let rank = plist >= 0 ? H5Pget_chunk(plist, 3, &cd) : -1
+                if plist >= 0 { H5Pclose(plist) }
+                chunk = rank >= 1 && cd[0] > 0 ? Int(cd[0]) : max(1, (1 << 20) / max(1, a.numPatches * a.patchDim))
                 guard try Self.length(f, "labels", path) == n, try Self.length(f, "source", path) == n else {
                     throw ShardError("\(path): labels/source length differs from patches")
                 }
@@ -58,6 +66,13 @@ public final class ShardReader {
         patches = ds
         attributes = attrs!
         count = n
+        chunkRows = chunk
+    }
+
+    /// The sizes of the chunks that cover the samples in order (the last
+    /// one partial when count is not a multiple of chunkRows).
+    public var chunkSizes: [Int] {
+        stride(from: 0, to: count, by: chunkRows).map { min(chunkRows, count - $0) }
     }
 
     private static func dims(_ ds: hid_t) -> [Int] {

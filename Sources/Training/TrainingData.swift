@@ -5,48 +5,72 @@ import Shards
 import Threads
 import Random
 
-/// The train split of a Prepare artifact, held in memory as uint8 patches,
-/// served as normalised Float32 batches [batch, numPatches, patchDim] in a
-/// seeded per-epoch order (drop_last), with the official augmentation
-/// (`Augmentation`), seeded by (seed, step, sample) so a resumed run sees
-/// exactly the same batches.
-/// Sendable: every stored property is a `let` fixed by init; batches are written into caller-owned buffers.
+/// The train split of a Prepare artifact as normalised Float32 batches
+/// [batch, numPatches, patchDim] in a seeded per-epoch order (drop_last),
+/// with the official augmentation (`Augmentation`), seeded by (seed, step,
+/// sample) so a resumed run sees exactly the same batches.
+///
+/// A split that fits in `bufferBytes` (data.buffer_mb) is held in memory as
+/// uint8 patches and shuffled whole each epoch. A larger one is streamed from
+/// its shards: `ShuffleWindows` orders its chunks and shuffles them a window
+/// (half the buffer) at a time, and at most the windows one batch spans are
+/// in memory; under MPI each rank streams its own disjoint chunks.
+/// Sendable: every stored property is a `let` fixed by init; the streamed
+/// windows are behind a lock; batches are written into caller-owned buffers.
 public final class TrainingData: @unchecked Sendable {
     public let count: Int
     public let attributes: ShardAttributes
+    /// The whole split; empty when streamed.
     let patches: [UInt8]
     public let batchSize: Int
     public let seed: UInt64
     public let augmentation: Augmentation
     /// Per element of a flattened patch: (value/255 − mean)/std as a·value + b.
     let scale: [Float], shift: [Float]
+    public let itersPerEpoch: Int
+    /// How the split is streamed; nil when it is held in memory.
+    public let stream: StreamLayout?
+    private let windows: WindowCache?
 
-    public var itersPerEpoch: Int { count / batchSize }
+    /// Bytes of one sample's patches.
+    public var sampleBytes: Int { attributes.numPatches * attributes.patchDim }
 
-    public init(shardPaths: [String], batchSize: Int, seed: UInt64, augmentation: Augmentation) throws {
-        precondition(!shardPaths.isEmpty)
-        var all: [UInt8] = []
-        var attrs: ShardAttributes? = nil
-        var n = 0
-        for path in shardPaths {
-            let r = try ShardReader(path: path)
-            if let a = attrs, a.numPatches != r.attributes.numPatches || a.patchDim != r.attributes.patchDim {
-                throw ShardError("\(path): patch layout differs from \(shardPaths[0])")
-            }
-            attrs = attrs ?? r.attributes
-            all += try r.readPatches(start: 0, count: r.count)
-            n += r.count
+    /// `rank` of `ranks` matters only when the split is streamed: the rank
+    /// reads its own chunks and fills its slice of every batch from them.
+    public init(shardPaths: [String], batchSize: Int, seed: UInt64, augmentation: Augmentation,
+                bufferBytes: Int = .max, rank: Int = 0, ranks: Int = 1) throws {
+        precondition(!shardPaths.isEmpty && ranks >= 1 && batchSize % ranks == 0)
+        let readers = try shardPaths.map { try ShardReader(path: $0) }
+        let a = readers[0].attributes
+        for r in readers where a.numPatches != r.attributes.numPatches || a.patchDim != r.attributes.patchDim {
+            throw ShardError("\(r.path): patch layout differs from \(shardPaths[0])")
         }
-        let a = attrs!
         guard a.mean.count == a.channels, a.std.count == a.channels, a.std.allSatisfy({ $0 > 0 }) else {
             throw ShardError("\(shardPaths[0]): missing or invalid mean/std attributes")
         }
-        guard n >= batchSize else {
-            throw ShardError("\(shardPaths[0]): \(n) train images, fewer than one batch of \(batchSize) (data.batch_size)")
+        let n = readers.reduce(0) { $0 + $1.count }, sample = a.numPatches * a.patchDim
+        if n * sample <= bufferBytes {
+            var all: [UInt8] = []
+            all.reserveCapacity(n * sample)  // no doubling while it grows
+            for r in readers { all += try r.readPatches(start: 0, count: r.count) }
+            patches = all
+            stream = nil
+            windows = nil
+            itersPerEpoch = n / batchSize
+        } else {
+            let layout = StreamLayout(readers: readers, windowSamples: max(1, bufferBytes / 2 / sample), rank: rank,
+                                      ranks: ranks)
+            patches = []
+            stream = layout
+            windows = WindowCache(layout: layout, readers: readers, sampleBytes: sample, seed: seed)
+            itersPerEpoch = ShuffleWindows.guaranteedSamples(chunkSizes: layout.chunkSizes, ranks: ranks) / (batchSize / ranks)
+        }
+        guard itersPerEpoch >= 1 else {
+            throw ShardError("\(shardPaths[0]): \(n) train images, fewer than one batch of \(batchSize) (data.batch_size)"
+                + (ranks > 1 && stream != nil ? " per rank's share of the chunks" : ""))
         }
         count = n
         attributes = a
-        patches = all
         self.batchSize = batchSize
         self.seed = seed
         self.augmentation = augmentation
@@ -55,8 +79,10 @@ public final class TrainingData: @unchecked Sendable {
         shift = (0..<a.patchDim).map { Float(-a.mean[$0 / pp] / a.std[$0 / pp]) }
     }
 
-    /// The sample order of an epoch: a seeded Fisher-Yates shuffle.
+    /// The sample order of an epoch: a seeded Fisher-Yates shuffle of the
+    /// split, or this rank's streamed order (`ShuffleWindows`).
     public func order(epoch: Int) -> [Int] {
+        if let stream { return stream.windows(seed: seed, epoch: epoch).order }
         var rng = SeededGenerator(seed: SeedStream.dataOrder(seed, epoch: epoch))
         var idx = Array(0..<count)
         for i in stride(from: count - 1, to: 0, by: -1) { idx.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
@@ -69,23 +95,32 @@ public final class TrainingData: @unchecked Sendable {
     /// team for the cores (40 Pretrain steps of the default pipeline: 42.6 s
     /// with a parallel batch, 40.7 s without); a batch takes a few ms
     /// against a step of about a second.
-    /// `samples`: the part of the batch to fill (a data-parallel rank's
-    /// slice; `out` then holds only those); augmentation is seeded by the
-    /// position in the whole batch, so slices put together equal the batch.
-    public func batch(step: Int, order: [Int], samples: Range<Int>? = nil, into out: UnsafeMutablePointer<Float>) {
+    /// `order`: `order(epoch:)` of the step's epoch (a streamed split keeps
+    /// its own copy). `samples`: the part of the batch to fill (a
+    /// data-parallel rank's slice; `out` then holds only those); augmentation
+    /// is seeded by the position in the whole batch. In memory, the slices
+    /// of all ranks put together equal the one-process batch; streamed, each
+    /// rank's slice comes from its own chunks.
+    public func batch(step: Int, order: [Int], samples: Range<Int>? = nil, into out: UnsafeMutablePointer<Float>) throws {
         let ipe = itersPerEpoch, within = step % ipe
-        let sample = attributes.numPatches * attributes.patchDim
-        let d = attributes.patchDim
+        let sample = sampleBytes, d = attributes.patchDim
         let range = samples ?? 0..<batchSize
         precondition(range.lowerBound >= 0 && range.upperBound <= batchSize)
-        patches.withUnsafeBufferPointer { src in
-            for i in range {
-                let index = order[within * batchSize + i]
-                var raw = Array(UnsafeBufferPointer(start: src.baseAddress! + index * sample, count: sample))
-                augment(&raw, step: step, sample: i)
-                let dst = out + (i - range.lowerBound) * sample
-                for k in 0..<sample { dst[k] = Float(raw[k]) * scale[k % d] + shift[k % d] }
+        func fill(_ i: Int, _ src: UnsafePointer<UInt8>) {
+            var raw = Array(UnsafeBufferPointer(start: src, count: sample))
+            augment(&raw, step: step, sample: i)
+            let dst = out + (i - range.lowerBound) * sample
+            for k in 0..<sample { dst[k] = Float(raw[k]) * scale[k % d] + shift[k % d] }
+        }
+        if let windows {
+            let first = within * range.count
+            try windows.read(epoch: step / ipe, positions: first..<(first + range.count)) { j, src in
+                fill(range.lowerBound + j, src)
             }
+            return
+        }
+        patches.withUnsafeBufferPointer { src in
+            for i in range { fill(i, src.baseAddress! + order[within * batchSize + i] * sample) }
         }
     }
 
@@ -154,8 +189,9 @@ public final class TrainingData: @unchecked Sendable {
 
 extension TrainingData {
     /// Sample `index` as stored (no augmentation), as an HWC image.
-    public func image(at index: Int) -> Image {
-        let sample = attributes.numPatches * attributes.patchDim
+    public func image(at index: Int) throws -> Image {
+        let sample = sampleBytes
+        if let windows { return Self.unpatchify(try windows.sample(index), attributes) }
         return Self.unpatchify(Array(patches[(index * sample)..<((index + 1) * sample)]), attributes)
     }
 }

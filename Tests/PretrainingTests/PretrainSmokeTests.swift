@@ -71,6 +71,29 @@ final class PretrainSmokeTests: XCTestCase {
         XCTAssertEqual(try curvePoints("\(resumed.directory)/eval.csv"), curve, "the resumed learning curve is the same")
     }
 
+    /// A train split larger than data.buffer_mb is streamed: the log says
+    /// so, an interrupted and resumed run gives the uninterrupted run's
+    /// losses, and the order is not the in-memory one (so the streamed
+    /// path is what ran).
+    func testStreamedSplitResumesExactly() throws {
+        // 512 images of 784 bytes (0.38 MiB) in 8 shards of one 64-image chunk, against a
+        // 0.2 MiB buffer: windows of 133 images, so two chunks each.
+        let streamed = ["prepare.shard_size=64", "logging.eval_every=0"]
+        let cfg = try config(streamed + ["data.buffer_mb=0.2"])
+        let store = ArtifactStore(root: dir)
+        _ = try PrepareStage.run(cfg, store: store)
+        let full = try PretrainStage.run(cfg, store: store)
+        let rows = try losses("\(full.directory)/log.csv")
+        XCTAssertEqual(rows.count, 64, "32 steps of 16 per epoch, as in memory")
+        let other = ArtifactStore(root: dir + "/b")
+        _ = try PrepareStage.run(cfg, store: other)
+        XCTAssertFalse(try PretrainStage.run(cfg, store: other, stopAfter: 21).complete)
+        let resumed = try PretrainStage.run(cfg, store: other, resume: true)
+        XCTAssertEqual(try losses("\(resumed.directory)/log.csv"), rows, "resumed mid-window, mid-epoch")
+        let inMemory = try PretrainStage.run(try config(streamed), store: store)
+        XCTAssertNotEqual(try losses("\(inMemory.directory)/log.csv").map(\.loss), rows.map(\.loss))
+    }
+
     /// eval.csv rows without the timing column.
     func curvePoints(_ path: String) throws -> [String] {
         try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").dropFirst().map { row in
@@ -165,11 +188,11 @@ final class PretrainSmokeTests: XCTestCase {
         _ = try PrepareStage.run(cfg, store: store)
         XCTAssertThrowsError(try PretrainStage.run(cfg, store: store)) { e in
             XCTAssertTrue("\(e)".contains("pretrain needs about") && "\(e)".contains("weights and optimizer")
-                          && "\(e)".contains("data.batch_size"), "\(e)")
+                          && "\(e)".contains("data.batch_size") && "\(e)".contains("data.buffer_mb"), "\(e)")
         }
         // The smoke model fits, with room to spare.
         let small = PretrainSettings(try config([]).settings)
-        let estimate = MemoryEstimate(shape: small.shape(channels: 1, patchSize: 4, gridSize: 7), trainImages: 512,
+        let estimate = MemoryEstimate(shape: small.shape(channels: 1, patchSize: 4, gridSize: 7), trainBytes: 512 * 784,
                                       batch: small.batchSize, targetBlocks: small.mask.numPredMasks)
         XCTAssertLessThan(estimate.total, 1_073_741_824)
     }

@@ -29,7 +29,7 @@ final class TrainingDataAugmentationTests: XCTestCase {
     func batch(_ aug: Augmentation, step: Int = 3) throws -> [Float] {
         let data = try TrainingData(shardPaths: [shard], batchSize: 4, seed: 7, augmentation: aug)
         var out = [Float](repeating: 0, count: 4 * data.attributes.numPatches * data.attributes.patchDim)
-        out.withUnsafeMutableBufferPointer { data.batch(step: step, order: data.order(epoch: 0), into: $0.baseAddress!) }
+        try out.withUnsafeMutableBufferPointer { try data.batch(step: step, order: data.order(epoch: 0), into: $0.baseAddress!) }
         return out
     }
 

@@ -54,6 +54,7 @@ public struct DataLoading: SettingsGroup {
     public var useColorDistortion = false
     public var colorJitterStrength = 0.0
     public var useGaussianBlur = false
+    public var bufferMB = 1024.0
     public init() {}
 
     public static let fields: [Field<Self>] = [
@@ -70,6 +71,9 @@ public struct DataLoading: SettingsGroup {
               keyedAtDefault: false, rule: Check.doubleRange(0, 2.5)),
         Field("data.use_gaussian_blur", \.useGaussianBlur,
               "Gaussian blur (p 0.5, sigma uniform in [0.1, 2.0] pixels) during pretraining", keyedAtDefault: false),
+        Field("data.buffer_mb", \.bufferMB,
+              "MiB of train images Pretrain holds: a train split that fits is loaded whole and shuffled whole each epoch; a larger one is streamed from its shards, its chunks in a seeded order and shuffled a window of half this size at a time (docs/memory.md)",
+              official: .ours, keyedAtDefault: false, rule: Check.doubleRange(0, 1_048_576, openLow: true)),
     ]
 }
 
@@ -78,6 +82,9 @@ extension DataLoading {
     public var keyEntries: [(path: String, value: JSON)] {
         useColorDistortion ? fieldKeyEntries : fieldKeyEntries.filter { $0.path != "data.color_jitter_strength" }
     }
+
+    /// data.buffer_mb in bytes.
+    public var bufferBytes: Int { Int(bufferMB * 1_048_576) }
 
     /// The transforms these keys turn on.
     public var augmentation: Augmentation {
