@@ -156,9 +156,11 @@ test: deps
 # prints the largest loss difference last.
 test-mpi: build build-mpi
 	Tests/EndToEnd/mpi_parity.sh
+	MPI_BIN=$(MPI_BIN) Tests/EndToEnd/stream_memory.sh
 
 test-e2e: build
 	Tests/EndToEnd/make_e2e.sh
+	Tests/EndToEnd/stream_memory.sh
 
 # Mutated PNG, JPEG and IDX inputs through the decoders under AddressSanitizer
 # (FUZZ_CASES per format, default 3000).

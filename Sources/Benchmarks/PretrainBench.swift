@@ -141,7 +141,7 @@ public enum PretrainBench {
             phaseSeconds: StepPhase.allCases.compactMap { p in phases.seconds[p].map { (p.rawValue, $0 / Double(steps)) } },
             dataSecondsPerStep: dataSeconds / Double(steps), gemmFlopsPerStep: flops, gemmCallsPerStep: replay.callCount / steps,
             attentionFlopsPerStep: attentionFlops / Double(steps),
-            replaySecondsPerStep: replaySeconds, regionSplit: regionSplit, peakSgemmRate: peak, peakResidentBytes: peakResidentBytes(),
+            replaySecondsPerStep: replaySeconds, regionSplit: regionSplit, peakSgemmRate: peak, peakResidentBytes: ResidentMemory.peakBytes(),
             losses: losses, stepSeconds: stepSeconds, contextTokens: ctxTokens, targetTokens: tgtTokens)
         if let w = writer {
             try w.write("ours/losses", doubles: losses, shape: [losses.count])
@@ -165,13 +165,6 @@ public enum PretrainBench {
             try w.close()
         }
         return result
-    }
-
-    /// Peak resident set size of this process (Linux reports KiB).
-    public static func peakResidentBytes() -> Int {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return usage.ru_maxrss * 1024
     }
 
     public static func describe(_ r: Result, config: PipelineConfig) -> [String] {

@@ -111,7 +111,7 @@ public enum PretrainStage: Stage {
                 return run.result()
             }
             try? FileManager.default.removeItem(atPath: workDir)
-            log.info("wrote \(dir) (loss \(manifest["details"]?["loss_first"]?.doubleValue ?? .nan) -> \(manifest["details"]?["loss_last"]?.doubleValue ?? .nan))")
+            log.info("wrote \(dir) (loss \(manifest["details"]?["loss_first"]?.doubleValue ?? .nan) -> \(manifest["details"]?["loss_last"]?.doubleValue ?? .nan), peak resident memory \(run.peakResidentBytes >> 20) MiB)")
             return Outcome(key: key, directory: dir, built: true, complete: true)
         }
     }

@@ -37,6 +37,8 @@ final class TrainingRun {
     var losses: [Double] = []
     var trainSeconds = 0.0
     var stepsRun = 0
+    /// The largest peak resident memory of any rank, set when `train` returns.
+    var peakResidentBytes = 0
     var gradientMonitor = GradientMonitor()
 
     var totalSteps: Int { schedules.trainingSteps }
@@ -167,6 +169,8 @@ final class TrainingRun {
         // No step, no checkpoint yet: the artifact is the initial weights.
         if totalSteps == 0 { try saveCheckpoint() }
         _ = progress?.finish()
+        // Collective: the largest peak of any rank (the figure a memory budget is about).
+        peakResidentBytes = Int(comm.range([UInt64(ResidentMemory.peakBytes())]).max[0])
         if let averager, stepsRun > 0 {
             let ms = String(format: "%.1f", 1000 * averager.waitSeconds / Double(stepsRun))
             log.info("gradient allreduce over \(comm.size) ranks: \(ms) ms per step spent waiting for the sums")
@@ -214,6 +218,7 @@ final class TrainingRun {
             details: .object([
                 "loss_first": .double(losses.first ?? .nan), "loss_last": .double(losses.last ?? .nan),
                 "images_per_second": .double(imagesPerSecond), "threads": .int(Parallel.threadCount),
+                "peak_resident_mib": .double(Double(peakResidentBytes) / 1_048_576),
                 "encoder": .object(["embed_dim": .int(shape.encoder.embedDim), "depth": .int(shape.encoder.depth),
                                     "num_heads": .int(shape.encoder.numHeads), "mlp_ratio": .double(shape.encoder.mlpRatio)]),
                 "predictor": .object(["embed_dim": .int(shape.predictorDim), "depth": .int(shape.predictorDepth)]),
