@@ -63,7 +63,8 @@ final class LearningCurve {
     var bankCount: Int { images.count - queryCount }
 
     init(trainShards: [String], settings: Settings, every: Int, itersPerEpoch: Int) throws {
-        let train = try LabeledSplit(name: "train", shardPaths: trainShards)
+        // Labels for the whole split; patches only for the rows drawn.
+        let train = try LabeledSplit(name: "train", shardPaths: trainShards, inMemory: false)
         let classes = max(train.classCount, 1)
         let (fit, holdout) = LabelSampling.trainHoldout(labels: train.labels, classes: classes,
                                                         fraction: settings.holdoutFraction, seed: settings.seed)
@@ -74,7 +75,7 @@ final class LearningCurve {
                                                      count: settings.queries, seed: SeedStream.curveQueries(settings.seed))
         let bank = LabelSampling.stratifiedSubset(fit, labels: train.labels, classes: classes,
                                                   count: settings.bank, seed: SeedStream.curveBank(settings.seed))
-        images = LabeledSplit(train, rows: queries + bank, name: "learning curve")
+        images = try LabeledSplit(train, rows: queries + bank, name: "learning curve")
         queryCount = queries.count
         self.settings = settings
         self.every = every
@@ -89,9 +90,9 @@ final class LearningCurve {
     /// Scores `encoder` (the target encoder after `step` updates) and
     /// records the point.
     @discardableResult
-    func evaluate(_ encoder: VisionTransformer, step: Int, batchSize: Int) -> Point {
+    func evaluate(_ encoder: VisionTransformer, step: Int, batchSize: Int) throws -> Point {
         let t0 = Date()
-        let top1 = Self.knnTop1(encoder, images: images, queryCount: queryCount, batchSize: batchSize,
+        let top1 = try Self.knnTop1(encoder, images: images, queryCount: queryCount, batchSize: batchSize,
                                 k: settings.knnK, temperature: settings.knnTemperature)
         let dt = Date().timeIntervalSince(t0)
         seconds += dt
@@ -103,9 +104,9 @@ final class LearningCurve {
     /// Top-1 of the first `queryCount` images against the rest, on the
     /// pooled final features standardised with the rest's statistics.
     static func knnTop1(_ encoder: VisionTransformer, images: LabeledSplit, queryCount q: Int, batchSize: Int,
-                        k: Int, temperature: Double) -> Double {
+                        k: Int, temperature: Double) throws -> Double {
         let dim = FeatureExtractor.dimension(of: .last, embed: encoder.shape.encoder.embedDim)
-        var features = FeatureExtractor.encoderFeatures(encoder, kind: .last, split: images, batchSize: batchSize,
+        var features = try FeatureExtractor.encoderFeatures(encoder, kind: .last, split: images, batchSize: batchSize,
                                                         progress: nil)
         let bankLabels = Array(images.labels[q...])
         let predicted = features.withUnsafeMutableBufferPointer { f -> [Int32] in

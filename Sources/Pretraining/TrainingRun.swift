@@ -131,7 +131,7 @@ final class TrainingRun {
         let end = min(totalSteps, stopAfter.map { step + $0 } ?? totalSteps)
         if step < end { prefetch(step) }
         while step < end {
-            evaluateIfDue()
+            try evaluateIfDue()
             ready.wait()
             if let error = failure.error { throw error }
             let s = step
@@ -163,7 +163,7 @@ final class TrainingRun {
         }
         queue.sync {}
         if step == totalSteps {
-            evaluateIfDue()
+            try evaluateIfDue()
             if curve != nil { try writeLog() }
         }
         // No step, no checkpoint yet: the artifact is the initial weights.
@@ -179,9 +179,9 @@ final class TrainingRun {
     }
 
     /// Scores the target encoder when the curve is due at this step.
-    func evaluateIfDue() {
+    func evaluateIfDue() throws {
         guard let curve, curve.isDue(step, totalSteps: totalSteps), !curve.has(step) else { return }
-        let p = curve.evaluate(targetEncoder, step: step, batchSize: settings.batchSize)
+        let p = try curve.evaluate(targetEncoder, step: step, batchSize: settings.batchSize)
         log.info("learning curve, step \(step) (epoch \(String(format: "%.2f", p.epoch))): k-NN top-1 \(String(format: "%.2f", 100 * p.top1))% (\(curve.queryCount) holdout images against \(curve.bankCount) train images, \(String(format: "%.1f", p.seconds)) s)")
     }
 

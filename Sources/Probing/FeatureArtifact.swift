@@ -56,7 +56,7 @@ enum FeatureArtifact {
             let model = try encoder()
             let progress = Pipeline.Progress("\(ProbeStage.name): \(material.parameters["subject"]?.stringValue ?? "") features of \(split.name)",
                                              total: split.count, interval: options.progressInterval)
-            let values = FeatureExtractor.encoderFeatures(model, kind: kind, split: split,
+            let values = try FeatureExtractor.encoderFeatures(model, kind: kind, split: split,
                                                           batchSize: options.batchSize, progress: progress)
             let rate = progress.finish()
             let seconds = Date().timeIntervalSince(started)

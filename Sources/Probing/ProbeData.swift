@@ -29,7 +29,8 @@ final class ProbeData {
         func shards(_ split: String) -> [String] {
             files.filter { $0.hasPrefix("\(split)-") && $0.hasSuffix(".h5") }.map { "\(prepDir)/\($0)" }
         }
-        let train = try LabeledSplit(name: "train", shardPaths: shards("train"))
+        // Patches are read from the shards batch by batch: only features stay in memory.
+        let train = try LabeledSplit(name: "train", shardPaths: shards("train"), inMemory: false)
         self.train = train
         classes = train.classCount
         let counts = train.classCounts()
@@ -38,7 +39,7 @@ final class ProbeData {
             guard !shards("val").isEmpty else {
                 throw PipelineError("\(prepDir): no val shards (prepare made no val split); set probe.eval_split: holdout to evaluate on part of train")
             }
-            let v = try LabeledSplit(name: "val", shardPaths: shards("val"))
+            let v = try LabeledSplit(name: "val", shardPaths: shards("val"), inMemory: false)
             guard v.attributes.numPatches == train.attributes.numPatches, v.attributes.patchDim == train.attributes.patchDim,
                   v.attributes.classNames == train.attributes.classNames else {
                 throw PipelineError("\(v.shards[0].path): image layout or class names differ from the train shards")

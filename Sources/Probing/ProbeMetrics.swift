@@ -54,9 +54,11 @@ public struct SubjectMetrics: Codable, Sendable, Equatable {
     public var results: [ClassifierResult]
     /// The feature artifacts used, one per split (none for raw pixels).
     public var featureArtifacts: [String]?
+    /// What differs from the other subjects (raw pixels on a sample of the images).
+    public var note: String? = nil
 
     enum CodingKeys: String, CodingKey {
-        case subject, title, features, dim, results
+        case subject, title, features, dim, results, note
         case extractImagesPerSecond = "extract_images_per_s", extractSeconds = "extract_seconds"
         case featureStd = "feature_std", featureArtifacts = "feature_artifacts"
     }

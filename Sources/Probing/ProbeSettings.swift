@@ -7,10 +7,14 @@ import Pipeline
 public struct ProbeSettings: StageSettings {
     public let features: FeatureChoice
     public let evaluation: ProbeProtocol
+    public let baselines: BaselineChoice
+    public let pixels: PixelBaseline
 
     public init(_ s: PipelineSettings) {
         features = s.probe.features
         evaluation = s.probe.evaluation
+        baselines = s.probe.baselines
+        pixels = s.probe.pixels
     }
 
     public typealias EvalSplit = ProbeProtocol.EvalSplit
@@ -49,14 +53,17 @@ public struct InitialWeights: StageSettings {
     }
 }
 
-/// The raw-pixel baseline's key: the protocol alone.
+/// The raw-pixel baseline's key: the protocol and the size limit.
 struct PixelProbeSettings: StageSettings {
     let evaluation: ProbeProtocol
+    let pixels: PixelBaseline
 }
 
-/// The initial-weights baseline's key: the probe's and the weights'.
+/// The initial-weights baseline's key: the feature choice, the protocol and
+/// the weights (not which baselines run, nor the pixel limit).
 struct InitialWeightsProbeSettings: StageSettings {
-    let probe: ProbeSettings
+    let features: FeatureChoice
+    let evaluation: ProbeProtocol
     let weights: InitialWeights
 }
 

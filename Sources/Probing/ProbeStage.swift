@@ -5,6 +5,7 @@ import Numerics
 import Pipeline
 import Preparation
 import Pretraining
+import Random
 import Shards
 import Threads
 import Training
@@ -42,6 +43,20 @@ public enum ProbeStage: Stage {
             case .pixels: return "raw pixels"
             }
         }
+
+        /// Its name in probe.baselines; nil for the I-JEPA encoder, always probed.
+        var baseline: BaselineChoice.Baseline? {
+            switch self {
+            case .ijepa: return nil
+            case .randomInit: return .initialWeights
+            case .pixels: return .pixels
+            }
+        }
+    }
+
+    /// The subjects a probe artifact reports: I-JEPA and the chosen baselines.
+    static func probedSubjects(_ settings: ProbeSettings) -> [Subject] {
+        Subject.allCases.filter { $0.baseline.map(settings.baselines.chosen.contains) ?? true }
     }
 
     public struct Outcome: Sendable {
@@ -57,10 +72,11 @@ public enum ProbeStage: Stage {
         let material = try keyMaterial(config, store: store)
         let prepareKey = material.upstream["prepare"]!, pretrainKey = material.upstream["pretrain"]!
         let splits = settings.evalSplit == .val ? ["train", "val"] : ["train"]
-        let features = [Subject.ijepa, .randomInit].flatMap { subject in
+        let chosen = probedSubjects(settings)
+        let features = [Subject.ijepa, .randomInit].filter(chosen.contains).flatMap { subject in
             splits.map { FeatureArtifact.material(subject, split: $0, config: config, prepareKey: prepareKey, pretrainKey: pretrainKey) }
         }
-        return [Subject.randomInit, .pixels].map {
+        return [Subject.randomInit, .pixels].filter(chosen.contains).map {
             let m = baselineMaterial($0, config: config, prepareKey: prepareKey)
             return (m.stage, m.key)
         } + features.map { ($0.stage, $0.key) }
@@ -75,11 +91,13 @@ public enum ProbeStage: Stage {
         switch subject {
         case .randomInit:
             return ArtifactKeyMaterial(stage: subject.stage, formatVersion: formatVersion,
-                                       settings: InitialWeightsProbeSettings(probe: ProbeSettings(s), weights: InitialWeights(s)),
+                                       settings: InitialWeightsProbeSettings(features: s.probe.features, evaluation: s.probe.evaluation,
+                                                                                    weights: InitialWeights(s)),
                                        upstream: ["prepare": prepareKey])
         case .pixels:
             return ArtifactKeyMaterial(stage: subject.stage, formatVersion: formatVersion,
-                                       settings: PixelProbeSettings(evaluation: s.probe.evaluation), upstream: ["prepare": prepareKey])
+                                       settings: PixelProbeSettings(evaluation: s.probe.evaluation, pixels: s.probe.pixels),
+                                       upstream: ["prepare": prepareKey])
         case .ijepa:
             preconditionFailure("the I-JEPA probe is the stage's own artifact")
         }
@@ -103,7 +121,7 @@ public enum ProbeStage: Stage {
             log.info("key \(key): \(data.trainRows.count) train images, \(data.evalRows.count) \(data.evalDescription) images, \(data.classes) classes, features \(settings.featureKind.rawValue)")
 
             var subjects: [String: SubjectMetrics] = [:]
-            for subject in Subject.allCases {
+            for subject in probedSubjects(settings) {
                 switch subject {
                 case .ijepa:
                     let features = try encoderFeatures(subject, config: config, settings: settings, data: data, store: store,
@@ -171,7 +189,7 @@ public enum ProbeStage: Stage {
                 }
                 result = score(subject, features, data: data, settings: settings, log: log)
             case .pixels:
-                result = score(subject, pixelFeatures(data), data: data, settings: settings, log: log)
+                result = try pixelBaseline(data, settings: settings, log: log)
             case .ijepa:
                 preconditionFailure("I-JEPA features are not a baseline")
             }
@@ -219,12 +237,48 @@ public enum ProbeStage: Stage {
                                seconds: parts.map(\.seconds).reduce(0, +), artifacts: parts.map { ($0.key, $0.reused) })
     }
 
-    /// Normalised raw pixels: read from the shards each time (cheaper than a cache 4x their size).
-    static func pixelFeatures(_ data: ProbeData) -> SubjectFeatures {
+    /// The raw-pixel baseline: normalised pixels of the probe's train and
+    /// evaluation rows, read from the shards (cheaper than a cache 4x their
+    /// size). When their float32 pixels exceed probe.pixel_limit_mb, a
+    /// class-stratified sample of each, sized to fit, and a note that says so.
+    static func pixelBaseline(_ data: ProbeData, settings: ProbeSettings, log: Logger) throws -> SubjectMetrics {
         let t0 = Date()
-        let train = FeatureExtractor.pixelFeatures(data.train)
-        return SubjectFeatures(train: train, val: data.val.map(FeatureExtractor.pixelFeatures),
-                               dim: train.count / data.train.count, seconds: Date().timeIntervalSince(t0), artifacts: [])
+        let dim = data.train.attributes.numPatches * data.train.attributes.patchDim
+        let rows = pixelRows(data, dim: dim, settings: settings)
+        if let note = rows.note { log.notice("\(note)") }
+        let evalSplit = data.val ?? data.train
+        var trainX = [Float](repeating: 0, count: rows.train.count * dim)
+        var evalX = [Float](repeating: 0, count: rows.eval.count * dim)
+        try trainX.withUnsafeMutableBufferPointer { try data.train.normalized(rows.train, into: $0.baseAddress!) }
+        try evalX.withUnsafeMutableBufferPointer { try evalSplit.normalized(rows.eval, into: $0.baseAddress!) }
+        let seconds = Date().timeIntervalSince(t0)
+        var metrics = score(.pixels, trainX: trainX, trainLabels: rows.train.map { data.train.labels[$0] }, evalX: evalX,
+                            evalLabels: rows.eval.map { evalSplit.labels[$0] }, dim: dim,
+                            images: rows.train.count + rows.eval.count, seconds: seconds, artifacts: [], data: data,
+                            settings: settings, log: log)
+        metrics.note = rows.note
+        return metrics
+    }
+
+    /// The rows the pixel baseline uses: all of the probe's, or a
+    /// class-stratified sample of its train rows and of its evaluation rows
+    /// (the same share of each) whose float32 pixels fit probe.pixel_limit_mb.
+    static func pixelRows(_ data: ProbeData, dim: Int, settings: ProbeSettings) -> (train: [Int], eval: [Int], note: String?) {
+        let total = data.trainRows.count + data.evalRows.count, bytes = total * dim * 4
+        let limit = settings.pixels.limitBytes
+        guard bytes > limit else { return (data.trainRows, data.evalRows, nil) }
+        let share = Double(limit / (dim * 4)) / Double(total)
+        let evalLabels = (data.val ?? data.train).labels
+        let train = LabelSampling.stratifiedSubset(data.trainRows, labels: data.train.labels, classes: data.classes,
+                                                   count: max(data.classes, Int(Double(data.trainRows.count) * share)),
+                                                   seed: SeedStream.pixelSample(settings.seed))
+        let eval = LabelSampling.stratifiedSubset(data.evalRows, labels: evalLabels, classes: data.classes,
+                                                  count: max(data.classes, Int(Double(data.evalRows.count) * share)),
+                                                  seed: SeedStream.pixelSample(settings.seed) &+ 1)
+        let note = String(format: "Raw pixels: a class-stratified sample of %d of the %d train images and %d of the %d evaluation images (probe.seed); all of them would take %.0f MiB as float32, more than probe.pixel_limit_mb (%g).",
+                          train.count, data.trainRows.count, eval.count, data.evalRows.count,
+                          Double(bytes) / 1_048_576, settings.pixels.limitMB)
+        return (train.sorted(), eval.sorted(), note)
     }
 
     /// Every probe on one subject's features.
@@ -233,15 +287,24 @@ public enum ProbeStage: Stage {
         let dim = features.dim
         let trainX = ProbeEvaluation.gather(features.train, rows: data.trainRows, dim: dim)
         let evalX = ProbeEvaluation.gather(features.val ?? features.train, rows: data.evalRows, dim: dim)
-        let results = ProbeEvaluation.run(train: trainX, trainLabels: data.trainLabels, eval: evalX,
-                                          evalLabels: data.evalLabels, dim: dim, classes: data.classes,
-                                          settings: settings, subject: subject.rawValue, log: log)
-        let images = data.train.count + (data.val?.count ?? 0)
+        return score(subject, trainX: trainX, trainLabels: data.trainLabels, evalX: evalX, evalLabels: data.evalLabels,
+                     dim: dim, images: data.train.count + (data.val?.count ?? 0), seconds: features.seconds,
+                     artifacts: features.artifacts.map(\.key), data: data, settings: settings, log: log)
+    }
+
+    /// Every probe on a subject's train and evaluation rows (`images`
+    /// extracted in `seconds`).
+    static func score(_ subject: Subject, trainX: [Float], trainLabels: [Int32], evalX: [Float], evalLabels: [Int32],
+                      dim: Int, images: Int, seconds: Double, artifacts: [String], data: ProbeData,
+                      settings: ProbeSettings, log: Logger) -> SubjectMetrics {
+        let results = ProbeEvaluation.run(train: trainX, trainLabels: trainLabels, eval: evalX, evalLabels: evalLabels,
+                                          dim: dim, classes: data.classes, settings: settings, subject: subject.rawValue,
+                                          log: log)
         return SubjectMetrics(subject: subject.rawValue, title: subject.title,
                               features: subject == .pixels ? "pixels" : settings.featureKind.rawValue, dim: dim,
-                              extractImagesPerSecond: Double(images) / features.seconds, extractSeconds: features.seconds,
+                              extractImagesPerSecond: Double(images) / seconds, extractSeconds: seconds,
                               featureStd: meanFeatureStd(trainX, dim: dim), results: results,
-                              featureArtifacts: features.artifacts.isEmpty ? nil : features.artifacts.map(\.key))
+                              featureArtifacts: artifacts.isEmpty ? nil : artifacts)
     }
 
     /// Mean over features of the std across images: near 0 means the

@@ -57,6 +57,9 @@ public enum SeedStream {
     /// that chooses the L2 strength.
     public static func l2Selection(_ seed: UInt64) -> UInt64 { seed &+ 1 }
 
+    /// The raw-pixel baseline's sample of the probe's images (probe.pixel_limit_mb).
+    public static func pixelSample(_ seed: UInt64) -> UInt64 { seed ^ 0x9137_E15A }
+
     /// The learning curve's query images (from the train holdout).
     public static func curveQueries(_ seed: UInt64) -> UInt64 { seed ^ 0xC0DE }
 

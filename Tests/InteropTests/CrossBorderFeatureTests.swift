@@ -79,7 +79,7 @@ final class CrossBorderFeatureTests: XCTestCase {
         let (split, f) = try split()
         let encoder = VisionTransformer(shape: Self.shape)
         try WeightsImport.loadEncoder(try fixture("our_export", "safetensors"), into: encoder)
-        let ours = FeatureExtractor.encoderFeatures(encoder, kind: .last, split: split, batchSize: 4, progress: nil)
+        let ours = try FeatureExtractor.encoderFeatures(encoder, kind: .last, split: split, batchSize: 4, progress: nil)
         assertClose(ours, try f.floats("features_of_our_export"))
     }
 
@@ -87,7 +87,7 @@ final class CrossBorderFeatureTests: XCTestCase {
         let (split, f) = try split()
         let encoder = VisionTransformer(shape: Self.shape)
         try WeightsImport.loadEncoder(try fixture("official_target_encoder", "safetensors"), into: encoder)
-        let ours = FeatureExtractor.encoderFeatures(encoder, kind: .last, split: split, batchSize: 4, progress: nil)
+        let ours = try FeatureExtractor.encoderFeatures(encoder, kind: .last, split: split, batchSize: 4, progress: nil)
         assertClose(ours, try f.floats("features_of_official_checkpoint"))
     }
 }

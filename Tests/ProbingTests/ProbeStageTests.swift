@@ -102,6 +102,37 @@ final class ProbeStageTests: XCTestCase {
                        out.metrics.subjects["ijepa"]?.featureArtifacts?.first)
     }
 
+    /// probe.baselines picks the subjects; probe.pixel_limit_mb turns the
+    /// pixel baseline into a class-stratified sample that says so; the
+    /// shared baseline artifacts keep their keys at the defaults.
+    func testBaselinesAreAChoiceAndPixelsShrinkToTheirLimit() throws {
+        let store = ArtifactStore(root: dir)
+        let cfg = try config(["probe.baselines=[pixels]", "probe.pixel_limit_mb=0.5"])
+        _ = try PrepareStage.run(cfg, store: store)
+        _ = try PretrainStage.run(cfg, store: store)
+        let out = try ProbeStage.run(cfg, store: store)
+        XCTAssertEqual(Set(out.metrics.subjects.keys), ["ijepa", "pixels"])
+        // 512 train + 256 val images of 784 floats are 2.3 MiB; 0.5 MiB holds 167 of them.
+        let pixels = try XCTUnwrap(out.metrics.subjects["pixels"])
+        let note = try XCTUnwrap(pixels.note)
+        XCTAssertTrue(note.contains("class-stratified sample of 111 of the 512 train images and 55 of the 256"), note)
+        XCTAssertEqual(pixels.results.first { $0.classifier == "linear" && $0.labelFraction == 1 }?.trainImages, 111)
+        XCTAssertEqual(out.metrics.subjects["ijepa"]?.results.first { $0.labelFraction == 1 }?.trainImages, 512)
+        let none = try ProbeStage.run(try config(["probe.baselines=[]"]), store: store)
+        XCTAssertEqual(Set(none.metrics.subjects.keys), ["ijepa"])
+        XCTAssertNotEqual(none.key, out.key)
+        XCTAssertThrowsError(try config(["probe.baselines=[pixels, colour]"])) { e in
+            XCTAssertTrue("\(e)".contains("probe.baselines") && "\(e)".contains("'colour' is not one of"), "\(e)")
+        }
+        // Only non-default choices enter the keys: the default config's baseline keys are unchanged by the new keys.
+        let defaults = try config()
+        let pixelsKey = ProbeStage.baselineMaterial(.pixels, config: defaults, prepareKey: "p").key
+        XCTAssertEqual(pixelsKey, ProbeStage.baselineMaterial(.pixels, config: try config(["probe.baselines=[pixels]"]),
+                                                              prepareKey: "p").key)
+        XCTAssertNotEqual(pixelsKey, ProbeStage.baselineMaterial(.pixels, config: try config(["probe.pixel_limit_mb=1"]),
+                                                                 prepareKey: "p").key)
+    }
+
     func featureArtifacts(_ store: ArtifactStore) throws -> Int {
         try FileManager.default.contentsOfDirectory(atPath: "\(store.root)/\(FeatureArtifact.stage)").filter { !$0.hasPrefix(".") }.count
     }

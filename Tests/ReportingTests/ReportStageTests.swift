@@ -53,6 +53,25 @@ final class ReportStageTests: XCTestCase {
         XCTAssertFalse(text.lowercased().contains("nan"), "\(path) has NaN", file: file, line: line)
     }
 
+    /// With fewer baselines the answer compares with those it has, the
+    /// figures stay free of NaN, and the pixel sample's note is shown.
+    func testReportWithOneBaselineAndWithNone() throws {
+        let store = ArtifactStore(root: dir)
+        let one = try all(try config(["probe.baselines=[initial_weights]"]), store)
+        let md = try String(contentsOfFile: "\(one.report)/report.md", encoding: .utf8)
+        XCTAssertTrue(md.contains("for the same encoder at its initial weights (") && md.contains("raw pixels not probed"), md)
+        XCTAssertTrue(md.contains("Pretraining improved on the untrained encoder.") || md.contains("Pretraining did not help"), md)
+        for f in try FileManager.default.contentsOfDirectory(atPath: one.report) where f.hasSuffix(".svg") {
+            try assertWellFormedSVG("\(one.report)/\(f)")
+        }
+        let none = try all(try config(["probe.baselines=[]"]), store)
+        let text = try String(contentsOfFile: "\(none.report)/report.md", encoding: .utf8)
+        XCTAssertTrue(text.contains("No baseline was probed (probe.baselines is empty)"), text)
+        let sampled = try all(try config(["probe.pixel_limit_mb=0.5"]), store)
+        XCTAssertTrue(try String(contentsOfFile: "\(sampled.report)/report.md", encoding: .utf8)
+            .contains("*Note: Raw pixels: a class-stratified sample of"))
+    }
+
     func csvRows(_ path: String) throws -> [[String]] {
         try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
             $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)

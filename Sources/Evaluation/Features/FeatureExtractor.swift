@@ -14,7 +14,7 @@ public enum FeatureExtractor {
 
     /// Features [indices.count, dimension] of the full images (every patch).
     public static func encoderFeatures(_ encoder: VisionTransformer, kind: FeatureKind, split: LabeledSplit,
-                                       batchSize: Int, progress: Pipeline.Progress?) -> [Float] {
+                                       batchSize: Int, progress: Pipeline.Progress?) throws -> [Float] {
         let shape = encoder.shape, n = shape.numPatches, e = shape.encoder.embedDim, depth = shape.encoder.depth
         let dim = dimension(of: kind, embed: e)
         precondition(kind == .last || depth >= 4, "last4 needs at least 4 blocks")
@@ -30,7 +30,7 @@ public enum FeatureExtractor {
         while start < split.count {
             let count = min(batchSize, split.count - start)
             let x = input.reserve(count * n * shape.patchDim)
-            split.normalized(Array(start..<(start + count)), into: x)
+            try split.normalized(Array(start..<(start + count)), into: x)
             let last = encoder.forward(patches: x, batch: count, indices: nil, count: n, training: false)
             out.withUnsafeMutableBufferPointer { o in
                 let dst = o.baseAddress! + start * dim
@@ -49,14 +49,6 @@ public enum FeatureExtractor {
             start += count
             progress?.advance(by: count)
         }
-        return out
-    }
-
-    /// Normalised pixels, flattened [count, numPatches·patchDim].
-    public static func pixelFeatures(_ split: LabeledSplit) -> [Float] {
-        let dim = split.attributes.numPatches * split.attributes.patchDim
-        var out = [Float](repeating: 0, count: split.count * dim)
-        out.withUnsafeMutableBufferPointer { split.normalized(Array(0..<split.count), into: $0.baseAddress!) }
         return out
     }
 

@@ -2,24 +2,32 @@ import Foundation
 import Shards
 import Threads
 
-/// One split of a Prepare artifact in memory: uint8 patches
-/// [count, numPatches, patchDim] and labels, with the file each sample came
-/// from so errors can name it.
-/// Sendable: every stored property is a `let` of a value type, fixed by init.
+/// One split of a Prepare artifact: uint8 patches [count, numPatches,
+/// patchDim] and labels, with the file each sample came from so errors can
+/// name it. The patches are held in memory, or (`inMemory: false`) read
+/// from the shards when asked for, so a split larger than memory can be
+/// probed batch by batch.
+/// Sendable: every stored property is a `let` fixed by init; shard reads are serialised by HDF5's lock.
 public final class LabeledSplit: @unchecked Sendable {
     public let name: String
     public let attributes: ShardAttributes
     public let count: Int
+    /// The patches; empty when they are read from the shards on demand.
     public let patches: [UInt8]
     public let labels: [Int32]
     /// (first sample index, shard path) per shard.
     public let shards: [(start: Int, path: String)]
+    /// The open shards when the patches are read on demand, else empty.
+    private let readers: [ShardReader]
 
-    public init(name: String, shardPaths: [String]) throws {
+    public var isInMemory: Bool { readers.isEmpty }
+
+    public init(name: String, shardPaths: [String], inMemory: Bool = true) throws {
         guard !shardPaths.isEmpty else { throw ShardError("no \(name) shards") }
         var all: [UInt8] = [], labels: [Int32] = []
         var attrs: ShardAttributes? = nil
         var spans: [(Int, String)] = []
+        var readers: [ShardReader] = []
         for path in shardPaths {
             let r = try ShardReader(path: path)
             if let a = attrs, a.numPatches != r.attributes.numPatches || a.patchDim != r.attributes.patchDim {
@@ -27,7 +35,7 @@ public final class LabeledSplit: @unchecked Sendable {
             }
             attrs = attrs ?? r.attributes
             spans.append((labels.count, path))
-            all += try r.readPatches(start: 0, count: r.count)
+            if inMemory { all += try r.readPatches(start: 0, count: r.count) } else { readers.append(r) }
             labels += try r.readLabels()
         }
         let a = attrs!
@@ -44,26 +52,60 @@ public final class LabeledSplit: @unchecked Sendable {
         patches = all
         self.labels = labels
         shards = spans
+        self.readers = readers
     }
 
-    /// Samples `rows` of `split`, in that order (the learning curve's few
-    /// thousand images without the rest of train).
-    public init(_ split: LabeledSplit, rows: [Int], name: String) {
-        let sample = split.attributes.numPatches * split.attributes.patchDim
-        var patches = [UInt8](repeating: 0, count: rows.count * sample)
-        patches.withUnsafeMutableBufferPointer { dst in
-            split.patches.withUnsafeBufferPointer { src in
-                for (i, r) in rows.enumerated() {
-                    (dst.baseAddress! + i * sample).update(from: src.baseAddress! + r * sample, count: sample)
-                }
-            }
-        }
+    /// Samples `rows` of `split`, in that order, held in memory (the
+    /// learning curve's few thousand images without the rest of train).
+    public init(_ split: LabeledSplit, rows: [Int], name: String) throws {
         self.name = name
         attributes = split.attributes
         count = rows.count
-        self.patches = patches
+        patches = try split.rawSamples(rows)
         labels = rows.map { split.labels[$0] }
         shards = []
+        readers = []
+    }
+
+    /// The stored bytes of samples `indices`, in that order [indices.count,
+    /// numPatches·patchDim]. From the shards they are read in increasing
+    /// order, a run of consecutive indices in one shard at a time, so each
+    /// compressed chunk is inflated once (HDF5 caches the last one).
+    public func rawSamples(_ indices: [Int]) throws -> [UInt8] {
+        let sample = attributes.numPatches * attributes.patchDim
+        var out = [UInt8](repeating: 0, count: indices.count * sample)
+        try out.withUnsafeMutableBytes { dst in
+            if isInMemory {
+                patches.withUnsafeBytes { src in
+                    for (i, r) in indices.enumerated() {
+                        (dst.baseAddress! + i * sample).copyMemory(from: src.baseAddress! + r * sample, byteCount: sample)
+                    }
+                }
+                return
+            }
+            let order = indices.indices.sorted { indices[$0] < indices[$1] }
+            var run = [UInt8]()
+            var k = 0
+            while k < order.count {
+                let first = indices[order[k]]
+                let shard = shards.lastIndex(where: { $0.start <= first })!
+                let end = shard + 1 < shards.count ? shards[shard + 1].start : count
+                var n = 1
+                while k + n < order.count, indices[order[k + n]] == first + n, first + n < end { n += 1 }
+                if run.count < n * sample { run = [UInt8](repeating: 0, count: n * sample) }
+                try run.withUnsafeMutableBytes {
+                    try readers[shard].readPatches(start: first - shards[shard].start, count: n, into: $0.baseAddress!)
+                }
+                run.withUnsafeBytes { src in
+                    for j in 0..<n {
+                        (dst.baseAddress! + order[k + j] * sample).copyMemory(from: src.baseAddress! + j * sample,
+                                                                               byteCount: sample)
+                    }
+                }
+                k += n
+            }
+        }
+        return out
     }
 
     /// The shard that holds sample `index`.
@@ -84,17 +126,23 @@ public final class LabeledSplit: @unchecked Sendable {
 
     /// Normalised float patches of samples `indices` into `out`
     /// [indices.count, numPatches, patchDim], with the train statistics.
-    public func normalized(_ indices: [Int], into out: UnsafeMutablePointer<Float>) {
+    public func normalized(_ indices: [Int], into out: UnsafeMutablePointer<Float>) throws {
         let a = attributes, sample = a.numPatches * a.patchDim, pp = a.patchSize * a.patchSize
         let scale = (0..<a.patchDim).map { Float(1 / (255 * a.std[$0 / pp])) }
         let shift = (0..<a.patchDim).map { Float(-a.mean[$0 / pp] / a.std[$0 / pp]) }
         let o = SharedPointer(out)
-        patches.withUnsafeBufferPointer { buffer in
+        func convert(_ buffer: UnsafeBufferPointer<UInt8>, row: @escaping @Sendable (Int) -> Int) {
             let src = SharedReadPointer(buffer.baseAddress!)
             Parallel.forEach(indices.count) { i in
-                let s = src.base + indices[i] * sample, d = o.base + i * sample
+                let s = src.base + row(i) * sample, d = o.base + i * sample
                 for k in 0..<sample { d[k] = Float(s[k]) * scale[k % a.patchDim] + shift[k % a.patchDim] }
             }
+        }
+        if isInMemory {
+            let rows = indices
+            patches.withUnsafeBufferPointer { convert($0) { rows[$0] } }
+        } else {
+            try rawSamples(indices).withUnsafeBufferPointer { convert($0) { $0 } }
         }
     }
 }

@@ -18,6 +18,19 @@ public enum Check {
         }
     }
 
+    /// A list of distinct names, each one of `allowed` (empty allowed).
+    public static func eachOf(_ allowed: [String]) -> @Sendable (JSON) -> String? {
+        { v in
+            guard let a = v.arrayValue?.compactMap(\.stringValue), a.count == v.arrayValue?.count else {
+                return "must be a list of names"
+            }
+            if let bad = a.first(where: { !allowed.contains($0) }) {
+                return "'\(bad)' is not one of \(allowed.joined(separator: ", "))"
+            }
+            return Set(a).count == a.count ? nil : "lists a name twice"
+        }
+    }
+
     public static func nonNegative() -> @Sendable (JSON) -> String? {
         { v in (v.doubleValue ?? -1) >= 0 ? nil : "must not be negative" }
     }

@@ -4,11 +4,15 @@
 public struct ProbeSection: SettingsGroup {
     public var features = FeatureChoice()
     public var evaluation = ProbeProtocol()
+    public var baselines = BaselineChoice()
+    public var pixels = PixelBaseline()
     public var batchSize = 256
     public init() {}
 
     public static let fields = FeatureChoice.fields.map { $0.lifted(\Self.features) }
         + ProbeProtocol.fields.map { $0.lifted(\Self.evaluation) }
+        + BaselineChoice.fields.map { $0.lifted(\Self.baselines) }
+        + PixelBaseline.fields.map { $0.lifted(\Self.pixels) }
         + [Field("probe.batch_size", \.batchSize, "images per feature-extraction batch (changes no result)",
                  rule: Check.intRange(1, 65536))]
 }
@@ -75,5 +79,42 @@ public struct ProbeProtocol: SettingsGroup {
         Field("probe.knn_temperature", \.knnTemperature, "temperature of the k-NN vote weights exp(cos/T)",
               rule: Check.doubleRange(0, 100, openLow: true)),
         Field("probe.seed", \.seed, "seed of label sampling and the held-out splits", rule: Check.intRange(0)),
+    ]
+}
+
+/// Which baselines the probe artifact reports next to the I-JEPA encoder.
+public struct BaselineChoice: SettingsGroup {
+    public enum Baseline: String, SettingChoice {
+        /// The normalised pixels themselves.
+        case pixels
+        /// The same encoder at the weights pretraining started from.
+        case initialWeights = "initial_weights"
+    }
+
+    public var names = ["pixels", "initial_weights"]
+    public init() {}
+
+    /// The chosen baselines (the rule has checked every name).
+    public var chosen: Set<Baseline> { Set(names.compactMap(Baseline.init(rawValue:))) }
+
+    public static let fields: [Field<Self>] = [
+        Field("probe.baselines", \.names,
+              "baselines probed next to the I-JEPA encoder: any of pixels, initial_weights (an empty list: none; the report's verdict then has nothing to compare with)",
+              keyedAtDefault: false, rule: Check.eachOf(Baseline.allCases.map(\.rawValue))),
+    ]
+}
+
+/// How large the raw-pixel baseline may grow.
+public struct PixelBaseline: SettingsGroup {
+    public var limitMB = 4096.0
+    public init() {}
+
+    /// probe.pixel_limit_mb in bytes.
+    public var limitBytes: Int { Int(limitMB * 1_048_576) }
+
+    public static let fields: [Field<Self>] = [
+        Field("probe.pixel_limit_mb", \.limitMB,
+              "MiB the raw-pixel baseline's float32 pixels may take (probe's train and evaluation images); above it the baseline runs on a class-stratified sample of both, sized to fit, and the report says so",
+              keyedAtDefault: false, rule: Check.doubleRange(0, 1_048_576, openLow: true)),
     ]
 }

@@ -11,7 +11,9 @@ enum ReportMarkdown {
         var md = "# \(escape(title))\n\n"
         let main = bestRun(runs)
         md += answer(main, sweep: sweep) + "\n\n"
-        for n in main.metrics.notes { md += "*Note: \(escape(n))*\n\n" }
+        for n in main.metrics.notes + main.metrics.subjects.keys.sorted().compactMap({ main.metrics.subjects[$0]?.note }) {
+            md += "*Note: \(escape(n))*\n\n"
+        }
         md += "## Probe top-1\n\n"
         if sweep != nil { md += "Variant \(main.index) (\(code(main.label))), the best linear probe of the sweep.\n\n" }
         md += probeTable(main) + "\n"
@@ -41,17 +43,37 @@ enum ReportMarkdown {
     static func answer(_ r: RunRecord, sweep: SweepFile?) -> String {
         let f = r.fractions.last ?? 1
         let j = r.top1(.ijepa, "linear", f), rnd = r.top1(.randomInit, "linear", f), px = r.top1(.pixels, "linear", f)
+        let hasInitial = r.metrics.subjects[ProbeStage.Subject.randomInit.rawValue] != nil
+        let hasPixels = r.metrics.subjects[ProbeStage.Subject.pixels.rawValue] != nil
         var s = "**Answer.** On the \(r.evalDescription) (\(r.evalImages) images), with \(frac(f)) of the train labels, a linear probe on the I-JEPA target encoder's features reaches **\(pct(j))** top-1"
-        s += ", against \(pct(rnd)) for the same encoder at its initial weights and \(pct(px)) for raw pixels"
-        s += " (\(pts(j - rnd)) and \(pts(j - px)) points). "
+        switch (hasInitial, hasPixels) {
+        case (true, true):
+            s += ", against \(pct(rnd)) for the same encoder at its initial weights and \(pct(px)) for raw pixels"
+            s += " (\(pts(j - rnd)) and \(pts(j - px)) points). "
+        case (true, false):
+            s += ", against \(pct(rnd)) for the same encoder at its initial weights (\(pts(j - rnd)) points; raw pixels not probed, probe.baselines). "
+        case (false, true):
+            s += ", against \(pct(px)) for raw pixels (\(pts(j - px)) points; the initial weights not probed, probe.baselines). "
+        case (false, false):
+            s += ". No baseline was probed (probe.baselines is empty), so there is nothing to compare with and no verdict."
+        }
         if sweep != nil {
             s += "This is variant \(r.index), the sweep's best by this very number"
             s += r.metrics.evalSplit == "val"
                 ? " (chosen on the val split, so optimistic; sweep with `probe.eval_split: holdout` to choose without touching val). "
                 : ". "
         }
-        if !(j.isFinite && rnd.isFinite && px.isFinite) {
+        if !hasInitial && !hasPixels {
+        } else if !(j.isFinite && (rnd.isFinite || !hasInitial) && (px.isFinite || !hasPixels)) {
             s += "Some probes are missing, so no verdict."
+        } else if !hasInitial {
+            s += j > px
+                ? "The learned features beat raw pixels; without the initial-weights baseline this does not show that pretraining, rather than the architecture, helped."
+                : "The learned features are no better than raw pixels."
+        } else if !hasPixels {
+            s += j > rnd
+                ? "Pretraining improved on the untrained encoder."
+                : "Pretraining did not help: the learned features are no better than the untrained encoder's."
         } else if j > rnd && j > px {
             s += "Pretraining helped: the learned features beat both baselines."
         } else if j > rnd {
