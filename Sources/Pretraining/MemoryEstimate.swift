@@ -7,11 +7,9 @@ import Shards
 /// before anything is loaded, so a run that cannot fit says so instead of
 /// meeting the kernel's OOM killer. An upper-side estimate: every
 /// activation buffer at the full token count.
-struct MemoryEstimate {
+public struct MemoryEstimate {
     let data: Double, model: Double, activations: Double
-    /// Runtime, libraries and GEMM packing buffers.
-    static let overhead = 0.5 * 1_073_741_824.0
-    var total: Double { data + model + activations + Self.overhead }
+    var total: Double { data + model + activations + MachineMemory.overhead }
 
     /// `trainBytes`: the train images held at once (the whole split, or at
     /// most data.buffer_mb when it is streamed).
@@ -35,22 +33,13 @@ struct MemoryEstimate {
     }
 
     /// Weights of a ViT of `c` over inputs of width `input` (patch embedding or predictor_embed).
-    static func parameters(_ c: ViTConfig, input: Int) -> Double {
+    public static func parameters(_ c: ViTConfig, input: Int) -> Double {
         let e = Double(c.embedDim), h = Double(c.hiddenDim)
         return Double(input) * e + e + Double(c.depth) * (4 * e * e + 2 * e * h + 9 * e + h) + 2 * e
     }
 
-    /// MemAvailable of /proc/meminfo in bytes, nil where there is none.
-    static func available() -> Double? {
-        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
-              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
-        return kb * 1024
-    }
-
-    static func gib(_ x: Double) -> String { String(format: "%.1f GiB", x / 1_073_741_824) }
-
     var summary: String {
-        "about \(Self.gib(total)) (train images \(Self.gib(data)), weights and optimizer \(Self.gib(model)), activations \(Self.gib(activations)))"
+        let gib = MachineMemory.gib
+        return "about \(gib(total)) (train images \(gib(data)), weights and optimizer \(gib(model)), activations \(gib(activations)))"
     }
 }

@@ -118,6 +118,8 @@ public enum ProbeStage: Stage {
             let prepareKey = material.upstream["prepare"]!, pretrainKey = material.upstream["pretrain"]!
             _ = try store.requireInput(stage: PretrainStage.name, key: pretrainKey, makeTarget: "pretrain")
             let data = try ProbeData(store: store, prepareKey: prepareKey, settings: settings)
+            try checkMemory(data, settings: settings, pretrain: pretrain, batchSize: ProbeOptions(config.settings).batchSize,
+                            log: log)
             log.info("key \(key): \(data.trainRows.count) train images, \(data.evalRows.count) \(data.evalDescription) images, \(data.classes) classes, features \(settings.featureKind.rawValue)")
 
             var subjects: [String: SubjectMetrics] = [:]
@@ -156,13 +158,31 @@ public enum ProbeStage: Stage {
                                        artifacts: ["prepare": prepareKey, "pretrain": pretrainKey], subjects: subjects)
             try store.build(material, started: started) { tmp in
                 try ProbeFiles.write(metrics: metrics, to: tmp)
+                var details = ProbeFiles.summary(metrics).objectValue ?? [:]
+                details["peak_resident_mib"] = .double(Double(ResidentMemory.peakBytes()) / 1_048_576)
                 return StageResult(counts: ["train_images": data.trainRows.count, "eval_images": data.evalRows.count],
-                                   details: ProbeFiles.summary(metrics))
+                                   details: .object(details))
             }
             FileHandle.standardError.write(Data(ProbeFiles.table(metrics).utf8))
             log.info("wrote \(dir)")
             return Outcome(key: key, directory: dir, built: true, metrics: metrics)
         }
+    }
+
+    /// Refuses, before extracting anything, a probe whose estimated peak
+    /// exceeds the memory available now.
+    static func checkMemory(_ data: ProbeData, settings: ProbeSettings, pretrain: PretrainSettings, batchSize: Int,
+                            log: Logger) throws {
+        let shape = data.shape(pretrain)
+        let estimate = ProbeMemoryEstimate(
+            shape: shape, featureDim: FeatureExtractor.dimension(of: settings.featureKind, embed: shape.encoder.embedDim),
+            images: data.train.count + (data.val?.count ?? 0), probed: data.trainRows.count + data.evalRows.count,
+            settings: settings, batchSize: batchSize, encoders: true)
+        guard let available = MachineMemory.available() else { return }
+        guard estimate.total <= available else {
+            throw PipelineError("probe needs \(estimate.summary) but \(MachineMemory.gib(available)) are available: lower probe.pixel_limit_mb or probe.batch_size, use probe.features: last (a quarter of last4's features), or leave pixels out of probe.baselines")
+        }
+        log.info("memory: \(estimate.summary) of \(MachineMemory.gib(available)) available")
     }
 
     /// A baseline's results: from its artifact when up to date, else computed and published.
