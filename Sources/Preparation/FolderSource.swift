@@ -41,7 +41,10 @@ struct FolderSource: DataSource {
         }
         classNames = classes
         var files: [(String, Int32, String)] = []
+        let progress = Pipeline.Progress("prepare: listing \(root)", total: classes.count, unit: "class folders", quietIfShort: true)
+        defer { progress.finish() }
         for (label, cls) in classes.enumerated() {
+            defer { progress.advance(by: 1, note: "\(files.count) files") }
             let rel = trainRoot.isEmpty ? cls : "\(trainRoot)/\(cls)"
             let list = try Self.walk(root, rel)
             if list.isEmpty { throw PipelineError("\(root)/\(rel): empty class folder") }

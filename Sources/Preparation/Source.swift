@@ -62,12 +62,16 @@ enum SourceDiscovery {
         let files = source.inputFiles
         let root = source.root
         let tolerant = source.skipsUnreadableFiles
+        // A large folder takes minutes the first time (later runs read the digest cache).
+        let progress = Pipeline.Progress("prepare: hashing \(root)", total: files.count, unit: "files", quietIfShort: true)
         let digests = try Parallel.map(files.count) { i -> String in
+            defer { progress.advance(by: 1) }
             do { return try cache.digest(ofFile: "\(root)/\(files[i])") } catch {
                 if tolerant { return "unreadable" }
                 throw error
             }
         }
+        progress.finish()
         cache.save()
         var text = ""
         for (f, d) in zip(files, digests) { text += "\(f)\t\(d)\n" }

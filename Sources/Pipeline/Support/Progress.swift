@@ -14,13 +14,20 @@ public final class Progress: @unchecked Sendable {
     private var done = 0
     private var lastPrint = Date.distantPast
     private var note = ""
+    /// Quiet unless the work outlasts one interval: nothing before it, and no final line after.
+    private let quietIfShort: Bool
+    private var printed = false
 
-    public init(_ label: String, total: Int, unit: String = "images", interval: Double = 10) {
+    /// `quietIfShort`: for work that is usually quick (hashing a folder):
+    /// the first line comes after one interval, and short work prints nothing.
+    public init(_ label: String, total: Int, unit: String = "images", interval: Double = 10, quietIfShort: Bool = false) {
         self.label = label
         self.total = total
         self.unit = unit
         self.interval = interval
         self.isTerminal = isatty(STDERR_FILENO) == 1
+        self.quietIfShort = quietIfShort
+        if quietIfShort { lastPrint = start.addingTimeInterval(max(interval, 1) - (isTerminal ? 0.1 : interval)) }
     }
 
     /// `note` (e.g. the current loss) is shown after the counts.
@@ -41,7 +48,7 @@ public final class Progress: @unchecked Sendable {
     public func finish() -> Double {
         lock.lock()
         defer { lock.unlock() }
-        emit(final: true)
+        if !quietIfShort || printed { emit(final: true) }
         return rate
     }
 
@@ -51,6 +58,7 @@ public final class Progress: @unchecked Sendable {
     }
 
     private func emit(final: Bool) {
+        printed = true
         let pct = total > 0 ? 100 * Double(done) / Double(total) : 100
         var line = "\(label): \(done)/\(total) \(unit) (\(String(format: "%.1f", pct))%), \(Progress.format(rate)) \(unit)/s"
         if !note.isEmpty { line += ", \(note)" }
