@@ -145,7 +145,7 @@ public enum PretrainStage: Stage {
         let data = try TrainingData(shardPaths: shards, batchSize: settings.batchSize, seed: settings.seed,
                                     augmentation: settings.loading.augmentation, bufferBytes: settings.loading.bufferBytes,
                                     rank: rank, ranks: ranks)
-        if rank == 0 { Console.logger(name).info("\(describe(data, bufferMB: settings.loading.bufferMB))") }
+        if rank == 0 { Console.logger(name).info("\(describe(data, buffer: settings.loading))") }
         let a = data.attributes
         let shape = settings.shape(channels: a.channels, patchSize: a.patchSize, gridSize: a.gridSize)
         let sampler = settings.maskSampler(grid: a.gridSize)
@@ -172,14 +172,15 @@ public enum PretrainStage: Stage {
     }
 
     /// One line on how the train split is held: whole, or streamed.
-    static func describe(_ data: TrainingData, bufferMB: Double) -> String {
+    static func describe(_ data: TrainingData, buffer: DataLoading) -> String {
+        let bufferMB = buffer.bufferMB
         let mib = Double(data.count * data.sampleBytes) / 1_048_576
         guard let s = data.stream else {
             return String(format: "train split: %d images, %.1f MiB: fits in data.buffer_mb (%g MiB), held in memory and shuffled whole each epoch", data.count, mib, bufferMB)
         }
         let window = Double(s.windowSamples * data.sampleBytes) / 1_048_576
         let ranks = s.ranks > 1 ? ", rank \(s.rank) of \(s.ranks) reading every \(s.ranks)th chunk" : ""
-        let small = 2 * s.windowSamples * data.sampleBytes > Int(bufferMB * 1_048_576)
+        let small = 2 * s.windowSamples * data.sampleBytes > buffer.bufferBytes
             ? " (data.buffer_mb holds fewer than two of the shards' chunks: a window is one chunk)" : ""
         return String(format: "train split: %d images, %.1f MiB, more than data.buffer_mb (%g MiB): streamed from %d shards (%d chunks) in seeded chunk order, shuffled in windows of %d images (%.1f MiB, at most two in memory)", data.count, mib, bufferMB, s.shardCount, s.chunkSizes.count, s.windowSamples, window) + "\(small)\(ranks); \(data.itersPerEpoch) steps/epoch"
     }
