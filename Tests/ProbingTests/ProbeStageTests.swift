@@ -181,3 +181,24 @@ final class ProbeStageTests: XCTestCase {
         }
     }
 }
+
+/// Probe's memory estimate: features of every extracted image plus the
+/// probes' copies, the pixel baseline capped at probe.pixel_limit_mb, and a
+/// batch through the encoder.
+final class ProbeMemoryEstimateTests: XCTestCase {
+    func testFeaturesPixelsCappedAtTheLimitAndABatch() throws {
+        let cfg = try PipelineConfig.load(path: "\(ProbeStageTests.root)/pipelines/smoke.yaml",
+                                          overrides: ["probe.pixel_limit_mb=1"])
+        let settings = ProbeSettings(cfg.settings)
+        let shape = PretrainSettings(cfg.settings).shape(channels: 1, patchSize: 4, gridSize: 7)
+        let e = ProbeMemoryEstimate(shape: shape, featureDim: 64, images: 70000, probed: 70000, settings: settings,
+                                    batchSize: 256, encoders: true)
+        XCTAssertEqual(e.features, 4.0 * 64 * 140_000)
+        XCTAssertEqual(e.pixels, 1_048_576, "70000 images of 784 floats would be 210 MiB; the limit caps them")
+        XCTAssertGreaterThan(e.extraction, 4.0 * 256 * 49 * Double(8 * 64 + 2 * 256))
+        XCTAssertEqual(e.total, max(e.features, e.pixels) + e.extraction + MachineMemory.overhead)
+        let none = try PipelineConfig.load(path: "\(ProbeStageTests.root)/pipelines/smoke.yaml", overrides: ["probe.baselines=[]"])
+        XCTAssertEqual(ProbeMemoryEstimate(shape: shape, featureDim: 64, images: 10, probed: 10,
+                                           settings: ProbeSettings(none.settings), batchSize: 1, encoders: true).pixels, 0)
+    }
+}
