@@ -12,10 +12,9 @@ struct ProbeMemoryEstimate {
 
     /// `images`: train plus val images whose features are extracted; `probed`:
     /// the probes' train and evaluation rows.
-    init(shape: JEPAShape, featureDim: Int, images: Int, probed: Int, settings: ProbeSettings, batchSize: Int,
-         encoders: Bool) {
+    init(shape: JEPAShape, featureDim: Int, images: Int, probed: Int, settings: ProbeSettings, batchSize: Int) {
         let f = 4.0, tokens = Double(shape.numPatches), c = shape.encoder
-        features = encoders ? f * Double(featureDim) * Double(images + probed) : 0
+        features = f * Double(featureDim) * Double(images + probed)
         let pixelBytes = f * Double(shape.numPatches * shape.patchDim) * Double(probed)
         pixels = settings.baselines.chosen.contains(.pixels) ? min(pixelBytes, Double(settings.pixels.limitBytes)) : 0
         // One batch through the encoder (inference keeps one block's buffers) and its input.

@@ -177,7 +177,7 @@ public enum ProbeStage: Stage {
         let estimate = ProbeMemoryEstimate(
             shape: shape, featureDim: FeatureExtractor.dimension(of: settings.featureKind, embed: shape.encoder.embedDim),
             images: data.train.count + (data.val?.count ?? 0), probed: data.trainRows.count + data.evalRows.count,
-            settings: settings, batchSize: batchSize, encoders: true)
+            settings: settings, batchSize: batchSize)
         guard let available = MachineMemory.available() else { return }
         guard estimate.total <= available else {
             throw PipelineError("probe needs \(estimate.summary) but \(MachineMemory.gib(available)) are available: lower probe.pixel_limit_mb or probe.batch_size, use probe.features: last (a quarter of last4's features), or leave pixels out of probe.baselines")

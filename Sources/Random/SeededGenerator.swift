@@ -21,6 +21,13 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     /// Uniform in 0..<n by modulo (n <= 1 gives 0 and draws nothing).
     public mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
 
+    /// Fisher-Yates from the back, each swap partner drawn with `below`: the
+    /// one shuffle of epoch orders, written out so it never changes with the
+    /// standard library.
+    public mutating func shuffle(_ a: inout [Int]) {
+        for i in stride(from: a.count - 1, to: 0, by: -1) { a.swapAt(i, below(i + 1)) }
+    }
+
     /// Standard normal (Box-Muller).
     public mutating func normal() -> Double {
         let u1 = Double(next() >> 11 + 1) / Double(1 << 53)

@@ -35,7 +35,7 @@ public struct ShuffleWindows: Sendable {
         }
         var rng = SeededGenerator(seed: SeedStream.streamChunks(seed, epoch: epoch))
         var perm = Array(chunkSizes.indices)
-        for i in stride(from: perm.count - 1, to: 0, by: -1) { perm.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+        rng.shuffle(&perm)
         let mine = stride(from: rank, to: perm.count, by: ranks).map { perm[$0] }
 
         var windows: [[Int]] = [], chunks: [[Int]] = [], starts: [Int] = []
@@ -46,9 +46,7 @@ public struct ShuffleWindows: Sendable {
             samples.reserveCapacity(size)
             for c in current { samples += firstSample[c]..<(firstSample[c] + chunkSizes[c]) }
             var wrng = SeededGenerator(seed: SeedStream.streamWindow(seed, epoch: epoch, rank: rank, window: windows.count))
-            for i in stride(from: samples.count - 1, to: 0, by: -1) {
-                samples.swapAt(i, Int(wrng.next() % UInt64(i + 1)))
-            }
+            wrng.shuffle(&samples)
             starts.append(position)
             position += samples.count
             windows.append(samples)
@@ -77,12 +75,7 @@ public struct ShuffleWindows: Sendable {
     /// The window that holds position `p` of the epoch's order.
     public func window(at p: Int) -> Int {
         precondition(p >= 0 && p < count)
-        var lo = 0, hi = starts.count - 1
-        while lo < hi {
-            let mid = (lo + hi + 1) / 2
-            if starts[mid] <= p { lo = mid } else { hi = mid - 1 }
-        }
-        return lo
+        return starts.segment(containing: p)
     }
 
     /// A lower bound on any rank's samples per epoch, whatever the
@@ -92,5 +85,18 @@ public struct ShuffleWindows: Sendable {
     public static func guaranteedSamples(chunkSizes: [Int], ranks: Int) -> Int {
         let fewest = chunkSizes.count / ranks
         return chunkSizes.sorted().prefix(fewest).reduce(0, +)
+    }
+}
+
+extension Array where Element == Int {
+    /// For ascending segment starts (the first one 0): the segment that
+    /// holds `p`, the last start not above it (binary search).
+    func segment(containing p: Int) -> Int {
+        var lo = 0, hi = count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if self[mid] <= p { lo = mid } else { hi = mid - 1 }
+        }
+        return lo
     }
 }

@@ -11,7 +11,7 @@ public struct StreamLayout: Sendable {
     let chunkShard: [Int], chunkOffset: [Int]
     /// The first global sample of each shard.
     let shardStarts: [Int]
-    public let shardCount: Int
+    public var shardCount: Int { shardStarts.count }
     /// Samples per window: half the buffer (one window is consumed while
     /// the next is read), but at least the largest chunk.
     public let windowSamples: Int
@@ -33,7 +33,6 @@ public struct StreamLayout: Sendable {
         chunkShard = shard
         chunkOffset = offset
         shardStarts = starts
-        shardCount = readers.count
         self.windowSamples = max(windowSamples, sizes.max() ?? 1)
         self.rank = rank
         self.ranks = ranks
@@ -47,12 +46,8 @@ public struct StreamLayout: Sendable {
 
     /// The shard holding global sample `index`, and the sample's row in it.
     func locate(_ index: Int) -> (shard: Int, row: Int) {
-        var lo = 0, hi = shardStarts.count - 1
-        while lo < hi {
-            let mid = (lo + hi + 1) / 2
-            if shardStarts[mid] <= index { lo = mid } else { hi = mid - 1 }
-        }
-        return (lo, index - shardStarts[lo])
+        let s = shardStarts.segment(containing: index)
+        return (s, index - shardStarts[s])
     }
 }
 
@@ -69,9 +64,9 @@ final class WindowCache: @unchecked Sendable {
     private let seed: UInt64
     private let lock = NSLock()
     private var plan: (epoch: Int, windows: ShuffleWindows)? = nil
-    /// Byte buffers of windowSamples samples each; `owner[k]` is the window slot k holds.
+    /// Byte buffers of windowSamples samples each, and whether a loaded window holds each.
     private var slots: [UnsafeMutableRawBufferPointer] = []
-    private var owner: [Int?] = []
+    private var inUse: [Bool] = []
     /// Per loaded window: its slot and the byte offset of each of its global sample indices.
     private var loaded: [Int: (slot: Int, offsets: [Int: Int])] = [:]
 
@@ -92,13 +87,13 @@ final class WindowCache: @unchecked Sendable {
         if plan?.epoch != epoch {
             plan = (epoch, layout.windows(seed: seed, epoch: epoch))
             loaded = [:]
-            owner = owner.map { _ in nil }
+            inUse = inUse.map { _ in false }
         }
         let p = plan!.windows
         precondition(positions.upperBound <= p.count, "position past the rank's epoch")
         let first = p.window(at: positions.lowerBound), last = p.window(at: positions.upperBound - 1)
         for (w, entry) in loaded where w < first || w > last {
-            owner[entry.slot] = nil
+            inUse[entry.slot] = false
             loaded[w] = nil
         }
         for w in first...last where loaded[w] == nil { loaded[w] = try load(p, w) }
@@ -113,14 +108,14 @@ final class WindowCache: @unchecked Sendable {
     /// Reads window `w`'s chunks, each a contiguous range of a shard, into a free slot.
     private func load(_ p: ShuffleWindows, _ w: Int) throws -> (slot: Int, offsets: [Int: Int]) {
         let slot: Int
-        if let free = owner.firstIndex(where: { $0 == nil }) {
+        if let free = inUse.firstIndex(of: false) {
             slot = free
         } else {
             slots.append(.allocate(byteCount: layout.windowSamples * sampleBytes, alignment: 64))
-            owner.append(nil)
+            inUse.append(false)
             slot = slots.count - 1
         }
-        owner[slot] = w
+        inUse[slot] = true
         var offsets: [Int: Int] = [:]
         offsets.reserveCapacity(p.windows[w].count)
         var at = 0

@@ -85,7 +85,7 @@ public final class TrainingData: @unchecked Sendable {
         if let stream { return stream.windows(seed: seed, epoch: epoch).order }
         var rng = SeededGenerator(seed: SeedStream.dataOrder(seed, epoch: epoch))
         var idx = Array(0..<count)
-        for i in stride(from: count - 1, to: 0, by: -1) { idx.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+        rng.shuffle(&idx)
         return idx
     }
 

@@ -192,13 +192,13 @@ final class ProbeMemoryEstimateTests: XCTestCase {
         let settings = ProbeSettings(cfg.settings)
         let shape = PretrainSettings(cfg.settings).shape(channels: 1, patchSize: 4, gridSize: 7)
         let e = ProbeMemoryEstimate(shape: shape, featureDim: 64, images: 70000, probed: 70000, settings: settings,
-                                    batchSize: 256, encoders: true)
+                                    batchSize: 256)
         XCTAssertEqual(e.features, 4.0 * 64 * 140_000)
         XCTAssertEqual(e.pixels, 1_048_576, "70000 images of 784 floats would be 210 MiB; the limit caps them")
         XCTAssertGreaterThan(e.extraction, 4.0 * 256 * 49 * Double(8 * 64 + 2 * 256))
         XCTAssertEqual(e.total, max(e.features, e.pixels) + e.extraction + MachineMemory.overhead)
         let none = try PipelineConfig.load(path: "\(ProbeStageTests.root)/pipelines/smoke.yaml", overrides: ["probe.baselines=[]"])
         XCTAssertEqual(ProbeMemoryEstimate(shape: shape, featureDim: 64, images: 10, probed: 10,
-                                           settings: ProbeSettings(none.settings), batchSize: 1, encoders: true).pixels, 0)
+                                           settings: ProbeSettings(none.settings), batchSize: 1).pixels, 0)
     }
 }
