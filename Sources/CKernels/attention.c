@@ -9,8 +9,9 @@
 // head's rows stay in L1, and every product is a register-blocked loop of R
 // rows by up to 64 columns, instead of oneDNN calls sized for large matrices
 // (at T = 49 and hd = 64 a call costs about as much as its arithmetic).
-// Sizes: t <= CK_ATTENTION_MAX_TOKENS, hd a multiple of 16 (checked by the
-// caller, which falls back to GEMMs otherwise).
+// Sizes: tq <= tk <= CK_ATTENTION_MAX_TOKENS, hd a multiple of 16 (checked
+// by the caller, which falls back to GEMMs otherwise). tq < tk when only some
+// rows' outputs are needed (the predictor's last block: its mask tokens).
 
 #define MAXT CK_ATTENTION_MAX_TOKENS
 
@@ -77,34 +78,34 @@ static inline void transpose_padded(const float *restrict src, long ld, long row
 static inline long padded(long t) { return (t + 15) / 16 * 16; }
 
 CK_KERNEL_BLOCKED(ck_attention_forward,
-               (const float *q, const float *k, const float *v, long ld, long t, long hd, float scale,
-                float *restrict p, float *restrict out, long ldo, float *restrict scratch),
-               (q, k, v, ld, t, hd, scale, p, out, ldo, scratch)) {
-    long tp = padded(t);
-    transpose_padded(k, ld, t, hd, tp, scratch);  // Kᵀ: hd x tp
-    matrix_product(q, ld, t, hd, scratch, tp, tp, t, scale, p, t, R, W);  // QKᵀ
-    for (long i = 0; i < t; i++) softmax_row(p + i * t, t, 1);
-    matrix_product(p, t, t, t, v, ld, hd, hd, 1, out, ldo, R, W);
+               (const float *q, long ldq, const float *k, const float *v, long ld, long tq, long tk, long hd,
+                float scale, float *restrict p, float *restrict out, long ldo, float *restrict scratch),
+               (q, ldq, k, v, ld, tq, tk, hd, scale, p, out, ldo, scratch)) {
+    long tp = padded(tk);
+    transpose_padded(k, ld, tk, hd, tp, scratch);  // Kᵀ: hd x tp
+    matrix_product(q, ldq, tq, hd, scratch, tp, tp, tk, scale, p, tk, R, W);  // QKᵀ: tq x tk
+    for (long i = 0; i < tq; i++) softmax_row(p + i * tk, tk, 1);
+    matrix_product(p, tk, tq, tk, v, ld, hd, hd, 1, out, ldo, R, W);
 }
 
 CK_KERNEL_BLOCKED(ck_attention_backward,
-               (const float *q, const float *k, const float *v, long ld, const float *restrict p,
-                const float *restrict dout, long ldo, long t, long hd, float scale, float *restrict dq,
+               (const float *q, long ldq, const float *k, const float *v, long ld, const float *restrict p,
+                const float *restrict dout, long ldo, long tq, long tk, long hd, float scale, float *restrict dq,
                 float *restrict dk, float *restrict dv, float *restrict scratch),
-               (q, k, v, ld, p, dout, ldo, t, hd, scale, dq, dk, dv, scratch)) {
-    long tp = padded(t);
-    float *ds = scratch;               // t x t
-    float *tr = scratch + MAXT * MAXT;  // Vᵀ (hd x tp), then Pᵀ and dSᵀ (t x t)
+               (q, ldq, k, v, ld, p, dout, ldo, tq, tk, hd, scale, dq, dk, dv, scratch)) {
+    long tp = padded(tk);
+    float *ds = scratch;               // tq x tk
+    float *tr = scratch + MAXT * MAXT;  // Vᵀ (hd x tp), then Pᵀ and dSᵀ (tk x tq)
     // dP = dO·Vᵀ
-    transpose_padded(v, ld, t, hd, tp, tr);
-    matrix_product(dout, ldo, t, hd, tr, tp, tp, t, 1, ds, t, R, W);
+    transpose_padded(v, ld, tk, hd, tp, tr);
+    matrix_product(dout, ldo, tq, hd, tr, tp, tp, tk, 1, ds, tk, R, W);
     // dV = Pᵀ·dO
-    transpose_padded(p, t, t, t, t, tr);
-    matrix_product(tr, t, t, t, dout, ldo, hd, hd, 1, dv, ld, R, W);
+    transpose_padded(p, tk, tq, tk, tq, tr);
+    matrix_product(tr, tq, tk, tq, dout, ldo, hd, hd, 1, dv, ld, R, W);
     // dS = P ⊙ (dP − Σ_j dP·P) · scale
-    for (long i = 0; i < t; i++) softmax_backward_row(p + i * t, ds + i * t, t, scale);
+    for (long i = 0; i < tq; i++) softmax_backward_row(p + i * tk, ds + i * tk, tk, scale);
     // dQ = dS·K, dK = dSᵀ·Q
-    matrix_product(ds, t, t, t, k, ld, hd, hd, 1, dq, ld, R, W);
-    transpose_padded(ds, t, t, t, t, tr);
-    matrix_product(tr, t, t, t, q, ld, hd, hd, 1, dk, ld, R, W);
+    matrix_product(ds, tk, tq, tk, k, ld, hd, hd, 1, dq, ldq, R, W);
+    transpose_padded(ds, tk, tq, tk, tq, tr);
+    matrix_product(tr, tq, tk, tq, q, ldq, hd, hd, 1, dk, ld, R, W);
 }

@@ -37,6 +37,50 @@ final class BlockGradientTests: XCTestCase {
         }
     }
 
+    /// A stack whose last block keeps only each sequence's last rows gives
+    /// the full stack's values at those rows and the gradients (parameters
+    /// and input) the full stack gets when the other rows' outputs get none;
+    /// and its own backward matches finite differences.
+    func testBlocksKeepingLastRowsEqualFullBlocksReadAtThoseRows() {
+        // Head width 16: the fused attention kernel.
+        let cfg = ViTConfig(embedDim: 16, depth: 2, numHeads: 1, mlpRatio: 2)
+        let b = 3, t = 7, q = 3, c = 16
+        let x = Vec(GC.random(b * t * c, seed: 41)), g = GC.random(b * q * c, seed: 42)
+        var gFull = [Float](repeating: 0, count: b * t * c)
+        for s in 0..<b { for i in 0..<(q * c) { gFull[(s * t + t - q) * c + i] = g[s * q * c + i] } }
+        var outputs: [[Float]] = [], inputGrads: [[Float]] = [], paramGrads: [[Float]] = []
+        for keep in [nil, q] {
+            let store = ParameterStore()
+            let blocks = TransformerBlocks(config: cfg, prefix: "blocks", store: store)
+            store.allocate()
+            Self.randomize(store, seed: 43)
+            let y = blocks.forward(x.p, batch: b, tokens: t, outputRows: keep)
+            let rows = keep ?? t
+            var kept = [Float]()
+            for s in 0..<b { kept += Array(UnsafeBufferPointer(start: y + (s * rows + rows - q) * c, count: q * c)) }
+            outputs.append(kept)
+            store.zeroGrads()
+            let dx = Vec(zeros: b * t * c)
+            for (i, v) in (keep == nil ? gFull : g).enumerated() { dx.p[i] = v }
+            blocks.backward(dx.p)
+            inputGrads.append(dx.array)
+            paramGrads.append(store.entries.flatMap { Array(UnsafeBufferPointer(start: store.grad($0.offset), count: $0.count)) })
+            if keep != nil {
+                func loss() -> Double { GC.dot(blocks.forward(x.p, batch: b, tokens: t, outputRows: q), g) }
+                XCTAssertLessThan(GC.worst(x.p, count: x.count, analytic: dx.p, loss: loss), 1, "input")
+                for e in store.entries {
+                    let w = GC.worst(store.value(e.offset), count: e.count, analytic: store.grad(e.offset), samples: 8,
+                                     loss: loss)
+                    XCTAssertLessThan(w, 1, e.name)
+                }
+            }
+        }
+        for (name, pair) in [("output", outputs), ("input gradient", inputGrads), ("parameter gradients", paramGrads)] {
+            let worst = zip(pair[0], pair[1]).map { abs($0 - $1) / max(1, abs($0)) }.max() ?? .infinity
+            XCTAssertLessThan(worst, 1e-5, name)
+        }
+    }
+
     func testEncoderAndPredictorEndToEnd() {
         let shape = JEPAShape(channels: 1, patchSize: 2, gridSize: 3,
                               encoder: ViTConfig(embedDim: 8, depth: 2, numHeads: 2, mlpRatio: 2),

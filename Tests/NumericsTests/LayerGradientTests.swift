@@ -157,6 +157,51 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertFalse(Attention.fusedApplies(tokens: 49, headWidth: 24))
     }
 
+    /// Queries on only the last rows of each sequence (the predictor's last
+    /// block) give exactly the full attention's values at those rows, and the
+    /// gradient of the full attention when the other rows' outputs get none:
+    /// both kernels, an encoder-like and a predictor-like shape.
+    func testAttentionOnLastRowsEqualsFullAttentionReadAtThoseRows() {
+        for kernel in [Attention.Kernel.fused, .gemm] {
+            for (t, q, c, h) in [(27, 8, 96, 3), (17, 1, 32, 2), (9, 9, 32, 1)] {
+                let b = 2, skip = t - q
+                let qkv = Vec(GC.random(b * t * 3 * c, seed: UInt64(t * 7 + q)))
+                let dKept = GC.random(b * q * c, seed: UInt64(t + q))
+                // Full attention, with the gradient of the dropped rows zero.
+                var dFull = [Float](repeating: 0, count: b * t * c)
+                for s in 0..<b {
+                    for i in 0..<(q * c) { dFull[(s * t + skip) * c + i] = dKept[s * q * c + i] }
+                }
+                let out = Vec(zeros: b * t * c), probs = Vec(zeros: b * h * t * t), dqkv = Vec(zeros: qkv.count)
+                let scratch = FloatBuffer()
+                Attention.forward(qkv: qkv.p, batch: b, tokens: t, width: c, heads: h, probs: probs.p, into: out.p,
+                                  scratch: scratch, kernel: kernel)
+                Attention.backward(dOut: dFull, qkv: qkv.p, probs: probs.p, batch: b, tokens: t, width: c, heads: h,
+                                   dqkv: dqkv.p, scratch: scratch, kernel: kernel)
+                let kOut = Vec(zeros: b * q * c), kProbs = Vec(zeros: b * h * q * t)
+                let kDqkv = Vec(GC.random(qkv.count, seed: 99))  // garbage: every element must be written
+                Attention.forward(qkv: qkv.p, batch: b, tokens: t, queryRows: q, width: c, heads: h, probs: kProbs.p,
+                                  into: kOut.p, scratch: scratch, kernel: kernel)
+                Attention.backward(dOut: dKept, qkv: qkv.p, probs: kProbs.p, batch: b, tokens: t, queryRows: q,
+                                   width: c, heads: h, dqkv: kDqkv.p, scratch: scratch, kernel: kernel)
+                var worst: Float = 0
+                for s in 0..<b {
+                    for i in 0..<(q * c) { worst = max(worst, abs(kOut[s * q * c + i] - out[(s * t + skip) * c + i])) }
+                    for head in 0..<h {
+                        for i in 0..<q {
+                            for j in 0..<t {
+                                let full = probs[((s * h + head) * t + skip + i) * t + j]
+                                worst = max(worst, abs(kProbs[((s * h + head) * q + i) * t + j] - full))
+                            }
+                        }
+                    }
+                }
+                for i in 0..<qkv.count { worst = max(worst, abs(kDqkv[i] - dqkv[i]) / max(1, abs(dqkv[i]))) }
+                XCTAssertLessThan(worst, 1e-5, "\(kernel) T \(t), last \(q) rows, width \(c), heads \(h)")
+            }
+        }
+    }
+
     func testRowGathersMatchTheirDefinitions() {
         let width = 3, samples = 2, sourceRows = 4, count = 3
         let src = GC.random(samples * sourceRows * width, seed: 17), base = GC.random(samples * count * width, seed: 18)

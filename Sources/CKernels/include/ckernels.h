@@ -30,20 +30,22 @@ void ck_layernorm_forward(const float *x, const float *w, const float *b, float 
 // LayerNorm backward: dx (+)= ..., and dw_acc[c] += dy * xhat, db_acc[c] += dy (both over the rows).
 void ck_layernorm_backward(const float *dy, const float *x, const float *w, const float *mean, const float *rstd,
                            float *dx, int accumulate, float *dw_acc, float *db_acc, long rows, long c);
-// Fused attention of one (sample, head), for t <= CK_ATTENTION_MAX_TOKENS and hd a multiple of 16.
-// q, k, v: t rows of hd floats, ld apart (a head's slice of the qkv rows); out: t rows, ldo apart.
-// p receives the t x t softmax (row-major, kept for backward); scale multiplies q·k.
+// Fused attention of one (sample, head), for tk <= CK_ATTENTION_MAX_TOKENS and hd a multiple of 16.
+// q: tq query rows of hd floats, ldq apart; k, v: tk rows, ld apart (a head's slice of the qkv rows);
+// out: tq rows, ldo apart. p receives the tq x tk softmax (row-major, kept for backward); scale
+// multiplies q·k.
 #define CK_ATTENTION_MAX_TOKENS 64
 // Floats of scratch one call needs (per worker).
 static inline long ck_attention_scratch(long hd) {
     return CK_ATTENTION_MAX_TOKENS * (CK_ATTENTION_MAX_TOKENS + (hd > CK_ATTENTION_MAX_TOKENS ? hd : CK_ATTENTION_MAX_TOKENS));
 }
-void ck_attention_forward(const float *q, const float *k, const float *v, long ld, long t, long hd, float scale,
-                          float *p, float *out, long ldo, float *scratch);
-// Given dout (t rows, ldo apart), writes dq, dk, dv (t rows each, ld apart; not accumulated).
-void ck_attention_backward(const float *q, const float *k, const float *v, long ld, const float *p,
-                           const float *dout, long ldo, long t, long hd, float scale, float *dq, float *dk, float *dv,
-                           float *scratch);
+void ck_attention_forward(const float *q, long ldq, const float *k, const float *v, long ld, long tq, long tk,
+                          long hd, float scale, float *p, float *out, long ldo, float *scratch);
+// Given dout (tq rows, ldo apart), writes dq (tq rows, ldq apart), dk and dv (tk rows each, ld apart);
+// not accumulated.
+void ck_attention_backward(const float *q, long ldq, const float *k, const float *v, long ld, const float *p,
+                           const float *dout, long ldo, long tq, long tk, long hd, float scale, float *dq, float *dk,
+                           float *dv, float *scratch);
 // exp(x) and the standard normal CDF of one value, as the vector code computes them (for tests).
 float ck_expf(float x);
 float ck_normal_cdf(float x);

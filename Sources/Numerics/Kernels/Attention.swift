@@ -55,25 +55,30 @@ public enum Attention {
         }
     }
 
-    /// `probs` receives the softmax matrices [B, h, T, T] (kept for backward).
+    /// `probs` receives the softmax matrices [B, h, tq, T] (kept for backward).
+    /// `queryRows` tq: only the last tq tokens of each sequence ask queries
+    /// (all of them attend over all T), so `out` is [B, tq, C]: a block whose
+    /// output is read at those rows alone skips the rest's attention.
     /// `scratch` holds the fused kernel's per-worker tiles.
-    public static func forward(qkv: UnsafePointer<Float>, batch b: Int, tokens t: Int, width c: Int, heads h: Int,
-                               probs: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>,
-                               scratch: FloatBuffer, kernel: Kernel = .automatic) {
-        let hd = c / h
+    public static func forward(qkv: UnsafePointer<Float>, batch b: Int, tokens t: Int, queryRows: Int? = nil,
+                               width c: Int, heads h: Int, probs: UnsafeMutablePointer<Float>,
+                               into out: UnsafeMutablePointer<Float>, scratch: FloatBuffer,
+                               kernel: Kernel = .automatic) {
+        let hd = c / h, tq = queryRows ?? t, skip = t - tq
+        precondition(tq >= 1 && tq <= t, "queryRows must be in 1...tokens")
         let scale = 1 / Float(hd).squareRoot()
         let jobs = b * h
         let q0 = SharedReadPointer(qkv), ps = SharedPointer(probs), os = SharedPointer(out)
         if useFused(kernel, tokens: t, headWidth: hd) {
-            count(4 * Double(jobs * t * t * hd))  // QKᵀ and PV
+            count(4 * Double(jobs * tq * t * hd))  // QKᵀ and PV
             let per = ck_attention_scratch(hd)
             let ws = SharedPointer(scratch.reserve(Parallel.chunkCount(jobs) * per))
             Parallel.forChunks(jobs) { chunk, range in
                 for job in range {
                     let s = job / h, head = job % h
-                    let q = q0.base + s * t * 3 * c + head * hd
-                    ck_attention_forward(q, q + c, q + 2 * c, 3 * c, t, hd, scale, ps.base + job * t * t,
-                                         os.base + s * t * c + head * hd, c, ws.base + chunk * per)
+                    let k = q0.base + s * t * 3 * c + c + head * hd, q = k - c + skip * 3 * c
+                    ck_attention_forward(q, 3 * c, k, k + c, 3 * c, tq, t, hd, scale, ps.base + job * tq * t,
+                                         os.base + s * tq * c + head * hd, c, ws.base + chunk * per)
                 }
             }
             return
@@ -81,28 +86,30 @@ public enum Attention {
         BLASThreads.singleThreaded {
             Parallel.forEach(jobs) { job in
                 let s = job / h, head = job % h
-                let base = q0.base + s * t * 3 * c + head * hd
-                let q = base, k = base + c, v = base + 2 * c
-                let p = ps.base + job * t * t
-                GEMM.sgemm(false, true, t, t, hd, scale, q, 3 * c, k, 3 * c, 0, p, t)
-                ck_softmax_rows(p, t, t, t, 1)
-                GEMM.sgemm(false, false, t, hd, t, 1, p, t, v, 3 * c, 0, os.base + s * t * c + head * hd, c)
+                let k = q0.base + s * t * 3 * c + c + head * hd, q = k - c + skip * 3 * c, v = k + c
+                let p = ps.base + job * tq * t
+                GEMM.sgemm(false, true, tq, t, hd, scale, q, 3 * c, k, 3 * c, 0, p, t)
+                ck_softmax_rows(p, tq, t, t, 1)
+                GEMM.sgemm(false, false, tq, hd, t, 1, p, t, v, 3 * c, 0, os.base + s * tq * c + head * hd, c)
             }
         }
     }
 
-    /// dqkv = attention'ᵀ dout, written (not accumulated) into [B, T, 3C].
-    /// `scratch` holds one T×T matrix per worker (the fused kernel's tiles).
+    /// dqkv = attention'ᵀ dout for `dOut` [B, tq, C], written (not
+    /// accumulated) into [B, T, 3C]; the query part of rows that asked none is
+    /// zero. `scratch` holds one tq×T matrix per worker (the fused kernel's
+    /// tiles).
     public static func backward(dOut: UnsafePointer<Float>, qkv: UnsafePointer<Float>, probs: UnsafePointer<Float>,
-                                batch b: Int, tokens t: Int, width c: Int, heads h: Int,
+                                batch b: Int, tokens t: Int, queryRows: Int? = nil, width c: Int, heads h: Int,
                                 dqkv: UnsafeMutablePointer<Float>, scratch: FloatBuffer, kernel: Kernel = .automatic) {
-        let hd = c / h
+        let hd = c / h, tq = queryRows ?? t, skip = t - tq
+        precondition(tq >= 1 && tq <= t, "queryRows must be in 1...tokens")
         let scale = 1 / Float(hd).squareRoot()
         let jobs = b * h
         let workers = Parallel.chunkCount(jobs)
         let fused = useFused(kernel, tokens: t, headWidth: hd)
         let per = fused ? ck_attention_scratch(hd) : t * t
-        if fused { count(8 * Double(jobs * t * t * hd)) }  // dP, dV, dQ, dK
+        if fused { count(8 * Double(jobs * tq * t * hd)) }  // dP, dV, dQ, dK
         let ds = SharedPointer(scratch.reserve(workers * per))
         // Each worker writes its own (sample, head) slice of dqkv.
         let q0 = SharedReadPointer(qkv), ps = SharedReadPointer(probs)
@@ -113,22 +120,23 @@ public enum Attention {
                 for job in range {
                     let s = job / h, head = job % h
                     let off = s * t * 3 * c + head * hd
-                    let q = q0.base + off, k = q + c, v = q + 2 * c
-                    let dq = dq0.base + off, dk = dq + c, dv = dq + 2 * c
-                    let p = ps.base + job * t * t
-                    let dO = dos.base + s * t * c + head * hd
+                    for i in 0..<skip { (dq0.base + off + i * 3 * c).update(repeating: 0, count: hd) }
+                    let k = q0.base + off + c, v = k + c, q = q0.base + off + skip * 3 * c
+                    let dk = dq0.base + off + c, dv = dk + c, dq = dq0.base + off + skip * 3 * c
+                    let p = ps.base + job * tq * t
+                    let dO = dos.base + s * tq * c + head * hd
                     if fused {
-                        ck_attention_backward(q, k, v, 3 * c, p, dO, c, t, hd, scale, dq, dk, dv, work)
+                        ck_attention_backward(q, 3 * c, k, v, 3 * c, p, dO, c, tq, t, hd, scale, dq, dk, dv, work)
                         continue
                     }
                     // dP = dO·Vᵀ, dV = Pᵀ·dO
-                    GEMM.sgemm(false, true, t, t, hd, 1, dO, c, v, 3 * c, 0, work, t)
-                    GEMM.sgemm(true, false, t, hd, t, 1, p, t, dO, c, 0, dv, 3 * c)
+                    GEMM.sgemm(false, true, tq, t, hd, 1, dO, c, v, 3 * c, 0, work, t)
+                    GEMM.sgemm(true, false, t, hd, tq, 1, p, t, dO, c, 0, dv, 3 * c)
                     // Softmax backward: dS = P ⊙ (dP − Σ_j dP·P), then the scale.
-                    ck_softmax_backward_rows(p, work, t, t, scale)
+                    ck_softmax_backward_rows(p, work, tq, t, scale)
                     // dQ = dS·K, dK = dSᵀ·Q
-                    GEMM.sgemm(false, false, t, hd, t, 1, work, t, k, 3 * c, 0, dq, 3 * c)
-                    GEMM.sgemm(true, false, t, hd, t, 1, work, t, q, 3 * c, 0, dk, 3 * c)
+                    GEMM.sgemm(false, false, tq, hd, t, 1, work, t, k, 3 * c, 0, dq, 3 * c)
+                    GEMM.sgemm(true, false, t, hd, tq, 1, work, t, q, 3 * c, 0, dk, 3 * c)
                 }
             }
         }

@@ -5,6 +5,9 @@ import Random
 /// target appended, predictor blocks, LayerNorm, and a map back to the
 /// encoder width, output only at the target positions. One pass per target
 /// block with the context repeated, rows ordered mask-major (m·batch + b).
+/// Only the target rows are read, so the last block computes only them
+/// (TransformerBlocks' outputRows; the context rows still serve as keys and
+/// values) and the norm and map see only them.
 public final class Predictor {
     public let shape: JEPAShape
     public let params = ParameterStore()
@@ -16,14 +19,12 @@ public final class Predictor {
     // image, T = kc + kt, E = encoder width, P = predictor width.
     let ctxEmbed = FloatBuffer()   // (B, kc, P) predictor_embed(context) + position
     let x0 = FloatBuffer()         // (M, B, T, P) context tokens, then mask tokens + target positions
-    let normed = FloatBuffer()     // (M, B, T, P) predictor_norm of the last block
-    let normMean = FloatBuffer()   // (M, B, T)
-    let normRstd = FloatBuffer()   // (M, B, T)
-    let selected = FloatBuffer()   // (M, B, kt, P) the target rows of normed
-    let out = FloatBuffer()        // (M, B, kt, E) predictor_proj(selected): the predictions
-    let dSelected = FloatBuffer()  // (M, B, kt, P)
-    let dNormed = FloatBuffer()    // (M, B, T, P)
-    let dx = FloatBuffer()         // (M, B, T, P) ∂loss/∂(last block's output)
+    let normed = FloatBuffer()     // (M, B, kt, P) predictor_norm of the last block's target rows
+    let normMean = FloatBuffer()   // (M, B, kt)
+    let normRstd = FloatBuffer()   // (M, B, kt)
+    let out = FloatBuffer()        // (M, B, kt, E) predictor_proj(normed): the predictions
+    let dNormed = FloatBuffer()    // (M, B, kt, P)
+    let dx = FloatBuffer()         // (M, B, T, P) ∂loss/∂(last block's target rows), then ∂loss/∂x0
     let dCtxEmbed = FloatBuffer()  // (B, kc, P) summed over the M repeats
     let dContext = FloatBuffer()   // (B, kc, E) ∂loss/∂context, for the encoder's backward
     let lnScratch = FloatBuffer()  // per-thread partial sums of LayerNorm's weight gradients
@@ -84,13 +85,12 @@ public final class Predictor {
                 }
             }
         }
-        let last = blocks.forward(x, batch: m * b, tokens: t)
-        let nrm = normed.reserve(rows * p)
-        LayerNorm.forward(last, rows: rows, width: p, weight: params.value(normW), bias: params.value(normB),
-                          mean: normMean.reserve(rows), rstd: normRstd.reserve(rows), into: nrm)
-        let sel = selected.reserve(m * b * kt * p), y = out.reserve(m * b * kt * e)
-        for q in 0..<(m * b) { (sel + q * kt * p).update(from: nrm + (q * t + kc) * p, count: kt * p) }
-        Linear.forward(sel, rows: m * b * kt, in: p, out: e, weight: params.value(projW), bias: params.value(projB), into: y)
+        let last = blocks.forward(x, batch: m * b, tokens: t, outputRows: kt)  // (M, B, kt, P)
+        let kept = m * b * kt
+        let nrm = normed.reserve(kept * p), y = out.reserve(kept * e)
+        LayerNorm.forward(last, rows: kept, width: p, weight: params.value(normW), bias: params.value(normB),
+                          mean: normMean.reserve(kept), rstd: normRstd.reserve(kept), into: nrm)
+        Linear.forward(nrm, rows: kept, in: p, out: e, weight: params.value(projW), bias: params.value(projB), into: y)
         return UnsafePointer(y)
     }
 
@@ -101,15 +101,12 @@ public final class Predictor {
         guard let context = contextInput else { preconditionFailure("backward before forward") }
         let (b, kc, m, kt) = dims
         let e = shape.encoder.embedDim, p = shape.predictorDim, t = kc + kt, rows = m * b * t
-        let dsel = dSelected.reserve(m * b * kt * p)
-        Linear.backward(dOut, x: selected.pointer, rows: m * b * kt, in: p, out: e, weight: params.value(projW),
-                        dWeight: params.grad(projW), dBias: params.grad(projB), dx: dsel)
-        // Only target rows were output: the context rows get zero gradient.
-        let dn = dNormed.reserve(rows * p)
-        dn.update(repeating: 0, count: rows * p)
-        for q in 0..<(m * b) { (dn + (q * t + kc) * p).update(from: dsel + q * kt * p, count: kt * p) }
-        let g = dx.reserve(rows * p)
-        LayerNorm.backward(dn, x: blocks.output(ofLayer: shape.predictorDepth - 1), rows: rows, width: p,
+        let kept = m * b * kt
+        let dn = dNormed.reserve(kept * p)
+        Linear.backward(dOut, x: normed.pointer, rows: kept, in: p, out: e, weight: params.value(projW),
+                        dWeight: params.grad(projW), dBias: params.grad(projB), dx: dn)
+        let g = dx.reserve(rows * p)  // the blocks' backward turns it into ∂loss/∂x0
+        LayerNorm.backward(dn, x: blocks.output(ofLayer: shape.predictorDepth - 1), rows: kept, width: p,
                            weight: params.value(normW), mean: normMean.pointer, rstd: normRstd.pointer,
                            dWeight: params.grad(normW), dBias: params.grad(normB), dx: g, accumulate: false,
                            scratch: lnScratch)

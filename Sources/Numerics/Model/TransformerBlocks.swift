@@ -3,7 +3,10 @@ import Random
 /// A stack of pre-norm transformer blocks over a batch of equal-length
 /// token sequences, with explicit forward and backward:
 ///   x = x + proj(attention(qkv(norm1(x))));  x = x + fc2(gelu(fc1(norm2(x)))).
-/// Activations live in per-layer buffers reused across steps.
+/// Activations live in per-layer buffers reused across steps. The last
+/// block can stop at the rows its reader needs (`outputRows`): every token
+/// still serves as a key and value, but only those rows get queries,
+/// the projection and the MLP.
 public final class TransformerBlocks {
     public let config: ViTConfig
     public let prefix: String
@@ -13,21 +16,23 @@ public final class TransformerBlocks {
         let n1w, n1b, qkvw, qkvb, projw, projb, n2w, n2b, fc1w, fc1b, fc2w, fc2b: Int
     }
 
-    // Shapes: B sequences of T tokens, C = width, H = MLP hidden width, NH heads.
+    // Shapes: B sequences of T tokens, C = width, H = MLP hidden width, NH
+    // heads; Q = T, or in the last block the rows kept (outputRows).
     final class Activations {
         let ln1 = FloatBuffer()      // (B, T, C) norm1(x)
         let ln1Mean = FloatBuffer()  // (B, T)
         let ln1Rstd = FloatBuffer()  // (B, T)
         let qkv = FloatBuffer()      // (B, T, 3, NH, C/NH) as PyTorch splits qkv
-        let probs = FloatBuffer()    // (B, NH, T, T) softmax(q·kᵀ/√(C/NH)), kept for backward
-        let attOut = FloatBuffer()   // (B, T, C) attention output before proj
-        let res1 = FloatBuffer()     // (B, T, C) x + proj(attOut)
-        let ln2 = FloatBuffer()      // (B, T, C) norm2(res1)
-        let ln2Mean = FloatBuffer()  // (B, T)
-        let ln2Rstd = FloatBuffer()  // (B, T)
-        let fc1 = FloatBuffer()      // (B, T, H) before GELU
-        let gelu = FloatBuffer()     // (B, T, H)
-        let out = FloatBuffer()      // (B, T, C) res1 + fc2(gelu): the block's output
+        let probs = FloatBuffer()    // (B, NH, Q, T) softmax(q·kᵀ/√(C/NH)), kept for backward
+        let attOut = FloatBuffer()   // (B, Q, C) attention output before proj
+        let kept = FloatBuffer()     // (B, Q, C) the block input's kept rows (Q < T only)
+        let res1 = FloatBuffer()     // (B, Q, C) x + proj(attOut)
+        let ln2 = FloatBuffer()      // (B, Q, C) norm2(res1)
+        let ln2Mean = FloatBuffer()  // (B, Q)
+        let ln2Rstd = FloatBuffer()  // (B, Q)
+        let fc1 = FloatBuffer()      // (B, Q, H) before GELU
+        let gelu = FloatBuffer()     // (B, Q, H)
+        let out = FloatBuffer()      // (B, Q, C) res1 + fc2(gelu): the block's output
     }
 
     let layers: [Layer]
@@ -37,6 +42,7 @@ public final class TransformerBlocks {
     let dHidden2 = FloatBuffer()     // (B, T, H) ∂/∂fc1
     let dNarrow = FloatBuffer()      // (B, T, C) ∂/∂ln2, ∂/∂attOut, ∂/∂ln1 in turn
     let dQkv = FloatBuffer()         // (B, T, 3C)
+    let dKept = FloatBuffer()        // (B, Q, C) ∂/∂res1 of the last block when Q < T
     let lnScratch = FloatBuffer()    // per-thread partial sums of LayerNorm's weight gradients
     let attScratch = FloatBuffer()   // (workers, T, T), or the fused kernel's tiles: attention backward
     let biasScratch = FloatBuffer()  // per-thread partial sums of bias gradients
@@ -45,6 +51,7 @@ public final class TransformerBlocks {
     private var canBackward = false
     private(set) var batch = 0
     private(set) var tokens = 0
+    private(set) var outputRows = 0
 
     /// Registers the parameters `<prefix>.<l>.…` in `store` (official names and shapes).
     public init(config: ViTConfig, prefix: String, store: ParameterStore) {
@@ -88,48 +95,66 @@ public final class TransformerBlocks {
         }
     }
 
-    /// The residual stream after block `l`.
+    /// The residual stream after block `l`: [batch·tokens, C], or for the
+    /// last block [batch·outputRows, C].
     public func output(ofLayer l: Int) -> UnsafePointer<Float> { UnsafePointer(acts[l].out.pointer) }
 
     /// Runs all blocks on `x` [batch·tokens, C]; `x` must stay valid until
-    /// backward. Returns the last block's output. With `training: false`
+    /// backward. Returns the last block's output: [batch·tokens, C], or with
+    /// `outputRows` k only each sequence's last k rows, [batch·k, C] (the
+    /// same values; the rest is not computed). With `training: false`
     /// (no backward will follow: the target encoder, feature extraction)
     /// every block's intermediate values share one set of buffers, which
     /// saves most of the memory (each block's output is still kept).
     @discardableResult
-    public func forward(_ x: UnsafePointer<Float>, batch b: Int, tokens t: Int,
+    public func forward(_ x: UnsafePointer<Float>, batch b: Int, tokens t: Int, outputRows: Int? = nil,
                         training: Bool = true) -> UnsafePointer<Float> {
+        let kept = outputRows ?? t
+        precondition(kept >= 1 && kept <= t, "outputRows must be in 1...tokens")
         input = x
         batch = b
         tokens = t
+        self.outputRows = kept
         canBackward = training
         let r = b * t, c = config.embedDim, hd = config.hiddenDim, heads = config.numHeads
         var cur = x
         for (l, L) in layers.enumerated() {
-            let a = training ? acts[l] : acts[0], out = acts[l].out.reserve(r * c)
-            let ln1 = a.ln1.reserve(r * c), qkv = a.qkv.reserve(r * 3 * c), probs = a.probs.reserve(b * heads * t * t)
-            let att = a.attOut.reserve(r * c), res1 = a.res1.reserve(r * c), ln2 = a.ln2.reserve(r * c)
-            let fc1 = a.fc1.reserve(r * hd), gelu = a.gelu.reserve(r * hd)
+            // Rows past the attention: all, or the kept ones in the last block.
+            let q = l == layers.count - 1 ? kept : t, rq = b * q
+            let a = training ? acts[l] : acts[0], out = acts[l].out.reserve(rq * c)
+            let ln1 = a.ln1.reserve(r * c), qkv = a.qkv.reserve(r * 3 * c), probs = a.probs.reserve(b * heads * q * t)
+            let att = a.attOut.reserve(rq * c), res1 = a.res1.reserve(rq * c), ln2 = a.ln2.reserve(rq * c)
+            let fc1 = a.fc1.reserve(rq * hd), gelu = a.gelu.reserve(rq * hd)
             LayerNorm.forward(cur, rows: r, width: c, weight: store.value(L.n1w), bias: store.value(L.n1b),
                               mean: a.ln1Mean.reserve(r), rstd: a.ln1Rstd.reserve(r), into: ln1)
             Linear.forward(ln1, rows: r, in: c, out: 3 * c, weight: store.value(L.qkvw), bias: store.value(L.qkvb), into: qkv)
-            Attention.forward(qkv: qkv, batch: b, tokens: t, width: c, heads: heads, probs: probs, into: att,
-                              scratch: attScratch)
-            Linear.forward(att, rows: r, in: c, out: c, weight: store.value(L.projw), bias: store.value(L.projb),
-                           residual: cur, into: res1)
-            LayerNorm.forward(res1, rows: r, width: c, weight: store.value(L.n2w), bias: store.value(L.n2b),
-                              mean: a.ln2Mean.reserve(r), rstd: a.ln2Rstd.reserve(r), into: ln2)
-            Linear.forward(ln2, rows: r, in: c, out: hd, weight: store.value(L.fc1w), bias: nil, into: fc1)
-            GELU.biasForward(fc1, bias: store.value(L.fc1b), rows: r, width: hd, into: gelu)
-            Linear.forward(gelu, rows: r, in: hd, out: c, weight: store.value(L.fc2w), bias: store.value(L.fc2b),
+            Attention.forward(qkv: qkv, batch: b, tokens: t, queryRows: q, width: c, heads: heads, probs: probs,
+                              into: att, scratch: attScratch)
+            let residual = q == t ? cur : Self.lastRows(cur, batch: b, tokens: t, keep: q, width: c, into: a.kept)
+            Linear.forward(att, rows: rq, in: c, out: c, weight: store.value(L.projw), bias: store.value(L.projb),
+                           residual: residual, into: res1)
+            LayerNorm.forward(res1, rows: rq, width: c, weight: store.value(L.n2w), bias: store.value(L.n2b),
+                              mean: a.ln2Mean.reserve(rq), rstd: a.ln2Rstd.reserve(rq), into: ln2)
+            Linear.forward(ln2, rows: rq, in: c, out: hd, weight: store.value(L.fc1w), bias: nil, into: fc1)
+            GELU.biasForward(fc1, bias: store.value(L.fc1b), rows: rq, width: hd, into: gelu)
+            Linear.forward(gelu, rows: rq, in: hd, out: c, weight: store.value(L.fc2w), bias: store.value(L.fc2b),
                            residual: res1, into: out)
             cur = UnsafePointer(out)
         }
         return cur
     }
 
-    /// Given dx = ∂loss/∂(last output) [batch·tokens, C], accumulates every
-    /// parameter gradient and leaves ∂loss/∂(input) in dx.
+    /// The last `keep` of every `tokens` rows of x, packed: [batch·keep, width].
+    static func lastRows(_ x: UnsafePointer<Float>, batch b: Int, tokens t: Int, keep q: Int, width c: Int,
+                         into buffer: FloatBuffer) -> UnsafePointer<Float> {
+        let y = buffer.reserve(b * q * c)
+        for s in 0..<b { (y + s * q * c).update(from: x + (s * t + t - q) * c, count: q * c) }
+        return UnsafePointer(y)
+    }
+
+    /// Given dx = ∂loss/∂(last output) (laid out as forward returned it, in a
+    /// buffer of batch·tokens·C floats), accumulates every parameter gradient
+    /// and leaves ∂loss/∂(input) [batch·tokens, C] in dx.
     public func backward(_ dx: UnsafeMutablePointer<Float>) {
         guard let x0 = input, canBackward else { preconditionFailure("backward without a training forward") }
         let b = batch, t = tokens, r = b * t, c = config.embedDim, hd = config.hiddenDim, heads = config.numHeads
@@ -137,23 +162,34 @@ public final class TransformerBlocks {
         let dN = dNarrow.reserve(r * c), dq = dQkv.reserve(r * 3 * c)
         for l in stride(from: layers.count - 1, through: 0, by: -1) {
             let L = layers[l], a = acts[l]
+            let q = l == layers.count - 1 ? outputRows : t, rq = b * q
             let blockIn = l == 0 ? x0 : UnsafePointer(acts[l - 1].out.pointer)
+            // ∂/∂res1 accumulates in dx, or apart while it has fewer rows than the input.
+            let dRes = q == t ? dx : dKept.reserve(rq * c)
+            if q < t { dRes.update(from: dx, count: rq * c) }
             // MLP branch.
-            Linear.backward(dx, x: a.gelu.pointer, rows: r, in: hd, out: c, weight: store.value(L.fc2w),
+            Linear.backward(dRes, x: a.gelu.pointer, rows: rq, in: hd, out: c, weight: store.value(L.fc2w),
                             dWeight: store.grad(L.fc2w), dBias: store.grad(L.fc2b), dx: dH, scratch: biasScratch)
-            GELU.backward(dH, x: a.fc1.pointer, count: r * hd, into: dH2)
-            Linear.backward(dH2, x: a.ln2.pointer, rows: r, in: c, out: hd, weight: store.value(L.fc1w),
+            GELU.backward(dH, x: a.fc1.pointer, count: rq * hd, into: dH2)
+            Linear.backward(dH2, x: a.ln2.pointer, rows: rq, in: c, out: hd, weight: store.value(L.fc1w),
                             dWeight: store.grad(L.fc1w), dBias: store.grad(L.fc1b), dx: dN, scratch: biasScratch)
-            LayerNorm.backward(dN, x: a.res1.pointer, rows: r, width: c, weight: store.value(L.n2w),
+            LayerNorm.backward(dN, x: a.res1.pointer, rows: rq, width: c, weight: store.value(L.n2w),
                                mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer, dWeight: store.grad(L.n2w),
-                               dBias: store.grad(L.n2b), dx: dx, accumulate: true, scratch: lnScratch)
+                               dBias: store.grad(L.n2b), dx: dRes, accumulate: true, scratch: lnScratch)
             // Attention branch.
-            Linear.backward(dx, x: a.attOut.pointer, rows: r, in: c, out: c, weight: store.value(L.projw),
+            Linear.backward(dRes, x: a.attOut.pointer, rows: rq, in: c, out: c, weight: store.value(L.projw),
                             dWeight: store.grad(L.projw), dBias: store.grad(L.projb), dx: dN, scratch: biasScratch)
-            Attention.backward(dOut: dN, qkv: a.qkv.pointer, probs: a.probs.pointer, batch: b, tokens: t, width: c,
-                               heads: heads, dqkv: dq, scratch: attScratch)
+            Attention.backward(dOut: dN, qkv: a.qkv.pointer, probs: a.probs.pointer, batch: b, tokens: t,
+                               queryRows: q, width: c, heads: heads, dqkv: dq, scratch: attScratch)
             Linear.backward(dq, x: a.ln1.pointer, rows: r, in: c, out: 3 * c, weight: store.value(L.qkvw),
                             dWeight: store.grad(L.qkvw), dBias: store.grad(L.qkvb), dx: dN, scratch: biasScratch)
+            if q < t {
+                // The residual reaches only the kept rows of the input.
+                for s in 0..<b {
+                    (dx + s * t * c).update(repeating: 0, count: (t - q) * c)
+                    (dx + (s * t + t - q) * c).update(from: dRes + s * q * c, count: q * c)
+                }
+            }
             LayerNorm.backward(dN, x: blockIn, rows: r, width: c, weight: store.value(L.n1w),
                                mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer, dWeight: store.grad(L.n1w),
                                dBias: store.grad(L.n1b), dx: dx, accumulate: true, scratch: lnScratch)
