@@ -86,10 +86,7 @@ final class ProbeStageTests: XCTestCase {
 
     func testHoldoutEvaluationNeverUsesVal() throws {
         let store = ArtifactStore(root: dir)
-        let cfg = try config(["probe.eval_split=holdout", "probe.features=last4"])
-        _ = try PrepareStage.run(cfg, store: store)
-        _ = try PretrainStage.run(cfg, store: store)
-        let out = try ProbeStage.run(cfg, store: store)
+        let out = try prepareTrainAndProbe(try config(["probe.eval_split=holdout", "probe.features=last4"]), store: store)
         XCTAssertEqual(out.metrics.evalSplit, "holdout")
         let trainImages = out.metrics.trainImages, evalImages = out.metrics.evalImages
         XCTAssertEqual(trainImages + evalImages, 512, "the holdout is carved from the 512 train images")
@@ -107,10 +104,8 @@ final class ProbeStageTests: XCTestCase {
     /// shared baseline artifacts keep their keys at the defaults.
     func testBaselinesAreAChoiceAndPixelsShrinkToTheirLimit() throws {
         let store = ArtifactStore(root: dir)
-        let cfg = try config(["probe.baselines=[pixels]", "probe.pixel_limit_mb=0.5"])
-        _ = try PrepareStage.run(cfg, store: store)
-        _ = try PretrainStage.run(cfg, store: store)
-        let out = try ProbeStage.run(cfg, store: store)
+        let out = try prepareTrainAndProbe(try config(["probe.baselines=[pixels]", "probe.pixel_limit_mb=0.5"]),
+                                           store: store)
         XCTAssertEqual(Set(out.metrics.subjects.keys), ["ijepa", "pixels"])
         // 512 train + 256 val images of 784 floats are 2.3 MiB; 0.5 MiB holds 167 of them.
         let pixels = try XCTUnwrap(out.metrics.subjects["pixels"])
@@ -131,6 +126,13 @@ final class ProbeStageTests: XCTestCase {
                                                               prepareKey: "p").key)
         XCTAssertNotEqual(pixelsKey, ProbeStage.baselineMaterial(.pixels, config: try config(["probe.pixel_limit_mb=1"]),
                                                                  prepareKey: "p").key)
+    }
+
+    /// The three stages in order: the probe's outcome.
+    func prepareTrainAndProbe(_ cfg: PipelineConfig, store: ArtifactStore) throws -> ProbeStage.Outcome {
+        _ = try PrepareStage.run(cfg, store: store)
+        _ = try PretrainStage.run(cfg, store: store)
+        return try ProbeStage.run(cfg, store: store)
     }
 
     func featureArtifacts(_ store: ArtifactStore) throws -> Int {
