@@ -13,6 +13,8 @@ public enum Provenance {
             "tools": .object(t),
             "host": .string(ProcessInfo.processInfo.hostName),
             "cpus": .int(ProcessInfo.processInfo.activeProcessorCount),
+            "cpu_model": .string(CPUInfo.model),
+            "cpu_class": .string(CPUInfo.cpuClass),
             "command": .array(CommandLine.arguments.map { .string($0) }),
         ])
     }

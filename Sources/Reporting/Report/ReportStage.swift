@@ -81,7 +81,7 @@ public enum ReportStage {
     static func environment(_ r: RunRecord) -> [(String, String)] {
         let p = r.pretrainManifest["provenance"]
         var e: [(String, String)] = [
-            ("CPU (report host)", cpuModel()),
+            ("CPU (report host)", CPUInfo.summary),
             ("cores used by pretraining", "\(r.pretrainManifest["details"]?["threads"]?.intValue ?? 0) threads of \(p?["cpus"]?.intValue ?? 0) CPUs"),
             ("git commit (pretrain)", (p?["git_commit"]?.stringValue ?? "?") + ((p?["git_dirty"]?.boolValue ?? false) ? " (uncommitted changes)" : "")),
         ]
@@ -93,13 +93,6 @@ public enum ReportStage {
             e.append((k, v.stringValue ?? v.canonical))
         }
         return e
-    }
-
-    static func cpuModel() -> String {
-        let text = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        let line = text.split(separator: "\n").first { $0.hasPrefix("model name") }
-        let model = line.map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces) } ?? "unknown"
-        return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) CPUs"
     }
 
     static func save(_ text: String, _ path: String) throws {
