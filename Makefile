@@ -12,6 +12,14 @@ SET       ?=
 # oversubscribed.
 THREADS   ?=
 SWEEP     ?= pipelines/sweeps/target-scale.yaml
+# Replicates: SEEDS="0 1 2" runs `make all` (or every variant of `make sweep`,
+# replacing the file's seeds:) once per seed, meta.seed and probe.seed set to
+# it, and the report gives means, 95% intervals and paired differences.
+SEEDS     ?=
+# One replicate of a stage target: SEED=1 (make pretrain SEED=1).
+SEED      ?=
+# make record / record-sweep: the results registry they add rows to.
+REGISTRY  ?= results/registry.csv
 # make export: the output file.
 EXPORT    ?= target_encoder.safetensors
 
@@ -21,8 +29,11 @@ APT_PACKAGES := libhdf5-dev libopenblas-dev libdnnl-dev libpng-dev libjpeg62-tur
 MPI_PACKAGES := libopenmpi-dev openmpi-bin
 MPI_BIN      := .build-mpi/release
 BIN          := .build/release
-STAGE_ARGS    = --config $(PIPELINE) --artifacts $(ARTIFACTS) $(if $(FORCE),--force) $(SET)
-SWEEP_ARGS    = --sweep $(SWEEP) --artifacts $(ARTIFACTS) $(SET)
+SEEDS_ARG     = $(if $(strip $(SEEDS)),--seeds "$(strip $(SEEDS))")
+STAGE_ARGS    = --config $(PIPELINE) --artifacts $(ARTIFACTS) $(if $(FORCE),--force) $(SET) $(if $(SEED),--seed $(SEED))
+SWEEP_ARGS    = --sweep $(SWEEP) --artifacts $(ARTIFACTS) $(SET) $(SEEDS_ARG)
+# A sweep run's name, V or V-S (variant V at seed S), as stage arguments.
+RUN_NAME_ARGS = --variant $(word 1,$(subst -, ,$1))$(if $(word 2,$(subst -, ,$1)), --seed $(word 2,$(subst -, ,$1)))
 FORCE_ARG     = $(if $(FORCE),--force)
 RUN           = $(if $(THREADS),IJEPA_THREADS=$(THREADS) OMP_NUM_THREADS=$(THREADS) OPENBLAS_NUM_THREADS=$(THREADS))
 # make bench / bench-compare: timed steps (after 2 untimed ones).
@@ -32,7 +43,7 @@ BENCH_DUMP    = $(ARTIFACTS)/.bench/steps.h5
 VENV         := .venv
 TORCH_PIP    := torch==2.13.0+cpu h5py numpy safetensors
 
-.PHONY: all deps deps-mpi apt-install build build-mpi test-mpi prepare pretrain probe report export sweep sweep-report gc-list verify test test-e2e test-fuzz bench bench-compare bench-numerics venv clean clean-artifacts
+.PHONY: all deps deps-mpi apt-install build build-mpi test-mpi prepare pretrain probe report record record-sweep export sweep sweep-report gc-list verify test test-e2e test-fuzz bench bench-compare bench-numerics venv clean clean-artifacts
 
 all: report
 
@@ -77,8 +88,28 @@ pretrain: prepare
 probe: pretrain
 	$(RUN) $(BIN)/Probe $(STAGE_ARGS)
 
+ifeq ($(strip $(SEEDS)),)
 report: probe
 	@report=$$($(BIN)/Report $(STAGE_ARGS)) && echo "report: $$report"
+else
+# SEEDS: every replicate's stages, then one report over them.
+report: $(addprefix replicate-,$(SEEDS))
+	@report=$$($(BIN)/Report $(STAGE_ARGS) $(SEEDS_ARG)) && echo "report: $$report"
+endif
+
+replicate-%: build
+	$(RUN) $(BIN)/Prepare $(STAGE_ARGS) --seed $*
+	$(RUN) $(BIN)/Pretrain $(STAGE_ARGS) --seed $* $(if $(RESUME),--resume)
+	$(RUN) $(BIN)/Probe $(STAGE_ARGS) --seed $*
+
+# Adds the runs of PIPELINE (at SEEDS when given) to results/registry.csv,
+# from their artifacts; `make record-sweep SWEEP=...` the runs of a sweep.
+# Every number in README.md and docs/results.md is a row there.
+record: build
+	@$(BIN)/Store record $(STAGE_ARGS) $(SEEDS_ARG) --registry $(REGISTRY)
+
+record-sweep: build
+	@$(BIN)/Store record $(SWEEP_ARGS) --registry $(REGISTRY)
 
 # The pretrained target encoder as safetensors under the official I-JEPA
 # names (EXPORT=file); STATE=1 writes the whole training state instead, for
@@ -90,24 +121,26 @@ export: pretrain
 # whose inputs they do not change (a lock per artifact makes concurrent
 # variants build a shared artifact once). `make -j N sweep` runs N variants
 # at a time.
+# A sweep file with seeds: runs each variant once per seed (runs V-S).
 sweep: build
-	@n=$$($(BIN)/Store variants --sweep $(SWEEP) $(SET)) && \
-	$(MAKE) --no-print-directory sweep-report SWEEP_N=$$n
+	@runs=$$($(BIN)/Store runs $(SWEEP_ARGS)) && \
+	$(MAKE) --no-print-directory sweep-report SWEEP_RUNS="$$runs"
 
-ifdef SWEEP_N
-SWEEP_VARIANTS := $(addprefix sweep-variant-,$(shell seq 0 $$(($(SWEEP_N) - 1))))
+ifdef SWEEP_RUNS
+SWEEP_TARGETS := $(addprefix sweep-run-,$(SWEEP_RUNS))
 endif
 
-sweep-report: $(SWEEP_VARIANTS)
+sweep-report: $(SWEEP_TARGETS)
 	@report=$$($(BIN)/Report $(SWEEP_ARGS) $(FORCE_ARG)) && echo "report: $$report"
 
-# FORCE=1 recomputes each variant's Pretrain and Probe; the shared Prepare is
-# not forced here (variants would rebuild it under each other's feet): use
+# One run of SWEEP: sweep-run-2 (variant 2) or sweep-run-2-1 (variant 2 at
+# seed 1). FORCE=1 recomputes its Pretrain and Probe; the shared Prepare is
+# not forced here (runs would rebuild it under each other's feet): use
 # `make prepare FORCE=1` for that.
-sweep-variant-%:
-	$(RUN) $(BIN)/Prepare $(SWEEP_ARGS) --variant $*
-	$(RUN) $(BIN)/Pretrain $(SWEEP_ARGS) $(FORCE_ARG) --variant $*
-	$(RUN) $(BIN)/Probe $(SWEEP_ARGS) $(FORCE_ARG) --variant $*
+sweep-run-%:
+	$(RUN) $(BIN)/Prepare $(SWEEP_ARGS) $(call RUN_NAME_ARGS,$*)
+	$(RUN) $(BIN)/Pretrain $(SWEEP_ARGS) $(FORCE_ARG) $(call RUN_NAME_ARGS,$*)
+	$(RUN) $(BIN)/Probe $(SWEEP_ARGS) $(FORCE_ARG) $(call RUN_NAME_ARGS,$*)
 
 # Re-hash every artifact of PIPELINE against its manifest.
 verify: build

@@ -5,7 +5,8 @@ import Reporting
 import StageCLI
 
 /// `Report`: report.md, results.csv and figures from a pipeline's artifacts,
-/// or from every variant of a sweep (`--sweep FILE` without `--variant`).
+/// from every variant of a sweep (`--sweep FILE` without `--variant`), each at
+/// each of its seeds, or from a pipeline's replicates (`--seeds 0,1,2`).
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write the markdown report, results CSV and figures of a pipeline or a sweep.")
@@ -15,8 +16,7 @@ struct Report: ParsableCommand {
     func run() throws {
         do {
             let store = options.store
-            if let path = options.sweep, options.variant == nil {
-                let sweep = try SweepFile.load(path: path)
+            if options.variant == nil, options.seed == nil, let sweep = try options.loadRuns() {
                 print(try ReportStage.run(sweep: sweep, overrides: options.overrides, store: store,
                                           force: options.force).directory + "/report.md")
             } else {

@@ -34,11 +34,8 @@ public enum ArtifactReach {
         for f in sweepFiles {
             do {
                 let s = try SweepFile.load(path: f)
-                for i in 0..<s.variantCount { try add(try s.config(variant: i)) }
-                let runs = (0..<s.variantCount).compactMap { i in
-                    try? RunRecord(index: i, label: s.label(i), assignment: s.assignment(i), config: s.config(variant: i), store: store)
-                }
-                if runs.count == s.variantCount, let k = try? ReportStage.key(runs: runs, sweep: s, config: runs[0].config) {
+                for run in s.runs { try add(try s.config(run)) }
+                if let runs = try? RunRecord.all(s, overrides: [], store: store), let k = try? ReportStage.key(runs: runs, sweep: s, config: runs[0].config) {
                     reached.insert("\(ReportStage.name)/\(k)")
                 }
             } catch { skipped.append("\(error)") }

@@ -5,11 +5,8 @@ import Pipeline
 /// variant, not an hour into the sweep.
 public enum SweepCheck {
     public static func validate(_ sweep: SweepFile, overrides: [String] = []) throws {
-        for i in 0..<sweep.variantCount {
-            // Loading a variant checks every rule, the masks' geometry included.
-            do { _ = try sweep.config(variant: i, extra: overrides) } catch {
-                throw PipelineError("\(sweep.path): variant \(i) (\(sweep.label(i))): \(error)")
-            }
-        }
+        // Loading a run checks every rule, the masks' geometry included (its
+        // error names the file, variant and seed).
+        for run in sweep.runs { _ = try sweep.config(run, extra: overrides) }
     }
 }

@@ -21,15 +21,46 @@ public struct StageOptions: ParsableArguments {
     @Option(help: "Variant index of --sweep (0-based).")
     public var variant: Int?
 
+    @Option(help: "Replicate seed: sets meta.seed and probe.seed (with --sweep, one of its seeds).")
+    public var seed: Int?
+
+    @Option(help: ArgumentHelp("Replicate seeds, e.g. 0,1,2: the runs a report or Store command covers (replaces a sweep file's seeds:).",
+                               valueName: "list"))
+    public var seeds: String?
+
     public init() {}
 
+    /// --seeds as integers, nil when not given.
+    public func seedList() throws -> [Int]? {
+        guard let seeds else { return nil }
+        let parts = seeds.split(whereSeparator: { $0 == "," || $0 == " " })
+        let ints = parts.compactMap { Int($0) }
+        guard !parts.isEmpty, ints.count == parts.count else {
+            throw PipelineError("--seeds \(seeds): give integers separated by commas, e.g. 0,1,2")
+        }
+        return ints
+    }
+
+    /// The one pipeline run these options name: a pipeline file, or a
+    /// variant of a sweep, at a replicate seed when --seed is given.
     public func loadConfig() throws -> PipelineConfig {
         if let sweep {
             guard let variant else { throw PipelineError("--sweep \(sweep): also give --variant N") }
-            return try SweepFile.load(path: sweep).config(variant: variant, extra: overrides)
+            return try SweepFile.load(path: sweep).replicated(try seedList()).config(variant: variant, seed: seed, extra: overrides)
         }
         if variant != nil { throw PipelineError("--variant: only with --sweep") }
+        if let seed {
+            return try SweepFile.replicates(of: config, seeds: [seed]).config(variant: 0, seed: seed, extra: overrides)
+        }
         return try PipelineConfig.load(path: config, overrides: overrides)
+    }
+
+    /// The runs a report covers: every variant and seed of --sweep, or the
+    /// pipeline at each of --seeds; nil for a single pipeline run.
+    public func loadRuns() throws -> SweepFile? {
+        if let sweep { return try SweepFile.load(path: sweep).replicated(try seedList()) }
+        if let seeds = try seedList() { return try SweepFile.replicates(of: config, seeds: seeds, overrides: overrides) }
+        return nil
     }
     public var store: ArtifactStore { ArtifactStore(root: artifacts) }
 }

@@ -10,7 +10,7 @@ import StageCLI
 struct Store: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Verify, list unreachable and plan artifacts of the store.",
-        subcommands: [Verify.self, GCList.self, Variants.self])
+        subcommands: [Verify.self, GCList.self, Variants.self, Runs.self, Record.self])
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -68,6 +68,47 @@ struct Store: ParsableCommand {
                 let sweep = try SweepFile.load(path: path)
                 try SweepCheck.validate(sweep, overrides: options.overrides)
                 print(sweep.variantCount)
+            } catch {
+                Console.fail("store", error)
+            }
+        }
+    }
+
+    struct Record: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add the runs of --sweep (every variant at every seed), of --config at --seeds, or of --config (at --seed) to the results registry, from their artifacts.")
+        @OptionGroup var options: StageOptions
+        @Option(help: "The registry file.") var registry: String = ResultsRegistry.defaultPath
+
+        func run() throws {
+            do {
+                let sweep = options.variant == nil && options.seed == nil ? try options.loadRuns() : nil
+                if options.variant != nil { throw PipelineError("record: records every run of --sweep; leave out --variant") }
+                let config = sweep == nil ? try options.loadConfig() : nil
+                let new = try ResultsRegistry.entries(sweep: sweep, config: config, seed: options.seed,
+                                                      overrides: options.overrides, store: options.store)
+                let all = ResultsRegistry.merged(try ResultsRegistry.read(registry), new)
+                try ResultsRegistry.write(all, to: registry)
+                for e in new {
+                    print("recorded \(e.source) variant \(e.variant)\(e.seed.map { " seed \($0)" } ?? ""): probe \(e.probeKey), linear \(e.metrics["ijepa_linear_100pct"].map { String(format: "%.2f", 100 * $0) } ?? "-")")
+                }
+                print("\(registry): \(all.count) runs")
+            } catch {
+                Console.fail("store", error)
+            }
+        }
+    }
+
+    struct Runs: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check every run of --sweep (each variant at each seed), or of --config at --seeds, and print their names (V or V-S) on one line.")
+        @OptionGroup var options: StageOptions
+
+        func run() throws {
+            do {
+                guard let sweep = try options.loadRuns() else { throw PipelineError("runs: needs --sweep FILE, or --seeds with --config") }
+                try SweepCheck.validate(sweep, overrides: options.overrides)
+                print(sweep.runs.map(\.name).joined(separator: " "))
             } catch {
                 Console.fail("store", error)
             }

@@ -2,7 +2,8 @@
 # The Makefile end to end on the smoke pipeline, in a temporary artifact
 # folder: `make all` writes the report, a second run does no stage work, a
 # probe setting reruns only probe and report, and `make -j 2 sweep` runs two
-# variants that share one prepare artifact, `make verify` finds every
+# variants that share one prepare artifact, a sweep over seeds reports
+# intervals and records its runs, `make verify` finds every
 # artifact intact and `make gc-list` names the unreached ones. Needs the
 # release build.
 set -euo pipefail
@@ -44,6 +45,22 @@ prepares=$(find "$tmp/artifacts/prepare" -mindepth 1 -maxdepth 1 -not -name '.*'
 [ "$prepares" = 1 ] || { echo "make_e2e: $prepares prepare artifacts, expected 1 shared"; exit 1; }
 rows=$(($(wc -l < "$(sed -nE 's|^report: ([^ ]+/report\.md)$|\1|p' "$tmp/sweep.log" | xargs dirname)/results.csv") - 1))
 [ "$rows" = 2 ] || { echo "make_e2e: sweep results.csv has $rows rows, expected 2"; exit 1; }
+# Replicates: 2 variants x 2 seeds, the baselines once per seed, a report
+# with intervals and paired differences, aggregate rows in results.csv, and
+# the runs recorded in a registry.
+run "$tmp/seeds.log" -j 2 sweep SWEEP=pipelines/sweeps/smoke-seeds.yaml THREADS=1
+seeds_dir=$(sed -nE 's|^report: ([^ ]+/report\.md)$|\1|p' "$tmp/seeds.log" | xargs dirname)
+grep -q '| 0 (ref) |' "$seeds_dir/report.md" || { cat "$seeds_dir/report.md"; echo "make_e2e: no reference row in the replicated report"; exit 1; }
+grep -q ' ± ' "$seeds_dir/report.md" || { echo "make_e2e: the replicated report has no intervals"; exit 1; }
+[ "$(grep -c '^run,' "$seeds_dir/results.csv")" = 4 ] || { echo "make_e2e: expected 4 per-seed rows"; exit 1; }
+grep -q '^diff_mean,1,' "$seeds_dir/results.csv" || { echo "make_e2e: no paired-difference rows"; exit 1; }
+baselines=$(find "$tmp/artifacts/probe-random" -mindepth 1 -maxdepth 1 -not -name '.*' -type d | wc -l)
+[ "$baselines" = 2 ] || { echo "make_e2e: $baselines initial-weight baselines, expected one per seed (2)"; exit 1; }
+run "$tmp/record.log" record-sweep SWEEP=pipelines/sweeps/smoke-seeds.yaml REGISTRY="$tmp/registry.csv"
+[ "$(($(wc -l < "$tmp/registry.csv") - 1))" = 4 ] || { cat "$tmp/record.log"; echo "make_e2e: expected 4 registry rows"; exit 1; }
+run "$tmp/replicates.log" all SEEDS="0 1"
+grep -q 'Over 2 seeds (seeds 0, 1)' "$(sed -nE 's|^report: ([^ ]+/report\.md)$|\1|p' "$tmp/replicates.log")" \
+  || { echo "make_e2e: make all SEEDS=\"0 1\" did not report over both seeds"; exit 1; }
 # Store maintenance: the smoke pipeline's artifacts re-hash clean, and the
 # probe built with knn_k=5 (no pipeline file asks for it) is listed as unreached.
 run "$tmp/verify.log" verify
@@ -51,4 +68,4 @@ expect "$tmp/verify.log" 0 '^DAMAGED'
 expect "$tmp/verify.log" 0 '^missing'
 run "$tmp/gc.log" gc-list
 grep -q "^$tmp/artifacts/probe/" "$tmp/gc.log" || { cat "$tmp/gc.log"; echo "make_e2e: gc-list does not list the knn_k=5 probe"; exit 1; }
-echo "make_e2e: all, rerun, probe change, 2-variant sweep, verify and gc-list behave (artifacts in a temporary folder)"
+echo "make_e2e: all, rerun, probe change, 2-variant sweep, seeded sweep and replicates, record, verify and gc-list behave (artifacts in a temporary folder)"

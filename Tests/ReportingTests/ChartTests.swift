@@ -15,6 +15,21 @@ final class ChartTests: XCTestCase {
         }
     }
 
+    /// A point's error bar is one vertical line and two caps in its series'
+    /// colour, inside the y range; an undefined error draws nothing.
+    func testErrorBarsAreDrawnWholeAndOnlyWhereDefined() {
+        var chart = LineChart(title: "t", xLabel: "x", yLabel: "y",
+                              series: [ChartSeries(name: "a", points: [(x: 0, y: 80), (x: 1, y: 82)], errors: [9, .nan])])
+        chart.showMarkers = true
+        let svg = chart.svg()
+        let bars = svg.components(separatedBy: "\n").filter {
+            $0.hasPrefix("<line") && $0.contains("stroke=\"\(Palette.color(0))\"") && $0.contains("stroke-width=\"1.2\"")
+        }
+        XCTAssertEqual(bars.count, 3, svg)
+        XCTAssertTrue(svg.contains(">90<") || svg.contains(">92<"), "the y axis reaches 80 + 9: \(svg)")
+        XCTAssertFalse(svg.lowercased().contains("nan"))
+    }
+
     func testTextIsEscaped() {
         var chart = LineChart(title: "a<&>\"b", xLabel: "x & y", yLabel: "'q'",
                               series: [line("s<1>", [(0, 1), (1, 2)]), line("t", [(0, 2), (1, 1)])])

@@ -5,11 +5,15 @@ public struct ChartSeries: Sendable {
     /// unlogged step shows as a gap rather than a spike.
     public var points: [(x: Double, y: Double)]
     public var dashed: Bool = false
+    /// Half-heights of error bars, one per point (non-finite: no bar).
+    public var errors: [Double]?
 
-    public init(name: String, points: [(x: Double, y: Double)], dashed: Bool = false) {
+    public init(name: String, points: [(x: Double, y: Double)], dashed: Bool = false, errors: [Double]? = nil) {
+        precondition(errors.map { $0.count == points.count } ?? true, "one error per point")
         self.name = name
         self.points = points
         self.dashed = dashed
+        self.errors = errors
     }
 }
 

@@ -37,7 +37,12 @@ struct LineChartRenderer {
 
         let xs = drawn.map(\.x)
         xAxis = AxisTicks.linear(min: xs.min() ?? 0, max: xs.max() ?? 1)
-        let ys = drawn.map(\.y) + references.map(\.y)
+        // Error bars widen the y range so they are drawn whole.
+        let whiskers = zip(chart.series, cleaned).flatMap { series, points in
+            zip(points, series.errors ?? []).filter { $0.0.y.isFinite && $0.1.isFinite && $0.1 > 0 }
+                .flatMap { [$0.0.y - $0.1, $0.0.y + $0.1] }
+        }.filter(drawable)
+        let ys = drawn.map(\.y) + references.map(\.y) + whiskers
         if let lo = ys.min(), let hi = ys.max() {
             yAxis = logY ? AxisTicks.logarithmic(min: lo, max: hi) : AxisTicks.linear(min: lo, max: hi)
         } else {
@@ -70,6 +75,7 @@ struct LineChartRenderer {
         for (i, points) in cleaned.enumerated() {
             drawSeries(points, color: Palette.color(i), dash: Palette.dash(i, dashed: chart.series[i].dashed),
                        into: &w)
+            if let errors = chart.series[i].errors { drawErrorBars(points, errors, color: Palette.color(i), into: &w) }
         }
         if !hasData {
             w.text("no data", x: plot.x + plot.width / 2, y: plot.y + plot.height / 2 + 4, size: 13,
@@ -106,6 +112,18 @@ struct LineChartRenderer {
         w.path(runs, stroke: color, width: 1.6, dash: dash)
         for run in runs where chart.showMarkers || run.count == 1 {
             for p in run { w.circle(p.x, p.y, r: 2.5, fill: color) }
+        }
+    }
+
+    /// A vertical bar from y - e to y + e with short caps, at each point.
+    private func drawErrorBars(_ points: [(x: Double, y: Double)], _ errors: [Double], color: String,
+                               into w: inout SVGWriter) {
+        for (p, e) in zip(points, errors) where p.y.isFinite && e.isFinite && e > 0 {
+            let lo = chart.logY && p.y - e <= 0 ? p.y : p.y - e
+            let x = px(p.x), y0 = py(lo), y1 = py(p.y + e)
+            w.line(x, y0, x, y1, stroke: color, width: 1.2)
+            w.line(x - 4, y0, x + 4, y0, stroke: color, width: 1.2)
+            w.line(x - 4, y1, x + 4, y1, stroke: color, width: 1.2)
         }
     }
 

@@ -55,31 +55,42 @@ enum ReportFigures {
     /// Linear and k-NN top-1 (all labels) against the swept value, with the
     /// baselines as reference lines. The x axis is the swept number, the
     /// midpoint of a swept range, or the variant index when several keys or
-    /// non-numbers are swept.
+    /// non-numbers are swept. With seeds, each point is a variant's mean and
+    /// its error bar the 95% interval.
     static func accuracyChart(_ runs: [RunRecord], sweep: SweepFile) -> LineChart? {
         guard let fraction = runs.first?.fractions.last else { return nil }
-        let numeric = sweep.axes.count == 1 ? runs.map { number($0.assignment[0].value) } : []
+        let summary = ReplicateSummary(runs, reference: sweep.reference, seeds: sweep.seeds)
+        let first = summary.variants.compactMap { summary.runs[$0]?.first }
+        let numeric = sweep.axes.count == 1 ? first.map { number($0.assignment[0].value) } : []
         let useValue = !numeric.isEmpty && numeric.allSatisfy { $0 != nil }
-        let xs = useValue ? numeric.map { $0! } : runs.map { Double($0.index) }
-        let xLabel = useValue ? sweep.axes[0].key + (isRange(runs[0].assignment[0].value) ? " (midpoint)" : "") : "variant"
+        let xs = useValue ? numeric.map { $0! } : first.map { Double($0.index) }
+        let xLabel = useValue ? sweep.axes[0].key + (isRange(first[0].assignment[0].value) ? " (midpoint)" : "") : "variant"
         // Drawn in x order, so unsorted sweep values do not zigzag.
         let order = xs.indices.sorted { xs[$0] < xs[$1] }
-        let sortedX = order.map { xs[$0] }, sortedRuns = order.map { runs[$0] }
-        var chart = LineChart(title: "Probe top-1 (\(String(format: "%g", fraction * 100))% of labels) across the sweep", xLabel: xLabel,
-                              yLabel: "top-1 (%)", series: [
-            ChartSeries(name: "I-JEPA linear", points: zip(sortedX, sortedRuns).map { (x: $0, y: 100 * $1.top1(.ijepa, "linear", fraction)) }),
-            ChartSeries(name: "I-JEPA k-NN", points: zip(sortedX, sortedRuns).map { (x: $0, y: 100 * $1.top1(.ijepa, "knn", fraction)) }, dashed: true),
-        ])
+        let sortedX = order.map { xs[$0] }, sortedVariants = order.map { first[$0].index }
+        func series(_ subject: ProbeStage.Subject, _ classifier: String, _ name: String, dashed: Bool) -> ChartSeries {
+            let e = sortedVariants.map { summary.estimate($0, .init(subject: subject, classifier: classifier, fraction: fraction)) }
+            return ChartSeries(name: name, points: zip(sortedX, e).map { (x: $0, y: 100 * $1.mean) }, dashed: dashed,
+                               errors: summary.hasIntervals ? e.map { 100 * $0.halfWidth } : nil)
+        }
+        let labels = "Probe top-1 (\(String(format: "%g", fraction * 100))% of labels)"
+        var chart = LineChart(title: summary.hasIntervals ? "\(labels): mean and 95% interval over \(summary.n) seeds"
+                                                           : "\(labels) across the sweep",
+                              xLabel: xLabel, yLabel: "top-1 (%)",
+                              series: [series(.ijepa, "linear", "I-JEPA linear", dashed: false),
+                                       series(.ijepa, "knn", "I-JEPA k-NN", dashed: true)])
         chart.showMarkers = true
         // A baseline that is the same for every variant is a reference
-        // line; one that changes (a swept architecture) is a series.
+        // line (its mean over seeds); one that changes (a swept
+        // architecture) is a series.
         for (subject, label) in [(ProbeStage.Subject.randomInit, "random init, linear"), (.pixels, "raw pixels, linear")] {
-            let ys = sortedRuns.map { 100 * $0.top1(subject, "linear", fraction) }
+            let s = series(subject, "linear", label, dashed: true)
+            let ys = s.points.map(\.y)
             guard ys.allSatisfy(\.isFinite) else { continue }
             if Set(ys).count == 1 {
                 chart.references.append(ReferenceLine(label: label, y: ys[0]))
             } else {
-                chart.series.append(ChartSeries(name: label, points: zip(sortedX, ys).map { (x: $0, y: $1) }, dashed: true))
+                chart.series.append(s)
             }
         }
         return chart

@@ -9,20 +9,39 @@ enum ReportMarkdown {
     static func render(title: String, runs: [RunRecord], sweep: SweepFile?, figures: [(file: String, title: String)],
                        masks: [(file: String, label: String)], environment: [(String, String)]) -> String {
         var md = "# \(escape(title))\n\n"
-        let main = bestRun(runs)
-        md += answer(main, sweep: sweep) + "\n\n"
+        let replicated = sweep.map { !$0.seeds.isEmpty } ?? false
+        let summary = ReplicateSummary(runs, reference: sweep?.reference, seeds: sweep?.seeds ?? [])
+        let main: RunRecord
+        if replicated {
+            let f = runs[0].fractions.last ?? 1
+            let best = summary.best(fraction: f)
+            main = summary.runs[best]![0]
+            md += ReplicateMarkdown.answer(summary, variant: best, sweep: sweep!) + "\n\n"
+        } else {
+            main = bestRun(runs)
+            md += answer(main, sweep: sweep) + "\n\n"
+        }
         for n in main.metrics.notes + main.metrics.subjects.keys.sorted().compactMap({ main.metrics.subjects[$0]?.note }) {
             md += "*Note: \(escape(n))*\n\n"
         }
         md += "## Probe top-1\n\n"
-        if sweep != nil { md += "Variant \(main.index) (\(code(main.label))), the best linear probe of the sweep.\n\n" }
-        md += probeTable(main) + "\n"
+        if replicated {
+            md += ReplicateMarkdown.probeTable(summary, variant: main.index, sweep: sweep!) + "\n"
+        } else {
+            if sweep != nil { md += "Variant \(main.index) (\(code(main.label))), the best linear probe of the sweep.\n\n" }
+            md += probeTable(main) + "\n"
+        }
         md += "Each number is the top-1 accuracy on the \(main.evalDescription) (\(main.evalImages) images). "
         md += "Linear: multinomial logistic regression on standardised features, L2 strength chosen on a held-out part of the train labels, refit on all of them (L-BFGS). "
         md += "k-NN: cosine similarity, k = \(main.config.settings.probe.evaluation.knnK), votes weighted by exp(cos/\(main.config.settings.probe.evaluation.knnTemperature)). "
         md += "Label fractions are sampled per class; features: \(code(main.metrics.features)) (average-pooled).\n\n"
         md += curveSummary(main)
-        if let sweep { md += ablation(runs, sweep: sweep) }
+        if let sweep, replicated {
+            md += ReplicateMarkdown.comparison(summary, sweep: sweep)
+            md += ablation(runs, sweep: sweep)
+        } else if let sweep {
+            md += ablation(runs, sweep: sweep)
+        }
         md += perClass(main)
         md += "## Figures\n\n"
         for f in figures { md += "![\(escape(f.title))](\(f.file))\n\n" }
@@ -112,24 +131,31 @@ enum ReportMarkdown {
     }
 
     static func ablation(_ runs: [RunRecord], sweep: SweepFile) -> String {
-        let keys = ResultsTable.differingKeys(runs), f = runs.first?.fractions.last ?? 1
+        let allKeys = ResultsTable.differingKeys(runs), f = runs.first?.fractions.last ?? 1
         let low = runs.first?.fractions.first ?? f
         // Baselines that change across variants (a swept architecture or
         // probe setting) get their own columns; otherwise one line below.
         let varying = [(ProbeStage.Subject.randomInit, "initial weights"), (.pixels, "raw pixels")].filter { s, _ in
             Set(runs.map { pct($0.top1(s, "linear", f)) }).count > 1
         }
-        var md = "## Ablation: \(escape(sweep.name))\n\n"
-        md += "One row per variant of `\(sweep.path)` (base `\(sweep.basePipeline)`); columns are the config values that differ, then probe top-1 of the I-JEPA features.\n\n"
-        md += "| # |" + keys.map { " \(code($0)) |" }.joined()
+        let seeded = !sweep.seeds.isEmpty
+        let keys = allKeys.filter { !(seeded && SweepFile.seedKeys.contains($0)) }
+        var md = seeded ? "## Every run\n\n" : "## Ablation: \(escape(sweep.name))\n\n"
+        md += seeded
+            ? "One row per run of `\(sweep.path)` (base `\(sweep.basePipeline)`): each variant at each seed; columns are the config values that differ, then probe top-1 of the I-JEPA features.\n\n"
+            : "One row per variant of `\(sweep.path)` (base `\(sweep.basePipeline)`); columns are the config values that differ, then probe top-1 of the I-JEPA features.\n\n"
+        if !seeded {
+            md += "*One run per variant (the sweep file has no `seeds:`): no interval can be given, so a difference here is not evidence of an effect until it is larger than the seed-to-seed spread (docs/results.md measures it for the default). Add `seeds: [0, 1, 2]` to the file for means, intervals and paired differences.*\n\n"
+        }
+        md += "| # |" + (seeded ? " seed |" : "") + keys.map { " \(code($0)) |" }.joined()
         md += " linear \(frac(f)) | k-NN \(frac(f)) |" + (low != f ? " linear \(frac(low)) |" : "")
         md += varying.map { " \($0.1) linear \(frac(f)) |" }.joined()
         let curve = runs.contains { $0.curve != nil }
         md += (curve ? " curve k-NN |" : "") + " final loss | feature std | pretrain images/s | pretrain min |\n"
-        md += "|---:|" + String(repeating: "---|", count: keys.count)
+        md += "|---:|" + (seeded ? "---:|" : "") + String(repeating: "---|", count: keys.count)
         md += String(repeating: "---:|", count: (low != f ? 7 : 6) + varying.count + (curve ? 1 : 0)) + "\n"
         for r in runs {
-            md += "| \(r.index) |" + keys.map { " \(code(r.config.values[$0]?.canonical ?? "")) |" }.joined()
+            md += "| \(r.index) |" + (seeded ? " \(r.seed.map(String.init) ?? "") |" : "") + keys.map { " \(code(r.config.values[$0]?.canonical ?? "")) |" }.joined()
             md += " \(pct(r.top1(.ijepa, "linear", f))) | \(pct(r.top1(.ijepa, "knn", f))) |"
             if low != f { md += " \(pct(r.top1(.ijepa, "linear", low))) |" }
             md += varying.map { " \(pct(r.top1($0.0, "linear", f))) |" }.joined()
@@ -139,7 +165,7 @@ enum ReportMarkdown {
         }
         let base = runs[0]
         md += "\n"
-        for (s, what) in [(ProbeStage.Subject.randomInit, "at initial weights"), (.pixels, "on raw pixels")] where !varying.contains(where: { $0.0 == s }) {
+        for (s, what) in [(ProbeStage.Subject.randomInit, "at initial weights"), (.pixels, "on raw pixels")] where !varying.contains(where: { $0.0 == s }) && !seeded {
             md += "Linear \(frac(f)) \(what), the same for every variant: \(pct(base.top1(s, "linear", f))). "
         }
         md += "Final loss and feature std are means over the last 20 steps."
@@ -165,10 +191,11 @@ enum ReportMarkdown {
 
     static func reproduce(_ runs: [RunRecord], sweep: SweepFile?, environment: [(String, String)]) -> String {
         var md = "## Reproduce\n\n```sh\n"
-        if let sweep { md += "make sweep SWEEP=\(sweep.path)\n" } else { md += "make all PIPELINE=\(runs[0].config.source)\n" }
+        md += ReplicateMarkdown.command(sweep: sweep, source: runs[0].config.source) + "\n"
         md += "```\n\n| run | prepare | pretrain | probe | pretrain wall | probe wall |\n|---|---|---|---|---:|---:|\n"
         for r in runs {
-            md += "| \(r.label.isEmpty ? code(r.config.source) : code(r.label)) | `\(r.prepareKey)` | `\(r.pretrainKey)` | `\(r.probeKey)` |"
+            let name = [r.label, r.seed.map { "seed \($0)" } ?? ""].filter { !$0.isEmpty }.joined(separator: ", ")
+            md += "| \(name.isEmpty ? code(r.config.source) : code(name)) | `\(r.prepareKey)` | `\(r.pretrainKey)` | `\(r.probeKey)` |"
             md += " \(minutes(r.wallSeconds(r.pretrainManifest))) | \(minutes(r.wallSeconds(r.probeManifest))) |\n"
         }
         md += "\nArtifacts live under `artifacts/<stage>/<key>/`, each with a `manifest.json` (file digests, timings, git commit, library versions).\n\n"

@@ -25,18 +25,21 @@ public enum ReportStage {
     /// `overrides`: the `--set` values the variants ran with (make sweep SET=...).
     public static func run(sweep: SweepFile, overrides: [String] = [], store: ArtifactStore,
                            force: Bool = false) throws -> Outcome {
-        let runs = try (0..<sweep.variantCount).map { i in
-            try RunRecord(index: i, label: sweep.label(i), assignment: sweep.assignment(i),
-                          config: try sweep.config(variant: i, extra: overrides), store: store)
-        }
+        let runs = try RunRecord.all(sweep, overrides: overrides, store: store)
         return try build(runs: runs, sweep: sweep, config: runs[0].config, store: store, force: force)
     }
 
     static func material(runs: [RunRecord], sweep: SweepFile?, config: PipelineConfig) -> ArtifactKeyMaterial {
         var upstream: [String: String] = [:]
-        for r in runs { upstream["probe-\(r.index)"] = r.probeKey }
+        for r in runs { upstream["probe-\(r.runName)"] = r.probeKey }
         var inputs: [String: String] = [:]
-        if let sweep { inputs["sweep"] = Digest.sha256Hex((0..<sweep.variantCount).map(sweep.label).joined(separator: "\n")) }
+        if let sweep {
+            // Seeds and the reference enter only when given, so the key of
+            // a sweep without them is what it was before they existed.
+            var lines = (0..<sweep.variantCount).map(sweep.label)
+            if !sweep.seeds.isEmpty { lines.append("seeds \(sweep.seeds) reference \(sweep.reference.map(String.init) ?? "none")") }
+            inputs["sweep"] = Digest.sha256Hex(lines.joined(separator: "\n"))
+        }
         return ArtifactKeyMaterial(stage: name, formatVersion: formatVersion,
                                    settings: config.settings.report, upstream: upstream, inputs: inputs)
     }
@@ -57,7 +60,8 @@ public enum ReportStage {
             try store.build(material, started: started) { tmp in
                 let figures = try ReportFigures.write(runs, sweep: sweep, to: tmp)
                 var masks: [(String, String)] = []
-                for r in runs {
+                // One mask figure per variant: the seeds of a variant differ only in which masks.
+                for r in runs where r.seed == nil || r.seed == runs.first(where: { $0.index == r.index })?.seed {
                     let file = runs.count == 1 ? "masks.png" : "masks-\(r.index).png"
                     // A run of imported weights (no step) has no masks to show.
                     guard FileManager.default.fileExists(atPath: "\(r.pretrainDir)/masks.png") else { continue }
@@ -68,7 +72,7 @@ public enum ReportStage {
                 let md = ReportMarkdown.render(title: title, runs: runs, sweep: sweep, figures: figures, masks: masks,
                                                environment: environment(runs[0]))
                 try save(md, "\(tmp)/report.md")
-                try save(ResultsTable.csv(runs), "\(tmp)/results.csv")
+                try save(ResultsTable.csv(runs, sweep: sweep), "\(tmp)/results.csv")
                 return StageResult(counts: ["runs": runs.count])
             }
             log.info("wrote \(dir)/report.md")
@@ -82,6 +86,7 @@ public enum ReportStage {
         let p = r.pretrainManifest["provenance"]
         var e: [(String, String)] = [
             ("CPU (report host)", CPUInfo.summary),
+            ("CPU class (pretrain)", p?["cpu_class"]?.stringValue ?? "not recorded"),
             ("cores used by pretraining", "\(r.pretrainManifest["details"]?["threads"]?.intValue ?? 0) threads of \(p?["cpus"]?.intValue ?? 0) CPUs"),
             ("git commit (pretrain)", (p?["git_commit"]?.stringValue ?? "?") + ((p?["git_dirty"]?.boolValue ?? false) ? " (uncommitted changes)" : "")),
         ]

@@ -8,7 +8,10 @@ import Probing
 /// the single pipeline): its config, artifact keys, manifests, probe
 /// metrics and training log.
 struct RunRecord {
+    /// The variant index (0 for a single pipeline).
     let index: Int
+    /// The replicate seed, nil for a run at the pipeline's own seeds.
+    let seed: Int?
     /// The swept values ("" for a single pipeline).
     let label: String
     let assignment: [(key: String, value: JSON)]
@@ -21,9 +24,10 @@ struct RunRecord {
     let curve: [LearningCurveFile.Point]?
     let pretrainDir: String
 
-    init(index: Int, label: String, assignment: [(key: String, value: JSON)], config: PipelineConfig,
+    init(index: Int, seed: Int? = nil, label: String, assignment: [(key: String, value: JSON)], config: PipelineConfig,
          store: ArtifactStore) throws {
         self.index = index
+        self.seed = seed
         self.label = label
         self.assignment = assignment
         self.config = config
@@ -31,7 +35,8 @@ struct RunRecord {
         probeKey = probe.key
         prepareKey = probe.upstream["prepare"]!
         pretrainKey = probe.upstream["pretrain"]!
-        let what = label.isEmpty ? config.source : "\(config.source) [\(label)]"
+        let named = [label, seed.map { "seed \($0)" } ?? ""].filter { !$0.isEmpty }.joined(separator: ", ")
+        let what = named.isEmpty ? config.source : "\(config.source) [\(named)]"
         func manifest(_ stage: String, _ key: String, _ target: String) throws -> JSON {
             switch store.verify(stage: stage, key: key) {
             case .success(let m): return m
@@ -39,7 +44,7 @@ struct RunRecord {
                 throw PipelineError("\(what): \(stage) artifact \(key) is not available (\(e.description)); run make \(target) first")
             }
         }
-        let sweepTarget = label.isEmpty ? "probe" : "sweep"
+        let sweepTarget = label.isEmpty && seed == nil ? "probe" : "sweep"
         prepareManifest = try manifest(PrepareStage.name, prepareKey, sweepTarget)
         pretrainManifest = try manifest(PretrainStage.name, pretrainKey, sweepTarget)
         probeManifest = try manifest(ProbeStage.name, probeKey, sweepTarget)
@@ -56,6 +61,17 @@ struct RunRecord {
             curve = nil
         }
     }
+
+    /// Every run of a sweep (each variant at each of its seeds), in `sweep.runs` order.
+    static func all(_ sweep: SweepFile, overrides: [String], store: ArtifactStore) throws -> [RunRecord] {
+        try sweep.runs.map { run in
+            try RunRecord(index: run.variant, seed: run.seed, label: sweep.label(run.variant),
+                          assignment: sweep.assignment(run.variant), config: try sweep.config(run, extra: overrides), store: store)
+        }
+    }
+
+    /// "2" or "2-1" (variant 2, seed 1), as the Makefile's targets name runs.
+    var runName: String { SweepFile.Run(variant: index, seed: seed).name }
 
     /// Top-1 of a subject's probe, or NaN when it was not run.
     func top1(_ subject: ProbeStage.Subject, _ classifier: String, _ fraction: Double) -> Double {
