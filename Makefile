@@ -1,9 +1,14 @@
 # I-JEPA pipeline. `make all` runs the stages of PIPELINE; `make test` runs
 # the tests. Both install missing system packages first (`make deps`).
 
+# The pipeline file of make all and the stage targets.
 PIPELINE  ?= pipelines/default.yaml
+# The artifact store's folder.
 ARTIFACTS ?= artifacts
-# FORCE=1 recomputes a stage even when its artifact is up to date.
+# FORCE=1 recomputes the stage of the target you name, even when its artifact
+# is up to date (make probe FORCE=1: Probe alone; make all FORCE=1: Report);
+# the stages before it are built only when missing. FORCE=all recomputes every
+# stage on the way.
 FORCE     ?=
 # Extra `--set key=value` overrides for every stage, e.g. SET="--set prepare.gzip_level=4".
 SET       ?=
@@ -30,7 +35,9 @@ MPI_PACKAGES := libopenmpi-dev openmpi-bin
 MPI_BIN      := .build-mpi/release
 BIN          := .build/release
 SEEDS_ARG     = $(if $(strip $(SEEDS)),--seeds "$(strip $(SEEDS))")
-STAGE_ARGS    = --config $(PIPELINE) --artifacts $(ARTIFACTS) $(if $(FORCE),--force) $(SET) $(if $(SEED),--seed $(SEED))
+STAGE_ARGS    = --config $(PIPELINE) --artifacts $(ARTIFACTS) $(SET) $(if $(SEED),--seed $(SEED))
+# --force for stage $1 when FORCE=all, or FORCE is set and $1 is the target named (all names report).
+FORCED        = $(if $(filter all,$(FORCE)),--force,$(if $(FORCE),$(if $(filter $1,$(patsubst all,report,$(MAKECMDGOALS))),--force)))
 SWEEP_ARGS    = --sweep $(SWEEP) --artifacts $(ARTIFACTS) $(SET) $(SEEDS_ARG)
 # A sweep run's name, V or V-S (variant V at seed S), as stage arguments.
 RUN_NAME_ARGS = --variant $(word 1,$(subst -, ,$1))$(if $(word 2,$(subst -, ,$1)), --seed $(word 2,$(subst -, ,$1)))
@@ -43,10 +50,22 @@ BENCH_DUMP    = $(ARTIFACTS)/.bench/steps.h5
 VENV         := .venv
 TORCH_PIP    := torch==2.13.0+cpu h5py numpy safetensors
 
-.PHONY: all deps deps-mpi apt-install build build-mpi test-mpi prepare pretrain probe report record record-sweep export sweep sweep-report gc-list verify test test-e2e test-fuzz bench bench-compare bench-numerics venv clean clean-artifacts
+.PHONY: all help deps deps-mpi apt-install build build-mpi test-mpi prepare pretrain probe report record record-sweep export sweep sweep-report gc-list verify test test-e2e test-fuzz bench bench-compare bench-numerics venv clean clean-artifacts
 
+# The whole pipeline of PIPELINE: Prepare, Pretrain, Probe, Report.
 all: report
 
+# Targets and variables, from the comments above them in this Makefile.
+help:
+	@echo "make TARGET [VARIABLE=value ...]   (docs/stages.md for the stages, docs/configuration.md for the keys)"
+	@echo; echo "Targets:"
+	@awk '/^# /{c = c (c ? " " : "") substr($$0, 3); next} /^[a-z][a-z0-9-]*%?:/ && c {split($$0, t, ":"); if (!seen[t[1]]++) printf "  %-16s %s\n", t[1], (length(c) > 150 ? substr(c, 1, 147) "..." : c)} {c = ""}' $(firstword $(MAKEFILE_LIST))
+	@echo; echo "Variables:"
+	@awk '/^# /{c = c (c ? " " : "") substr($$0, 3); next} /^[A-Z_]+ +\?=/ && c {printf "  %-16s %s\n", $$1, (length(c) > 150 ? substr(c, 1, 147) "..." : c)} {c = ""}' $(firstword $(MAKEFILE_LIST))
+	@echo; echo "Stage programs (.build/release/): --help, --version, --print-config, --list-keys; exit codes in docs/stages.md."
+
+# Installs the missing system packages (apt-get, as root) and checks for swift.
+deps:
 deps:
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
 	@command -v swift >/dev/null || { echo "deps: the Swift 6 toolchain (swift) is not on PATH; install it from swift.org"; exit 1; }
@@ -70,6 +89,7 @@ apt-install:
 	  fi; \
 	fi
 
+# The release build of every program (.build/release).
 build: deps
 	swift build -c release
 
@@ -78,29 +98,34 @@ build: deps
 build-mpi: deps deps-mpi
 	IJEPA_MPI=1 swift build -c release --scratch-path .build-mpi --product Pretrain
 
+# Images or IDX files to HDF5 patch shards (artifacts/prepare/<key>).
 prepare: build
-	$(RUN) $(BIN)/Prepare $(STAGE_ARGS)
+	$(RUN) $(BIN)/Prepare $(STAGE_ARGS) $(call FORCED,prepare)
 
-# RESUME=1 continues an interrupted run of the same configuration.
+# I-JEPA pretraining (artifacts/pretrain/<key>); RESUME=1 continues an
+# interrupted run of the same configuration.
 pretrain: prepare
-	$(RUN) $(BIN)/Pretrain $(STAGE_ARGS) $(if $(RESUME),--resume)
+	$(RUN) $(BIN)/Pretrain $(STAGE_ARGS) $(call FORCED,pretrain) $(if $(RESUME),--resume)
 
+# Linear and k-NN probes of the frozen encoder and the baselines (artifacts/probe/<key>).
 probe: pretrain
-	$(RUN) $(BIN)/Probe $(STAGE_ARGS)
+	$(RUN) $(BIN)/Probe $(STAGE_ARGS) $(call FORCED,probe)
 
 ifeq ($(strip $(SEEDS)),)
+# report.md, results.csv and figures (artifacts/report/<key>).
 report: probe
-	@report=$$($(BIN)/Report $(STAGE_ARGS)) && echo "report: $$report"
+	@report=$$($(BIN)/Report $(STAGE_ARGS) $(call FORCED,report)) && echo "report: $$report"
 else
 # SEEDS: every replicate's stages, then one report over them.
 report: $(addprefix replicate-,$(SEEDS))
-	@report=$$($(BIN)/Report $(STAGE_ARGS) $(SEEDS_ARG)) && echo "report: $$report"
+	@report=$$($(BIN)/Report $(STAGE_ARGS) $(SEEDS_ARG) $(call FORCED,report)) && echo "report: $$report"
 endif
 
+# One replicate of PIPELINE: replicate-2 runs its stages at seed 2.
 replicate-%: build
-	$(RUN) $(BIN)/Prepare $(STAGE_ARGS) --seed $*
-	$(RUN) $(BIN)/Pretrain $(STAGE_ARGS) --seed $* $(if $(RESUME),--resume)
-	$(RUN) $(BIN)/Probe $(STAGE_ARGS) --seed $*
+	$(RUN) $(BIN)/Prepare $(STAGE_ARGS) --seed $* $(call FORCED,prepare)
+	$(RUN) $(BIN)/Pretrain $(STAGE_ARGS) --seed $* $(call FORCED,pretrain) $(if $(RESUME),--resume)
+	$(RUN) $(BIN)/Probe $(STAGE_ARGS) --seed $* $(call FORCED,probe)
 
 # Adds the runs of PIPELINE (at SEEDS when given) to results/registry.csv,
 # from their artifacts; `make record-sweep SWEEP=...` the runs of a sweep.
@@ -130,6 +155,7 @@ ifdef SWEEP_RUNS
 SWEEP_TARGETS := $(addprefix sweep-run-,$(SWEEP_RUNS))
 endif
 
+# The report over SWEEP's runs (after make sweep has run them).
 sweep-report: $(SWEEP_TARGETS)
 	@report=$$($(BIN)/Report $(SWEEP_ARGS) $(FORCE_ARG)) && echo "report: $$report"
 
@@ -150,6 +176,9 @@ verify: build
 gc-list: build
 	@$(BIN)/Store gc-list --artifacts $(ARTIFACTS)
 
+# make bench-compare: rounds of ours against PyTorch.
+BENCH_ROUNDS ?= 2
+
 # BENCH_STEPS real pretraining steps of PIPELINE (release build): images/s,
 # ms per phase, GFLOP/s, fraction of the machine's sgemm rate at the same
 # shapes, peak memory.
@@ -160,11 +189,11 @@ bench: prepare
 # batches and masks), alternated with ours for BENCH_ROUNDS rounds: both
 # images/s, the ratio, peak memory and the largest loss difference. Needs the
 # development venv (make venv, which bench-compare runs).
-BENCH_ROUNDS ?= 2
 bench-compare: prepare $(VENV)/bin/python
 	$(RUN) tools/bench/compare.sh $(BIN) $(VENV)/bin/python $(BENCH_DUMP) $(BENCH_ROUNDS) \
 	  --config $(PIPELINE) --artifacts $(ARTIFACTS) $(SET) --steps $(BENCH_STEPS)
 
+# The development venv (.venv: torch, h5py, safetensors) for tools/.
 venv: $(VENV)/bin/python
 
 $(VENV)/bin/python:
@@ -191,6 +220,7 @@ test-mpi: build build-mpi
 	Tests/EndToEnd/mpi_parity.sh
 	MPI_BIN=$(MPI_BIN) Tests/EndToEnd/stream_memory.sh
 
+# The Makefile end to end on the smoke pipeline (Tests/EndToEnd/make_e2e.sh, stream_memory.sh).
 test-e2e: build
 	Tests/EndToEnd/make_e2e.sh
 	Tests/EndToEnd/stream_memory.sh
@@ -200,8 +230,10 @@ test-e2e: build
 test-fuzz: deps
 	Tests/EndToEnd/fuzz_decoders.sh
 
+# Removes the build folders.
 clean:
 	rm -rf .build .build-*
 
+# Removes ARTIFACTS, without asking.
 clean-artifacts:
 	rm -rf $(ARTIFACTS)

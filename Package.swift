@@ -93,7 +93,7 @@ let package = Package(
         .target(name: "Benchmarks", dependencies: ["Pretraining", "Preparation", "Training", "Numerics", "Pipeline", "Shards",
                                                    "Threads"]),
         .executableTarget(name: "NumericsBench", dependencies: [
-            "Benchmarks", "Numerics", "Random", "Threads", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Benchmarks", "Numerics", "Pipeline", "Random", "Threads", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "PretrainBench", dependencies: [
             "Benchmarks", "Pipeline", "StageCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Benchmarks
 import Foundation
 import Numerics
+import Pipeline
 import Random
 import Threads
 
@@ -10,7 +11,8 @@ import Threads
 /// exactly the GEMM shapes the step ran, measured in the same run.
 struct NumericsBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Forward/backward time, GFLOP/s and fraction of the sgemm rate for one I-JEPA step.")
+        abstract: "Forward/backward time, GFLOP/s and fraction of the sgemm rate for one I-JEPA step.",
+        version: BuildInfo.line)
 
     @Option var batch = 128
     @Option var embed = 192

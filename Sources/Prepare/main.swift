@@ -7,22 +7,17 @@ import Preparation
 /// `Prepare`: images -> HDF5 patch shards (see docs/stages.md, "Prepare").
 struct Prepare: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Decode images or IDX files into HDF5 patch shards with labels, split and statistics.")
+        abstract: "Decode images or IDX files into HDF5 patch shards with labels, split and statistics.",
+        discussion: StageOptions.exitCodes, version: BuildInfo.line)
 
     @OptionGroup var options: StageOptions
 
     @Flag(help: "Print only the artifact key this config maps to, and do nothing else.")
     var printKey = false
 
-    @Flag(help: "Print every pipeline config key with its default and meaning (markdown), and exit.")
-    var listKeys = false
-
     func run() throws {
-        if listKeys {
-            print(PipelineSettings.markdownTable)
-            return
-        }
         do {
+            if try options.printInformation() { return }
             let cfg = try options.loadConfig()
             let store = options.store
             if printKey {

@@ -8,7 +8,8 @@ import Pretraining
 /// `Pretrain`: I-JEPA on the Prepare artifact of the same pipeline.
 struct Pretrain: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train an I-JEPA context encoder, predictor and EMA target encoder on the prepared shards.")
+        abstract: "Train an I-JEPA context encoder, predictor and EMA target encoder on the prepared shards.",
+        discussion: StageOptions.exitCodes, version: BuildInfo.line)
 
     @OptionGroup var options: StageOptions
 
@@ -37,6 +38,7 @@ struct Pretrain: ParsableCommand {
         let world = Communicator.world
         do {
             if let problem = Communicator.launchProblem() { throw PipelineError(problem) }
+            if try options.printInformation() { return }
             let cfg = try options.loadConfig()
             let store = options.store
             if world.size > 1 && (debugState != nil || showMasks != nil || export != nil) {

@@ -9,7 +9,8 @@ import StageCLI
 struct PretrainBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "PretrainBench",
-        abstract: "Images/s, time per phase, GFLOP/s, sgemm fraction and peak memory of N pretraining steps.")
+        abstract: "Images/s, time per phase, GFLOP/s, sgemm fraction and peak memory of N pretraining steps.",
+        version: BuildInfo.line)
 
     @OptionGroup var options: StageOptions
 

@@ -8,12 +8,14 @@ import StageCLI
 /// pixels and the untrained encoder, on the same pipeline's artifacts.
 struct Probe: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Evaluate frozen I-JEPA features with linear and k-NN probes, next to raw-pixel and random-init baselines.")
+        abstract: "Evaluate frozen I-JEPA features with linear and k-NN probes, next to raw-pixel and random-init baselines.",
+        discussion: StageOptions.exitCodes, version: BuildInfo.line)
 
     @OptionGroup var options: StageOptions
 
     func run() throws {
         do {
+            if try options.printInformation() { return }
             let outcome = try ProbeStage.run(try options.loadConfig(), store: options.store, force: options.force)
             print(outcome.directory)
         } catch {

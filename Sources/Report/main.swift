@@ -9,12 +9,14 @@ import StageCLI
 /// each of its seeds, or from a pipeline's replicates (`--seeds 0,1,2`).
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write the markdown report, results CSV and figures of a pipeline or a sweep.")
+        abstract: "Write the markdown report, results CSV and figures of a pipeline or a sweep.",
+        discussion: StageOptions.exitCodes, version: BuildInfo.line)
 
     @OptionGroup var options: StageOptions
 
     func run() throws {
         do {
+            if try options.printInformation() { return }
             let store = options.store
             if options.variant == nil, options.seed == nil, let sweep = try options.loadRuns() {
                 print(try ReportStage.run(sweep: sweep, overrides: options.overrides, store: store,

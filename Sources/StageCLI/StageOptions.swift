@@ -28,7 +28,36 @@ public struct StageOptions: ParsableArguments {
                                valueName: "list"))
     public var seeds: String?
 
+    @Flag(help: "Print the resolved configuration (the file, extends, --set, --seed and defaults) as YAML, and exit.")
+    public var printConfig = false
+
+    @Flag(help: "Print every pipeline config key with its default and meaning (markdown), and exit.")
+    public var listKeys = false
+
     public init() {}
+
+    /// Handles --list-keys and --print-config: true when one was given and
+    /// printed (the executable then exits).
+    public func printInformation() throws -> Bool {
+        if listKeys {
+            print(PipelineSettings.markdownTable)
+            return true
+        }
+        if printConfig {
+            print("# \(sweep.map { "\($0) variant \(variant.map(String.init) ?? "?")" } ?? config)\(seed.map { " seed \($0)" } ?? "")", terminator: "\n")
+            print(try loadConfig().resolvedYAML, terminator: "")
+            return true
+        }
+        return false
+    }
+
+    /// The exit codes of every stage program, for --help.
+    public static let exitCodes = """
+        Exit codes: 0 success (an up-to-date artifact included); 1 failure, with a one-line error on stderr naming \
+        the file, key or artifact; 64 a usage error (unknown option, missing value); 130 or 143 interrupted by SIGINT or \
+        SIGTERM (nothing half-written is left as an artifact). Log level: IJEPA_LOG_LEVEL=warning (or error) quiets the \
+        progress lines, debug adds detail.
+        """
 
     /// --seeds as integers, nil when not given.
     public func seedList() throws -> [Int]? {

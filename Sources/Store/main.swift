@@ -10,6 +10,7 @@ import StageCLI
 struct Store: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Verify, list unreachable and plan artifacts of the store.",
+        version: BuildInfo.line,
         subcommands: [Verify.self, GCList.self, Variants.self, Runs.self, Record.self])
 
     struct Verify: ParsableCommand {

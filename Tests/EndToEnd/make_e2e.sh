@@ -39,6 +39,14 @@ expect "$tmp/probe.log" 2 '^(prepare|pretrain): up to date'
 expect "$tmp/probe.log" 0 '^(probe|report): up to date'
 expect "$tmp/probe.log" 1 '^probe: wrote'
 
+# FORCE=1 forces the stage named and nothing upstream; FORCE=all every stage.
+dry=$(make "${common[@]}" -n probe FORCE=1)
+[ "$(grep -c -- '--force' <<< "$dry")" = 1 ] && grep -qE 'release/Probe .*--force' <<< "$dry" \
+  || { echo "$dry"; echo "make_e2e: make -n probe FORCE=1 must pass --force to Probe alone"; exit 1; }
+[ "$(make "${common[@]}" -n probe FORCE=all | grep -c -- '--force')" = 3 ] || { echo "make_e2e: FORCE=all must force every stage"; exit 1; }
+for b in Prepare Pretrain Probe Report Store PretrainBench NumericsBench; do
+    .build/release/$b --version | grep -qE '^[0-9]+\.[0-9]+\.[0-9]+ \(commit [0-9a-f]+' || { echo "make_e2e: $b --version"; exit 1; }
+done
 run "$tmp/sweep.log" -j 2 sweep SWEEP=pipelines/sweeps/smoke-target-scale.yaml THREADS=1
 expect "$tmp/sweep.log" 1 '^report: [^ ]+/report\.md$'
 prepares=$(find "$tmp/artifacts/prepare" -mindepth 1 -maxdepth 1 -not -name '.*' -type d | wc -l)

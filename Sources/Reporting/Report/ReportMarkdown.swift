@@ -204,19 +204,7 @@ enum ReportMarkdown {
         md += "\n### Configuration\n\n"
         md += sweep == nil ? "Every value the stages used (file values, `extends`, overrides and defaults):\n\n"
             : "Every value of variant 0; the other variants differ only in the ablation table's columns:\n\n"
-        md += "```yaml\n"
-        var section = ""
-        for k in runs[0].config.values.keys.sorted(by: { sectionOrder($0) < sectionOrder($1) }) {
-            let parts = k.split(separator: ".", maxSplits: 1).map(String.init)
-            if parts[0] != section { section = parts[0]; md += "\(section):\n" }
-            md += "  \(parts[1]): \(runs[0].config.values[k]!.canonical)\n"
-        }
-        return md + "```\n"
-    }
-
-    static func sectionOrder(_ key: String) -> (Int, String) {
-        let s = String(key.split(separator: ".")[0])
-        return (PipelineSettings.sections.firstIndex(of: s) ?? 99, key)
+        return md + "```yaml\n" + runs[0].config.resolvedYAML + "```\n"
     }
 
     static func pct(_ x: Double) -> String { x.isFinite ? String(format: "%.2f%%", 100 * x) : "–" }
