@@ -102,10 +102,11 @@ build-mpi: deps deps-mpi
 prepare: build
 	$(RUN) $(BIN)/Prepare $(STAGE_ARGS) $(call FORCED,prepare)
 
-# I-JEPA pretraining (artifacts/pretrain/<key>); RESUME=1 continues an
-# interrupted run of the same configuration.
+# I-JEPA pretraining (artifacts/pretrain/<key>). An interrupted run of the
+# same configuration continues by itself (and says so) when this build wrote
+# its checkpoint; RESUME=1 continues one of another build, RESTART=1 starts over.
 pretrain: prepare
-	$(RUN) $(BIN)/Pretrain $(STAGE_ARGS) $(call FORCED,pretrain) $(if $(RESUME),--resume)
+	$(RUN) $(BIN)/Pretrain $(STAGE_ARGS) $(call FORCED,pretrain) $(if $(RESUME),--resume) $(if $(RESTART),--restart)
 
 # Linear and k-NN probes of the frozen encoder and the baselines (artifacts/probe/<key>).
 probe: pretrain
@@ -124,7 +125,7 @@ endif
 # One replicate of PIPELINE: replicate-2 runs its stages at seed 2.
 replicate-%: build
 	$(RUN) $(BIN)/Prepare $(STAGE_ARGS) --seed $* $(call FORCED,prepare)
-	$(RUN) $(BIN)/Pretrain $(STAGE_ARGS) --seed $* $(call FORCED,pretrain) $(if $(RESUME),--resume)
+	$(RUN) $(BIN)/Pretrain $(STAGE_ARGS) --seed $* $(call FORCED,pretrain) $(if $(RESUME),--resume) $(if $(RESTART),--restart)
 	$(RUN) $(BIN)/Probe $(STAGE_ARGS) --seed $* $(call FORCED,probe)
 
 # Adds the runs of PIPELINE (at SEEDS when given) to results/registry.csv,

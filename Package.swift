@@ -123,7 +123,7 @@ let package = Package(
         .testTarget(name: "InteropTests", dependencies: ["Interop", "SafeTensors", "Training", "Numerics", "Shards", "Evaluation",
                                                       "Imaging"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "PretrainingTests", dependencies: ["Evaluation", "Pretraining", "Preparation", "Pipeline", "Shards",
+        .testTarget(name: "PretrainingTests", dependencies: ["Evaluation", "Pretraining", "Preparation", "Pipeline", "Shards", "Training",
                                                           "SafeTensors"]),
         .testTarget(name: "ProbingTests", dependencies: ["Random", "Evaluation", "Probing", "Pretraining", "Preparation", "Training", "Numerics",
                                                       "Pipeline", "Shards"]),

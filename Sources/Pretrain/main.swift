@@ -13,10 +13,13 @@ struct Pretrain: ParsableCommand {
 
     @OptionGroup var options: StageOptions
 
-    @Flag(help: "Continue from the checkpoint of an interrupted run of the same configuration.")
+    @Flag(help: "Continue the interrupted run of this configuration even when another build wrote its checkpoint (the same build's is continued without this flag).")
     var resume = false
 
-    @Option(name: .customLong("stop-after"), help: "Train at most N steps now, checkpoint, and stop (resume later with --resume).")
+    @Flag(help: "Start over: remove the interrupted run's checkpoint instead of continuing it.")
+    var restart = false
+
+    @Option(name: .customLong("stop-after"), help: "Train at most N steps now, checkpoint, and stop (the same command continues later).")
     var stopAfter: Int?
 
     @Option(name: .customLong("debug-state"), help: "Run one step from the initial weights and write everything needed to reproduce it to this HDF5 file.")
@@ -59,7 +62,8 @@ struct Pretrain: ParsableCommand {
                 try PretrainStage.writeMaskFigure(cfg, store: store, count: showMasks, to: output)
                 return
             }
-            let outcome = try PretrainStage.run(cfg, store: store, force: options.force, resume: resume,
+            if resume && restart { throw PipelineError("--resume and --restart: give one of them") }
+            let outcome = try PretrainStage.run(cfg, store: store, force: options.force, resume: resume, restart: restart,
                                                 stopAfter: stopAfter, comm: world)
             if world.isRoot { print(outcome.directory) }
             world.finish()

@@ -50,8 +50,13 @@ public enum PretrainStage: Stage {
     /// holds the artifact lock, resumes and writes; the others train their
     /// slices of each batch (see TrainingRun) and write nothing. The key does
     /// not depend on the rank count.
+    ///
+    /// An interrupted run of the same key (its checkpoint in the work
+    /// folder) is resumed without being asked when the same build wrote it;
+    /// `resume` resumes one of another build too, `restart` starts over.
     public static func run(_ config: PipelineConfig, store: ArtifactStore, force: Bool = false,
-                           resume: Bool = false, stopAfter: Int? = nil, comm: Communicator = .world) throws -> Outcome {
+                           resume: Bool = false, restart: Bool = false, stopAfter: Int? = nil,
+                           comm: Communicator = .world, build: String = BuildInfo.line) throws -> Outcome {
         try GEMM.checkEnvironment()
         var log = Console.logger(name)
         if !comm.isRoot { log.logLevel = .warning }
@@ -84,12 +89,14 @@ public enum PretrainStage: Stage {
             let curve = try learningCurve(options, store: store, prepareKey: material.upstream["prepare"]!,
                                           itersPerEpoch: data.itersPerEpoch)
             let run = TrainingRun(settings: settings, options: options, shape: shape, data: data, sampler: sampler,
-                                  workDir: workDir, configText: JSON.object(config.values).canonical,
+                                  workDir: workDir, configText: JSON.object(config.values).canonical, build: build,
                                   log: log, comm: comm, curve: curve)
             // The work folder's own checkpoint first (an interrupted run of this
             // key), else meta.read_checkpoint (the official meaning: resume from
             // that file, its step included).
-            let resumed = resume || options.resume ? try run.resume() : false
+            let explicit = resume || options.resume
+            let automatic = try interruptedRun(in: workDir, build: build, explicit: explicit, restart: restart, log: log)
+            let resumed = explicit || automatic ? try run.resume() : false
             if !resumed, let file = options.readCheckpoint { try run.resume(from: file) }
             if !resumed, let file = options.initFrom { try run.start(from: file) }
             run.synchronizeReplicas()
@@ -98,7 +105,7 @@ public enum PretrainStage: Stage {
                 : ""
             log.info("key \(key): \(data.count) train images, \(data.itersPerEpoch) steps/epoch, \(run.totalSteps) steps, encoder \(shape.encoder.embedDim)x\(shape.encoder.depth), predictor \(shape.predictorDim)x\(shape.predictorDepth)\(ranks)")
             guard try run.train(stopAfter: stopAfter) else {
-                log.info("stopped after step \(run.step) of \(run.totalSteps); continue with --resume (checkpoint in \(workDir))")
+                log.info("stopped after step \(run.step) of \(run.totalSteps); the same command continues it (checkpoint in \(workDir))")
                 return Outcome(key: key, directory: workDir, built: false, complete: false)
             }
 
@@ -114,6 +121,29 @@ public enum PretrainStage: Stage {
             log.info("wrote \(dir) (loss \(manifest["details"]?["loss_first"]?.doubleValue ?? .nan) -> \(manifest["details"]?["loss_last"]?.doubleValue ?? .nan), peak resident memory \(run.peakResidentBytes >> 20) MiB)")
             return Outcome(key: key, directory: dir, built: true, complete: true)
         }
+    }
+
+    /// Whether to resume the interrupted run whose checkpoint is in
+    /// `workDir` without being asked: yes when the same build wrote it (the
+    /// key is the whole configuration and resume is exact); a checkpoint of
+    /// another build is an error that names both ways on. `restart` removes
+    /// it (and its log) instead.
+    static func interruptedRun(in workDir: String, build: String, explicit: Bool, restart: Bool, log: Logger) throws -> Bool {
+        let path = "\(workDir)/checkpoint.h5"
+        guard FileManager.default.fileExists(atPath: path) else { return false }
+        if restart {
+            let step = (try? Checkpoint.peek(path).step).map { " at step \($0)" } ?? ""
+            for f in ["checkpoint.h5", "log.csv", LearningCurve.fileName] { try? FileManager.default.removeItem(atPath: "\(workDir)/\(f)") }
+            log.notice("starting over (--restart): removed the interrupted run's checkpoint\(step)")
+            return false
+        }
+        if explicit { return false }  // resumed below, whichever build wrote it
+        let info = try Checkpoint.peek(path)
+        guard info.build == build else {
+            throw PipelineError("\(path): an interrupted run of this configuration stopped at step \(info.step), written by build \(info.build ?? "unknown (from before checkpoints recorded their build)"), not this one (\(build)); continue it with --resume (make pretrain RESUME=1) or start over with --restart (RESTART=1)")
+        }
+        log.notice("resuming the interrupted run of this configuration from step \(info.step) (same build; --restart starts over)")
+        return true
     }
 
     /// A rank other than 0: waits for rank 0's decision, then trains its

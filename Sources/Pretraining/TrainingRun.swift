@@ -27,6 +27,8 @@ final class TrainingRun {
     let trainer: JEPATrainer
     let workDir: String
     let configText: String
+    /// The build recorded in each checkpoint (BuildInfo.line).
+    let build: String
     let log: Logger
     let comm: Communicator
     let averager: GradientAverager?
@@ -47,7 +49,7 @@ final class TrainingRun {
     var curvePath: String { "\(workDir)/\(LearningCurve.fileName)" }
 
     init(settings: PretrainSettings, options: PretrainOptions, shape: JEPAShape, data: TrainingData, sampler: MaskSampler, workDir: String,
-         configText: String, log: Logger, comm: Communicator = .world, curve: LearningCurve? = nil) {
+         configText: String, build: String = "", log: Logger, comm: Communicator = .world, curve: LearningCurve? = nil) {
         self.settings = settings
         self.options = options
         self.shape = shape
@@ -55,6 +57,7 @@ final class TrainingRun {
         self.sampler = sampler
         self.workDir = workDir
         self.configText = configText
+        self.build = build
         self.log = log
         self.comm = comm
         self.curve = comm.isRoot ? curve : nil
@@ -196,7 +199,8 @@ final class TrainingRun {
         }
         guard comm.isRoot else { return }
         try writeLog()
-        try Checkpoint.save(trainer, step: step, epoch: step / data.itersPerEpoch, config: configText, to: checkpointPath)
+        try Checkpoint.save(trainer, step: step, epoch: step / data.itersPerEpoch, config: configText, build: build,
+                            to: checkpointPath)
     }
 
     func writeLog() throws {

@@ -5,7 +5,7 @@ import Shards
 /// Training state in HDF5 with PyTorch state_dict names and shapes:
 /// `encoder/…`, `predictor/…`, `target_encoder/…`, AdamW moments under
 /// `optimizer/<module>/exp_avg|exp_avg_sq/…` (once an update has made them
-/// non-zero), and the step, epoch and config
+/// non-zero), and the step, epoch, config and the build that wrote it
 /// as attributes. Written to a temporary file and renamed, so a checkpoint
 /// on disk is always whole.
 public enum Checkpoint {
@@ -13,9 +13,12 @@ public enum Checkpoint {
         public let step: Int
         public let epoch: Int
         public let config: String
+        /// The program build that wrote it; nil for a checkpoint from before builds were recorded.
+        public let build: String?
     }
 
-    public static func save(_ trainer: JEPATrainer, step: Int, epoch: Int, config: String, to path: String) throws {
+    public static func save(_ trainer: JEPATrainer, step: Int, epoch: Int, config: String, build: String = "",
+                            to path: String) throws {
         let tmp = path + ".tmp-\(getpid())"
         do {
             let w = try HDF5Writer(path: tmp)
@@ -36,6 +39,7 @@ public enum Checkpoint {
             try w.setAttribute("epoch", int: epoch)
             try w.setAttribute("adam_step", int: trainer.encoderOptimizer.step)
             try w.setAttribute("config", string: config)
+            if !build.isEmpty { try w.setAttribute("build", string: build) }
             try w.close()
             guard rename(tmp, path) == 0 else {
                 throw PretrainError("\(path): cannot write checkpoint: \(String(cString: strerror(errno)))")
@@ -92,7 +96,15 @@ public enum Checkpoint {
             }
             opt.restore(step: adamStep)
         }
-        return Info(step: try f.intAttribute("step"), epoch: try f.intAttribute("epoch"), config: try f.stringAttribute("config"))
+        return try info(f)
+    }
+
+    /// The step, epoch, config and build of a checkpoint, without its tensors.
+    public static func peek(_ path: String) throws -> Info { try info(try HDF5File(path: path)) }
+
+    static func info(_ f: HDF5File) throws -> Info {
+        Info(step: try f.intAttribute("step"), epoch: try f.intAttribute("epoch"), config: try f.stringAttribute("config"),
+             build: try? f.stringAttribute("build"))
     }
 }
 

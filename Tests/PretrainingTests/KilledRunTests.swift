@@ -68,7 +68,7 @@ final class KilledRunTests: XCTestCase {
         p.waitUntilExit()
     }
 
-    func testKilledRunResumesToTheUninterruptedWeightsBitForBit() throws {
+    func testKilledRunRerunWithoutFlagsResumesToTheUninterruptedWeightsBitForBit() throws {
         let base = args(dir, ["optimization.epochs=20"])
         XCTAssertEqual(try runToEnd("Prepare", base).status, 0)
         let run = try launch("Pretrain", base)
@@ -81,8 +81,10 @@ final class KilledRunTests: XCTestCase {
         XCTAssertNotNil(checkpoint)
         XCTAssertEqual(artifacts(dir, "pretrain"), [], "no artifact from the killed run")
 
-        let resumed = try runToEnd("Pretrain", base + ["--resume"])
+        // Rerun without flags: the same build's checkpoint is continued, and the log says so.
+        let resumed = try runToEnd("Pretrain", base)
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("resuming the interrupted run of this configuration from step"), resumed.stderr)
         let after = artifacts(dir, "pretrain")
         XCTAssertEqual(after.count, 1)
         let log = try String(contentsOfFile: "\(dir)/pretrain/\(after[0])/log.csv", encoding: .utf8)

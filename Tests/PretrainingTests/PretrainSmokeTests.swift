@@ -1,5 +1,6 @@
 import Foundation
 import Shards
+import Training
 import XCTest
 import Evaluation
 @testable import Pipeline
@@ -88,10 +89,33 @@ final class PretrainSmokeTests: XCTestCase {
         let other = ArtifactStore(root: dir + "/b")
         _ = try PrepareStage.run(cfg, store: other)
         XCTAssertFalse(try PretrainStage.run(cfg, store: other, stopAfter: 21).complete)
-        let resumed = try PretrainStage.run(cfg, store: other, resume: true)
+        // No flag: the same build's interrupted run continues by itself.
+        let resumed = try PretrainStage.run(cfg, store: other)
         XCTAssertEqual(try losses("\(resumed.directory)/log.csv"), rows, "resumed mid-window, mid-epoch")
         let inMemory = try PretrainStage.run(try config(streamed), store: store)
         XCTAssertNotEqual(try losses("\(inMemory.directory)/log.csv").map(\.loss), rows.map(\.loss))
+    }
+
+    /// An interrupted run's checkpoint from another build is not reused
+    /// silently: an error names both builds and both ways on; --resume
+    /// continues it, --restart starts over from step 0.
+    func testCheckpointOfAnotherBuildNeedsResumeOrRestart() throws {
+        let cfg = try config(["logging.eval_every=0"])
+        let store = ArtifactStore(root: dir)
+        _ = try PrepareStage.run(cfg, store: store)
+        XCTAssertFalse(try PretrainStage.run(cfg, store: store, stopAfter: 10, build: "1.0 (commit aaa)").complete)
+        XCTAssertThrowsError(try PretrainStage.run(cfg, store: store, stopAfter: 2, build: "1.0 (commit bbb)")) {
+            let m = "\($0)"
+            XCTAssertTrue(m.contains("stopped at step 10") && m.contains("commit aaa") && m.contains("commit bbb")
+                          && m.contains("--resume") && m.contains("--restart"), m)
+        }
+        let resumed = try PretrainStage.run(cfg, store: store, resume: true, stopAfter: 2, build: "1.0 (commit bbb)")
+        XCTAssertFalse(resumed.complete)
+        XCTAssertEqual(try Checkpoint.peek("\(resumed.directory)/checkpoint.h5").step, 12, "continued from step 10")
+        XCTAssertEqual(try Checkpoint.peek("\(resumed.directory)/checkpoint.h5").build, "1.0 (commit bbb)")
+        let restarted = try PretrainStage.run(cfg, store: store, restart: true, stopAfter: 3, build: "1.0 (commit ccc)")
+        XCTAssertEqual(try Checkpoint.peek("\(restarted.directory)/checkpoint.h5").step, 3, "started over")
+        XCTAssertEqual(try losses("\(restarted.directory)/log.csv").count, 3)
     }
 
     /// eval.csv rows without the timing column.
