@@ -50,7 +50,7 @@ BENCH_DUMP    = $(ARTIFACTS)/.bench/steps.h5
 VENV         := .venv
 TORCH_PIP    := torch==2.13.0+cpu h5py numpy safetensors
 
-.PHONY: all help deps deps-mpi apt-install build build-mpi test-mpi prepare pretrain probe report record record-sweep export sweep sweep-report gc-list verify test test-e2e test-fuzz bench bench-compare bench-numerics venv clean clean-artifacts
+.PHONY: all help deps deps-mpi apt-install build build-mpi test-mpi prepare pretrain probe report record record-sweep runs runs-diff export sweep sweep-report gc-list verify test test-e2e test-fuzz bench bench-compare bench-numerics venv clean clean-artifacts
 
 # The whole pipeline of PIPELINE: Prepare, Pretrain, Probe, Report.
 all: report
@@ -149,7 +149,7 @@ export: pretrain
 # at a time.
 # A sweep file with seeds: runs each variant once per seed (runs V-S).
 sweep: build
-	@runs=$$($(BIN)/Store runs $(SWEEP_ARGS)) && \
+	@runs=$$($(BIN)/Store plan $(SWEEP_ARGS)) && \
 	$(MAKE) --no-print-directory sweep-report SWEEP_RUNS="$$runs"
 
 ifdef SWEEP_RUNS
@@ -173,7 +173,17 @@ sweep-run-%:
 verify: build
 	@$(BIN)/Store verify $(STAGE_ARGS)
 
-# Artifact folders no pipeline or sweep file reaches (delete them by hand).
+# Every completed run in ARTIFACTS: source, seed, the values that differ from
+# its pipeline file, headline probes, time, CPU class, commit (CSV=1 for CSV);
+# make runs-diff A=key B=key: the settings two runs differ in.
+runs: build
+	@$(BIN)/Store runs --artifacts $(ARTIFACTS) $(if $(CSV),--csv)
+
+runs-diff: build
+	@$(BIN)/Store diff --artifacts $(ARTIFACTS) $(A) $(B)
+
+# Artifact folders no pipeline or sweep file reaches, nor a run whose recorded
+# command still gives its key (delete them by hand).
 gc-list: build
 	@$(BIN)/Store gc-list --artifacts $(ARTIFACTS)
 

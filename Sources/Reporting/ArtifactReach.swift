@@ -14,7 +14,7 @@ public enum ArtifactReach {
     }
 
     /// Artifact folders under the store that no file in `pipelineFiles` or
-    /// `sweepFiles` reaches. Reports count as reached when their pipeline or
+    /// `sweepFiles` reaches, nor a completed run's recorded command. Reports count as reached when their pipeline or
     /// sweep is; files that no longer load are named in `skipped`.
     public static func unreached(pipelineFiles: [String], sweepFiles: [String],
                                  store: ArtifactStore) -> (paths: [String], skipped: [String]) {
@@ -39,6 +39,11 @@ public enum ArtifactReach {
                     reached.insert("\(ReportStage.name)/\(k)")
                 }
             } catch { skipped.append("\(error)") }
+        }
+        // Runs made with --set or --seed that no file names: live while the
+        // command their probe manifest recorded still gives their key.
+        for config in RunCatalog.liveConfigs(store: store) {
+            do { try add(config) } catch { skipped.append("\(error)") }
         }
         var paths: [String] = []
         let fm = FileManager.default

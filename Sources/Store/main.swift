@@ -11,7 +11,7 @@ struct Store: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Verify, list unreachable and plan artifacts of the store.",
         version: BuildInfo.line,
-        subcommands: [Verify.self, GCList.self, Variants.self, Runs.self, Record.self])
+        subcommands: [Verify.self, GCList.self, Variants.self, Plan.self, Record.self, Runs.self, Diff.self])
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -102,12 +102,46 @@ struct Store: ParsableCommand {
 
     struct Runs: ParsableCommand {
         static let configuration = CommandConfiguration(
+            abstract: "One row per completed run in the store (a probe artifact): its pipeline or sweep variant and seed, the values that differ from its pipeline file, the headline probes, pretraining minutes, CPU class, commit and date.")
+        @Option(help: "Artifact root folder.") var artifacts: String = "artifacts"
+        @Flag(help: "CSV instead of aligned columns.") var csv = false
+
+        func run() throws {
+            let runs = RunCatalog.list(store: ArtifactStore(root: artifacts))
+            print(csv ? RunCatalog.csv(runs) : RunCatalog.table(runs), terminator: "")
+        }
+    }
+
+    struct Diff: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The settings two runs differ in, stage by stage (probe keys or unique prefixes, as make runs prints them).")
+        @Option(help: "Artifact root folder.") var artifacts: String = "artifacts"
+        @Argument(help: "Probe key (or prefix) of the first run.") var a: String
+        @Argument(help: "Probe key (or prefix) of the second run.") var b: String
+
+        func run() throws {
+            do {
+                let rows = try RunCatalog.diff(a, b, store: ArtifactStore(root: artifacts))
+                if rows.isEmpty { print("no setting differs") }
+                for r in rows {
+                    // "probe.knn_k (probe)" -> "probe.knn_k: 5 -> 10 (probe)"
+                    let parts = r.key.split(separator: " ", maxSplits: 1)
+                    print("\(parts[0]): \(r.a) -> \(r.b) \(parts.count > 1 ? String(parts[1]) : "")")
+                }
+            } catch {
+                Console.fail("store", error)
+            }
+        }
+    }
+
+    struct Plan: ParsableCommand {
+        static let configuration = CommandConfiguration(
             abstract: "Check every run of --sweep (each variant at each seed), or of --config at --seeds, and print their names (V or V-S) on one line.")
         @OptionGroup var options: StageOptions
 
         func run() throws {
             do {
-                guard let sweep = try options.loadRuns() else { throw PipelineError("runs: needs --sweep FILE, or --seeds with --config") }
+                guard let sweep = try options.loadRuns() else { throw PipelineError("plan: needs --sweep FILE, or --seeds with --config") }
                 try SweepCheck.validate(sweep, overrides: options.overrides)
                 print(sweep.runs.map(\.name).joined(separator: " "))
             } catch {

@@ -4,7 +4,8 @@
 # probe setting reruns only probe and report, and `make -j 2 sweep` runs two
 # variants that share one prepare artifact, a sweep over seeds reports
 # intervals and records its runs, `make verify` finds every
-# artifact intact and `make gc-list` names the unreached ones. Needs the
+# artifact intact, `make runs` lists the runs and `make gc-list` names the
+# unreached folders. Needs the
 # release build.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -69,11 +70,22 @@ run "$tmp/record.log" record-sweep SWEEP=pipelines/sweeps/smoke-seeds.yaml REGIS
 run "$tmp/replicates.log" all SEEDS="0 1"
 grep -q 'Over 2 seeds (seeds 0, 1)' "$(sed -nE 's|^report: ([^ ]+/report\.md)$|\1|p' "$tmp/replicates.log")" \
   || { echo "make_e2e: make all SEEDS=\"0 1\" did not report over both seeds"; exit 1; }
-# Store maintenance: the smoke pipeline's artifacts re-hash clean, and the
-# probe built with knn_k=5 (no pipeline file asks for it) is listed as unreached.
+# Store maintenance: the smoke pipeline's artifacts re-hash clean.
 run "$tmp/verify.log" verify
 expect "$tmp/verify.log" 0 '^DAMAGED'
 expect "$tmp/verify.log" 0 '^missing'
+# make runs lists every completed run with the values it changed; the
+# knn_k=5 run (no file asks for it) is live for gc-list, by its recorded
+# command, while a folder nothing made is listed.
+run "$tmp/runs.log" runs
+for want in 'probe.knn_k=5' 'smoke-target-scale.yaml variant 1' 'smoke-seeds.yaml variant 1' "(the file's values)"; do
+    grep -qF -- "$want" "$tmp/runs.log" || { cat "$tmp/runs.log"; echo "make_e2e: make runs lacks '$want'"; exit 1; }
+done
+a=$(awk '/probe.knn_k=5/ {print $1; exit}' "$tmp/runs.log"); b=$(awk "/the file's values/ {print \$1; exit}" "$tmp/runs.log")
+run "$tmp/diff.log" runs-diff A="$a" B="$b"
+grep -q '^probe.knn_k: 5 -> ' "$tmp/diff.log" || { cat "$tmp/diff.log"; echo "make_e2e: runs-diff does not show knn_k"; exit 1; }
+mkdir -p "$tmp/artifacts/pretrain/0000000000000000"
 run "$tmp/gc.log" gc-list
-grep -q "^$tmp/artifacts/probe/" "$tmp/gc.log" || { cat "$tmp/gc.log"; echo "make_e2e: gc-list does not list the knn_k=5 probe"; exit 1; }
-echo "make_e2e: all, rerun, probe change, 2-variant sweep, seeded sweep and replicates, record, verify and gc-list behave (artifacts in a temporary folder)"
+grep -q "^$tmp/artifacts/probe/$a\$" "$tmp/gc.log" && { cat "$tmp/gc.log"; echo "make_e2e: gc-list lists the knn_k=5 run, which its command still makes"; exit 1; }
+grep -q "^$tmp/artifacts/pretrain/0000000000000000\$" "$tmp/gc.log" || { cat "$tmp/gc.log"; echo "make_e2e: gc-list misses a folder nothing reaches"; exit 1; }
+echo "make_e2e: all, rerun, probe change, 2-variant sweep, seeded sweep and replicates, record, runs, verify and gc-list behave (artifacts in a temporary folder)"
