@@ -164,7 +164,7 @@ sweep-report: $(SWEEP_TARGETS)
 # seed 1). FORCE=1 recomputes its Pretrain and Probe; the shared Prepare is
 # not forced here (runs would rebuild it under each other's feet): use
 # `make prepare FORCE=1` for that.
-sweep-run-%:
+sweep-run-%: build
 	$(RUN) $(BIN)/Prepare $(SWEEP_ARGS) $(call RUN_NAME_ARGS,$*)
 	$(RUN) $(BIN)/Pretrain $(SWEEP_ARGS) $(FORCE_ARG) $(call RUN_NAME_ARGS,$*)
 	$(RUN) $(BIN)/Probe $(SWEEP_ARGS) $(FORCE_ARG) $(call RUN_NAME_ARGS,$*)
