@@ -61,13 +61,13 @@ public final class Communicator: @unchecked Sendable {
         #endif
     }
 
-    /// Ends the whole job: one failing rank must not leave the others
-    /// waiting in a collective forever.
-    public func abort(code: Int32) -> Never {
+    /// Ends the whole job under MPI (MPI_Abort does not return): one failing
+    /// rank must not leave the others waiting in a collective forever.
+    /// Without MPI it returns, and the executable exits.
+    public func abort(code: Int32) {
         #if IJEPA_MPI
         if usesMPI { ij_mpi_abort(code) }
         #endif
-        exit(code)
     }
 
     /// In-place sum over ranks.

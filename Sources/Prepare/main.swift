@@ -27,7 +27,7 @@ struct Prepare: ParsableCommand {
             let outcome = try PrepareStage.run(cfg, store: store, force: options.force)
             print(outcome.directory)
         } catch {
-            Console.fail("prepare", error)
+            throw failure("prepare", error)
         }
     }
 }

@@ -74,7 +74,7 @@ struct Pretrain: ParsableCommand {
                 FileHandle.standardError.write(Data("pretrain: error (rank \(world.rank)): \(error)\n".utf8))
                 world.abort(code: 1)
             }
-            Console.fail("pretrain", error)
+            throw failure("pretrain", error)
         }
     }
 }

@@ -26,7 +26,7 @@ struct PretrainBenchCommand: ParsableCommand {
             let r = try PretrainBench.run(cfg, store: options.store, steps: steps, warmup: warmup, dump: dump)
             for line in PretrainBench.describe(r, config: cfg) { print(line) }
         } catch {
-            Console.fail("bench", error)
+            throw failure("bench", error)
         }
     }
 }

@@ -19,7 +19,7 @@ struct Probe: ParsableCommand {
             let outcome = try ProbeStage.run(try options.loadConfig(), store: options.store, force: options.force)
             print(outcome.directory)
         } catch {
-            Console.fail("probe", error)
+            throw failure("probe", error)
         }
     }
 }

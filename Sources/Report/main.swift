@@ -25,7 +25,7 @@ struct Report: ParsableCommand {
                 print(try ReportStage.run(try options.loadConfig(), store: store, force: options.force).directory + "/report.md")
             }
         } catch {
-            Console.fail("report", error)
+            throw failure("report", error)
         }
     }
 }

@@ -33,7 +33,7 @@ struct Store: ParsableCommand {
                 }
                 if damaged > 0 { throw PipelineError("\(damaged) damaged artifact(s)") }
             } catch {
-                Console.fail("store", error)
+                throw failure("store", error)
             }
         }
     }
@@ -53,7 +53,7 @@ struct Store: ParsableCommand {
                 for s in skipped { Console.logger("store").warning("not counted: \(s)") }
                 paths.forEach { print($0) }
             } catch {
-                Console.fail("store", error)
+                throw failure("store", error)
             }
         }
     }
@@ -70,7 +70,7 @@ struct Store: ParsableCommand {
                 try SweepCheck.validate(sweep, overrides: options.overrides)
                 print(sweep.variantCount)
             } catch {
-                Console.fail("store", error)
+                throw failure("store", error)
             }
         }
     }
@@ -95,7 +95,7 @@ struct Store: ParsableCommand {
                 }
                 print("\(registry): \(all.count) runs")
             } catch {
-                Console.fail("store", error)
+                throw failure("store", error)
             }
         }
     }
@@ -129,7 +129,7 @@ struct Store: ParsableCommand {
                     print("\(parts[0]): \(r.a) -> \(r.b) \(parts.count > 1 ? String(parts[1]) : "")")
                 }
             } catch {
-                Console.fail("store", error)
+                throw failure("store", error)
             }
         }
     }
@@ -145,7 +145,7 @@ struct Store: ParsableCommand {
                 try SweepCheck.validate(sweep, overrides: options.overrides)
                 print(sweep.runs.map(\.name).joined(separator: " "))
             } catch {
-                Console.fail("store", error)
+                throw failure("store", error)
             }
         }
     }

@@ -17,12 +17,6 @@ public enum Console {
         _ = bootstrapped
         return Logger(label: stage)
     }
-
-    /// Prints a one-line error and exits non-zero.
-    public static func fail(_ stage: String, _ error: Error) -> Never {
-        FileHandle.standardError.write(Data("\(stage): error: \(error)\n".utf8))
-        exit(1)
-    }
 }
 
 struct PlainLogHandler: LogHandler {

@@ -112,7 +112,7 @@ enum ReportMarkdown {
         guard let c = r.curve, let first = c.first, let last = c.last else { return "" }
         let info = r.pretrainManifest["details"]?["learning_curve"]
         let q = info?["queries"]?.intValue ?? 0, b = info?["bank"]?.intValue ?? 0
-        var md = "Learning curve (figure below): Pretrain's k-NN top-1 of the target encoder on \(q) train-holdout images against \(b) other train images "
+        var md = "Learning curve (figure below\(r.seed.map { "; seed \($0)" } ?? "")): Pretrain's k-NN top-1 of the target encoder on \(q) train-holdout images against \(b) other train images "
         md += "went from \(pct(first.top1)) at step \(first.step) to **\(pct(last.top1))** at step \(last.step)"
         md += " (\(c.count) evaluations).\n\n"
         return md
@@ -182,7 +182,7 @@ enum ReportMarkdown {
         }
         let j = perClass(.ijepa), rnd = perClass(.randomInit), px = perClass(.pixels)
         guard !names.isEmpty, j.count == names.count else { return "" }
-        var md = "## Per-class top-1 (linear, \(frac(f)) of labels)\n\n| class | I-JEPA | initial weights | raw pixels |\n|---|---:|---:|---:|\n"
+        var md = "## Per-class top-1 (linear, \(frac(f)) of labels\(r.seed.map { ", seed \($0)" } ?? ""))\n\n| class | I-JEPA | initial weights | raw pixels |\n|---|---:|---:|---:|\n"
         for (i, n) in names.enumerated() {
             md += "| \(escape(n)) | \(pct(j[i])) | \(i < rnd.count ? pct(rnd[i]) : "–") | \(i < px.count ? pct(px[i]) : "–") |\n"
         }

@@ -92,11 +92,14 @@ public enum RunCatalog {
         let pretrain = manifest(store, PretrainStage.name, pretrainKey)
         let argv = (probe["provenance"]?["command"]?.arrayValue ?? []).compactMap(\.stringValue)
         let command = Command(argv)
-        var differing: [String] = [], stale: String? = nil, live: PipelineConfig? = nil
+        var differing: [String] = [], stale: String? = nil, live: PipelineConfig? = nil, seed = command.seed
         var source = command.sweep.map { "\($0) variant \(command.variant ?? 0)" } ?? command.config
         do {
             let (config, base, name) = try command.load()
             source = name
+            // A replicate made by hand (--set meta.seed=S --set probe.seed=S) is seed S too.
+            let bySet = SweepFile.seedKeys.map { k in command.overrides.last { $0.hasPrefix("\(k)=") }.map { String($0.dropFirst(k.count + 1)) } }
+            if seed == nil, let m = bySet[0], bySet.allSatisfy({ $0 == m }) { seed = Int(m) }
             let baseValues = try PipelineConfig.load(path: base).values
             differing = config.values.keys.sorted().filter { k in
                 !SweepFile.seedKeys.contains(k) && config.values[k]?.canonical != baseValues[k]?.canonical
@@ -117,11 +120,11 @@ public enum RunCatalog {
             return m.result(s, c, f)?.top1 ?? .nan
         }
         let p = pretrain?["provenance"]
-        return Run(probeKey: probeKey, pretrainKey: pretrainKey, source: source, seed: command.seed, differing: differing,
+        return Run(probeKey: probeKey, pretrainKey: pretrainKey, source: source, seed: seed, differing: differing,
                    evalSplit: metrics?.evalSplit ?? "?", linear: top1(.ijepa, "linear"), knn: top1(.ijepa, "knn"),
                    initialLinear: top1(.randomInit, "linear"), pixelsLinear: top1(.pixels, "linear"),
                    pretrainMinutes: (pretrain?["timings"]?["total_s"]?.doubleValue ?? .nan) / 60,
-                   cpuClass: p?["cpu_class"]?.stringValue ?? "?", commit: String((p?["git_commit"]?.stringValue ?? "?").prefix(10)),
+                   cpuClass: p?["cpu_class"]?.stringValue ?? ResultsRegistry.sameHostCPU(p)?.cpuClass ?? "?", commit: String((p?["git_commit"]?.stringValue ?? "?").prefix(10)),
                    date: probe["created_utc"]?.stringValue ?? "", stale: stale, liveConfig: live)
     }
 
