@@ -191,14 +191,14 @@ public enum PretrainStage: Stage {
             images += r.count
             attributes = attributes ?? r.attributes
         }
-        guard let a = attributes, let available = MachineMemory.available() else { return }
+        guard let a = attributes, let available = MachineMemory.availability() else { return }
         let held = min(images * a.numPatches * a.patchDim, settings.loading.bufferBytes)
         let estimate = MemoryEstimate(shape: settings.shape(channels: a.channels, patchSize: a.patchSize, gridSize: a.gridSize),
                                       trainBytes: held, batch: settings.batchSize, targetBlocks: settings.mask.numPredMasks)
-        guard estimate.total <= available else {
-            throw PipelineError("pretrain needs \(estimate.summary) but \(MachineMemory.gib(available)) are available: lower data.buffer_mb (train images held at once), data.batch_size or the model (meta.model_name, embed_dim, depth, pred_emb_dim, pred_depth)")
+        guard estimate.total <= available.bytes else {
+            throw PipelineError("pretrain needs \(estimate.summary) but \(available.description) is available: lower data.buffer_mb (train images held at once), data.batch_size or the model (meta.model_name, embed_dim, depth, pred_emb_dim, pred_depth)")
         }
-        Console.logger(name).info("memory: \(estimate.summary) of \(MachineMemory.gib(available)) available")
+        Console.logger(name).info("memory: \(estimate.summary) of \(available.description) available")
     }
 
     /// One line on how the train split is held: whole, or streamed.

@@ -178,11 +178,11 @@ public enum ProbeStage: Stage {
             shape: shape, featureDim: FeatureExtractor.dimension(of: settings.featureKind, embed: shape.encoder.embedDim),
             images: data.train.count + (data.val?.count ?? 0), probed: data.trainRows.count + data.evalRows.count,
             settings: settings, batchSize: batchSize)
-        guard let available = MachineMemory.available() else { return }
-        guard estimate.total <= available else {
-            throw PipelineError("probe needs \(estimate.summary) but \(MachineMemory.gib(available)) are available: lower probe.pixel_limit_mb or probe.batch_size, use probe.features: last (a quarter of last4's features), or leave pixels out of probe.baselines")
+        guard let available = MachineMemory.availability() else { return }
+        guard estimate.total <= available.bytes else {
+            throw PipelineError("probe needs \(estimate.summary) but \(available.description) is available: lower probe.pixel_limit_mb or probe.batch_size, use probe.features: last (a quarter of last4's features), or leave pixels out of probe.baselines")
         }
-        log.info("memory: \(estimate.summary) of \(MachineMemory.gib(available)) available")
+        log.info("memory: \(estimate.summary) of \(available.description) available")
     }
 
     /// A baseline's results: from its artifact when up to date, else computed and published.

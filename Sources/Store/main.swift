@@ -11,7 +11,7 @@ struct Store: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Verify, list unreachable and plan artifacts of the store.",
         version: BuildInfo.line,
-        subcommands: [Verify.self, GCList.self, Variants.self, Plan.self, Record.self, Runs.self, Diff.self])
+        subcommands: [Verify.self, GCList.self, Variants.self, Plan.self, Record.self, Runs.self, Diff.self, Memory.self])
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -131,6 +131,15 @@ struct Store: ParsableCommand {
             } catch {
                 throw failure("store", error)
             }
+        }
+    }
+
+    struct Memory: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The memory the stages plan with now, and the limit that binds: the least of MemAvailable, the headroom under the cgroup's memory.max and under ulimit -v and -d.")
+
+        func run() {
+            print(MachineMemory.availability()?.description ?? "unknown (no /proc/meminfo, cgroup or rlimit to read)")
         }
     }
 

@@ -1,14 +1,65 @@
 import Foundation
 
 /// The memory a stage may plan with, for the checks that refuse a run
-/// before it starts rather than meet the kernel's OOM killer.
+/// before it starts rather than meet the kernel's OOM killer or a failed
+/// allocation: the least of the machine's available memory, the headroom
+/// under this process's cgroup v2 `memory.max`, and the headroom under its
+/// `RLIMIT_AS` (`ulimit -v`) and `RLIMIT_DATA` (`ulimit -d`).
 public enum MachineMemory {
-    /// MemAvailable of /proc/meminfo in bytes, nil where there is none.
-    public static func available() -> Double? {
-        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
-              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
-        return kb * 1024
+    public struct Availability: Sendable, Equatable {
+        public let bytes: Double
+        /// Which limit binds, e.g. "MemAvailable" or "RLIMIT_AS (ulimit -v)".
+        public let limit: String
+        public var description: String { "\(MachineMemory.gib(bytes)) (\(limit))" }
+    }
+
+    /// The binding limit now, nil where none can be read.
+    public static func availability() -> Availability? {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        var limits: [Availability] = []
+        if let a = memAvailable() { limits.append(Availability(bytes: a, limit: "MemAvailable")) }
+        if let c = cgroupHeadroom() { limits.append(Availability(bytes: c, limit: "cgroup memory.max")) }
+        for (resource, field, name) in [(__rlimit_resource_t(RLIMIT_AS.rawValue), "VmSize", "RLIMIT_AS (ulimit -v)"),
+                                        (__rlimit_resource_t(RLIMIT_DATA.rawValue), "VmData", "RLIMIT_DATA (ulimit -d)")] {
+            var r = rlimit()
+            // RLIM_INFINITY is all ones.
+            guard getrlimit(resource, &r) == 0, r.rlim_cur != rlim_t.max else { continue }
+            if let h = headroom(limit: Double(r.rlim_cur), used: statusKiB(status, field).map { $0 * 1024 } ?? 0) {
+                limits.append(Availability(bytes: h, limit: name))
+            }
+        }
+        return limits.min { $0.bytes < $1.bytes }
+    }
+
+    /// The binding limit's bytes (see `availability`).
+    public static func available() -> Double? { availability()?.bytes }
+
+    /// MemAvailable of /proc/meminfo in bytes.
+    static func memAvailable() -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return nil }
+        return statusKiB(text, "MemAvailable").map { $0 * 1024 }
+    }
+
+    /// memory.max minus memory.current of this process's cgroup (v2), nil
+    /// without one or without a limit ("max").
+    static func cgroupHeadroom(root: String = "/sys/fs/cgroup", selfCgroup: String = "/proc/self/cgroup") -> Double? {
+        guard let text = try? String(contentsOfFile: selfCgroup, encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("0::") }) else { return nil }
+        let dir = root + String(line.dropFirst(3)).trimmingCharacters(in: .whitespaces)
+        func read(_ file: String) -> String? {
+            (try? String(contentsOfFile: "\(dir)/\(file)", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        guard let max = read("memory.max").flatMap(Double.init) else { return nil }  // "max": no limit
+        return headroom(limit: max, used: read("memory.current").flatMap(Double.init) ?? 0)
+    }
+
+    /// What is left under a limit, never negative.
+    static func headroom(limit: Double, used: Double) -> Double? { Swift.max(0, limit - used) }
+
+    /// "Field:   1234 kB" of /proc/self/status or /proc/meminfo, in KiB.
+    static func statusKiB(_ text: String, _ field: String) -> Double? {
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("\(field):") }) else { return nil }
+        return line.split(separator: " ").dropFirst().first.flatMap { Double($0) }
     }
 
     /// Runtime, libraries and GEMM packing buffers: what every stage needs beside its data.
