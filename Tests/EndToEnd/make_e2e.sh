@@ -57,14 +57,16 @@ rows=$(($(wc -l < "$(sed -nE 's|^report: ([^ ]+/report\.md)$|\1|p' "$tmp/sweep.l
 # Replicates: 2 variants x 2 seeds, the baselines once per seed, a report
 # with intervals and paired differences, aggregate rows in results.csv, and
 # the runs recorded in a registry.
+count_baselines() { find "$tmp/artifacts/probe-random" -mindepth 1 -maxdepth 1 -not -name '.*' -type d | wc -l; }
+before=$(count_baselines)
 run "$tmp/seeds.log" -j 2 sweep SWEEP=pipelines/sweeps/smoke-seeds.yaml THREADS=1
 seeds_dir=$(sed -nE 's|^report: ([^ ]+/report\.md)$|\1|p' "$tmp/seeds.log" | xargs dirname)
 grep -q '| 0 (ref) |' "$seeds_dir/report.md" || { cat "$seeds_dir/report.md"; echo "make_e2e: no reference row in the replicated report"; exit 1; }
 grep -q ' ± ' "$seeds_dir/report.md" || { echo "make_e2e: the replicated report has no intervals"; exit 1; }
 [ "$(grep -c '^run,' "$seeds_dir/results.csv")" = 4 ] || { echo "make_e2e: expected 4 per-seed rows"; exit 1; }
 grep -q '^diff_mean,1,' "$seeds_dir/results.csv" || { echo "make_e2e: no paired-difference rows"; exit 1; }
-baselines=$(find "$tmp/artifacts/probe-random" -mindepth 1 -maxdepth 1 -not -name '.*' -type d | wc -l)
-[ "$baselines" = 2 ] || { echo "make_e2e: $baselines initial-weight baselines, expected one per seed (2)"; exit 1; }
+# Seed 0's baseline is the smoke run's; seed 1 adds one, shared by both variants.
+[ "$(count_baselines)" = $((before + 1)) ] || { echo "make_e2e: $(count_baselines) initial-weight baselines after the seeded sweep, expected $((before + 1)): one per seed, not per variant"; exit 1; }
 run "$tmp/record.log" record-sweep SWEEP=pipelines/sweeps/smoke-seeds.yaml REGISTRY="$tmp/registry.csv"
 [ "$(($(wc -l < "$tmp/registry.csv") - 1))" = 4 ] || { cat "$tmp/record.log"; echo "make_e2e: expected 4 registry rows"; exit 1; }
 run "$tmp/replicates.log" all SEEDS="0 1"
