@@ -24,6 +24,10 @@ enum ReplicateMarkdown {
             md += "Against \(what): \(est(base)); I-JEPA minus it, paired by seed: \(diff(gain)). "
             gains.append((subject, what, gain))
         }
+        if r.metrics.subjects[ProbeStage.Subject.randomInit.rawValue] != nil {
+            let knn = s.estimate(variant, Metric(subject: .ijepa, classifier: "knn", fraction: f))
+            md += "k-NN: \(est(knn)); I-JEPA minus the initial weights, paired by seed: \(diff(s.gain(variant, over: .randomInit, classifier: "knn", fraction: f))). "
+        }
         guard let initial = gains.first(where: { $0.0 == .randomInit })?.2 ?? gains.first?.2 else {
             return md + "No baseline was probed (probe.baselines is empty), so there is no verdict."
         }

@@ -9,7 +9,8 @@ import Probing
 public enum ReportStage {
     public static let name = "report"
     /// 2: notes, per-variant baselines, label fraction in the answer.
-    public static let formatVersion = 2
+    /// 3: replicates (means, intervals, paired differences), results.csv's row and seed columns.
+    public static let formatVersion = 3
 
     public struct Outcome: Sendable {
         public let key: String
