@@ -82,11 +82,11 @@ public enum PretrainStage: Stage {
             // oneDNN allocates its GEMM packing buffers per call: without this
             // each one is a fresh mmap and its pages are faulted in again.
             Allocator.keepLargeBlocks()
-            let (data, shape, sampler) = try setUp(settings, store: store, prepareKey: material.upstream["prepare"]!,
+            let (data, shape, sampler) = try setUp(settings, store: store, prepareKey: material.upstreamKey(PrepareStage.self),
                                                    rank: comm.rank, ranks: comm.size)
             let workDir = "\(store.root)/\(name)/.work-\(key)"
             try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
-            let curve = try learningCurve(options, store: store, prepareKey: material.upstream["prepare"]!,
+            let curve = try learningCurve(options, store: store, prepareKey: material.upstreamKey(PrepareStage.self),
                                           itersPerEpoch: data.itersPerEpoch)
             let run = TrainingRun(settings: settings, options: options, shape: shape, data: data, sampler: sampler,
                                   workDir: workDir, configText: JSON.object(config.values).canonical, build: build,
@@ -155,7 +155,7 @@ public enum PretrainStage: Stage {
         let dir = store.directory(stage: name, key: material.key)
         guard comm.broadcast(0) == 1 else { return Outcome(key: material.key, directory: dir, built: false, complete: true) }
         Allocator.keepLargeBlocks()
-        let (data, shape, sampler) = try setUp(settings, store: store, prepareKey: material.upstream["prepare"]!,
+        let (data, shape, sampler) = try setUp(settings, store: store, prepareKey: material.upstreamKey(PrepareStage.self),
                                                rank: comm.rank, ranks: comm.size)
         let run = TrainingRun(settings: settings, options: options, shape: shape, data: data, sampler: sampler, workDir: dir,
                               configText: "", log: log, comm: comm)
@@ -239,7 +239,7 @@ public enum PretrainStage: Stage {
     public static func export(_ config: PipelineConfig, store: ArtifactStore, to path: String, state: Bool) throws {
         let material = try keyMaterial(config, store: store)
         let manifest = try store.requireInput(stage: name, key: material.key, makeTarget: "pretrain")
-        let shards = try trainShards(store: store, prepareKey: material.upstream["prepare"]!)
+        let shards = try trainShards(store: store, prepareKey: material.upstreamKey(PrepareStage.self))
         let a = try ShardReader(path: shards[0]).attributes
         let settings = PretrainSettings(config.settings)
         let shape = settings.shape(channels: a.channels, patchSize: a.patchSize, gridSize: a.gridSize)

@@ -70,7 +70,7 @@ public enum ProbeStage: Stage {
     public static func auxiliaryArtifacts(_ config: PipelineConfig, store: ArtifactStore) throws -> [(stage: String, key: String)] {
         let settings = ProbeSettings(config.settings)
         let material = try keyMaterial(config, store: store)
-        let prepareKey = material.upstream["prepare"]!, pretrainKey = material.upstream["pretrain"]!
+        let prepareKey = material.upstreamKey(PrepareStage.self), pretrainKey = material.upstreamKey(PretrainStage.self)
         let splits = settings.evalSplit == .val ? ["train", "val"] : ["train"]
         let chosen = probedSubjects(settings)
         let features = [Subject.ijepa, .randomInit].filter(chosen.contains).flatMap { subject in
@@ -115,7 +115,7 @@ public enum ProbeStage: Stage {
         return try store.buildOnce(stage: name, key: key, force: force, log: log) { _ in
             Outcome(key: key, directory: dir, built: false, metrics: try metrics(store: store, key: key))
         } build: {
-            let prepareKey = material.upstream["prepare"]!, pretrainKey = material.upstream["pretrain"]!
+            let prepareKey = material.upstreamKey(PrepareStage.self), pretrainKey = material.upstreamKey(PretrainStage.self)
             _ = try store.requireInput(stage: PretrainStage.name, key: pretrainKey, makeTarget: "pretrain")
             let data = try ProbeData(store: store, prepareKey: prepareKey, settings: settings)
             try checkMemory(data, settings: settings, pretrain: pretrain, batchSize: ProbeOptions(config.settings).batchSize,

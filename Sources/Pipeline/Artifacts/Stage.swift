@@ -44,3 +44,14 @@ extension Stage {
         [(name, try keyMaterial(config, store: store).key)] + (try auxiliaryArtifacts(config, store: store))
     }
 }
+
+extension ArtifactKeyMaterial {
+    /// The key of the upstream artifact of `stage` this one was keyed on
+    /// (typed by stage, so no caller spells a stage's name).
+    public func upstreamKey(_ stage: any Stage.Type) -> String {
+        guard let key = upstream[stage.name] else {
+            preconditionFailure("\(self.stage) has no upstream \(stage.name): its Stage.upstream lists the stages it keys on")
+        }
+        return key
+    }
+}

@@ -178,6 +178,6 @@ public enum ResultsRegistry {
     /// The artifact keys a row's run would have today.
     public static func keys(of e: Entry, store: ArtifactStore) throws -> (prepare: String, pretrain: String, probe: String) {
         let material = try ProbeStage.keyMaterial(try config(of: e), store: store)
-        return (material.upstream[PrepareStage.name]!, material.upstream[PretrainStage.name]!, material.key)
+        return (material.upstreamKey(PrepareStage.self), material.upstreamKey(PretrainStage.self), material.key)
     }
 }

@@ -33,8 +33,8 @@ struct RunRecord {
         self.config = config
         let probe = try ProbeStage.keyMaterial(config, store: store)
         probeKey = probe.key
-        prepareKey = probe.upstream["prepare"]!
-        pretrainKey = probe.upstream["pretrain"]!
+        prepareKey = probe.upstreamKey(PrepareStage.self)
+        pretrainKey = probe.upstreamKey(PretrainStage.self)
         let named = [label, seed.map { "seed \($0)" } ?? ""].filter { !$0.isEmpty }.joined(separator: ", ")
         let what = named.isEmpty ? config.source : "\(config.source) [\(named)]"
         func manifest(_ stage: String, _ key: String, _ target: String) throws -> JSON {
