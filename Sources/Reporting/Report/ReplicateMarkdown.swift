@@ -53,14 +53,9 @@ enum ReplicateMarkdown {
         let n = s.runs[variant]!.count
         t += n > 1 ? "Top-1 (%): mean ± half-width of the 95% Student-t interval over \(n) seeds (\(seedList(s))); each seed has its own initial weights and pixel sample.\n\n"
             : "Top-1 (%) at \(seedList(s)): one seed, so no interval can be given.\n\n"
-        t += "| features |" + fs.map { " linear \(frac($0)) |" }.joined() + fs.map { " k-NN \(frac($0)) |" }.joined() + "\n"
-        t += "|---|" + String(repeating: "---:|", count: 2 * fs.count) + "\n"
-        for (subject, name) in [(ProbeStage.Subject.ijepa, "**I-JEPA target encoder**"), (.randomInit, "same encoder, initial weights"), (.pixels, "raw pixels")] {
-            t += "| \(name) |"
-            for k in ["linear", "knn"] { for f in fs { t += " \(est(s.estimate(variant, Metric(subject: subject, classifier: k, fraction: f)))) |" } }
-            t += "\n"
+        return t + ReportMarkdown.probeTable(fractions: fs) {
+            est(s.estimate(variant, Metric(subject: $0, classifier: $1, fraction: $2)))
         }
-        return t
     }
 
     /// The ablation over seeds: per variant, each headline probe's mean and

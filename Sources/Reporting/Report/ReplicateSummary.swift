@@ -43,7 +43,8 @@ struct ReplicateSummary {
     }
 
     func estimate(_ variant: Int, _ m: Metric) -> Estimate {
-        Estimate(values(variant, m).keys.sorted().map { values(variant, m)[$0]! })
+        let bySeed = values(variant, m)
+        return Estimate(bySeed.keys.sorted().map { bySeed[$0]! })
     }
 
     /// `variant` minus the reference, paired by seed.

@@ -119,12 +119,17 @@ enum ReportMarkdown {
     }
 
     static func probeTable(_ r: RunRecord) -> String {
-        let fs = r.fractions
+        probeTable(fractions: r.fractions) { pct(r.top1($0, $1, $2)) }
+    }
+
+    /// Subjects by row, linear then k-NN at each label fraction by column;
+    /// `cell` formats one (subject, classifier, fraction).
+    static func probeTable(fractions fs: [Double], cell: (ProbeStage.Subject, String, Double) -> String) -> String {
         var t = "| features |" + fs.map { " linear \(frac($0)) |" }.joined() + fs.map { " k-NN \(frac($0)) |" }.joined() + "\n"
         t += "|---|" + String(repeating: "---:|", count: 2 * fs.count) + "\n"
         for (s, name) in [(ProbeStage.Subject.ijepa, "**I-JEPA target encoder**"), (.randomInit, "same encoder, initial weights"), (.pixels, "raw pixels")] {
             t += "| \(name) |"
-            for k in ["linear", "knn"] { for f in fs { t += " \(pct(r.top1(s, k, f))) |" } }
+            for k in ["linear", "knn"] { for f in fs { t += " \(cell(s, k, f)) |" } }
             t += "\n"
         }
         return t
