@@ -225,10 +225,12 @@ test: deps
 	  $(MAKE) --no-print-directory test-mpi; \
 	else echo "test-mpi: skipped, Open MPI is not installed (make deps-mpi installs it)"; fi
 
-# 2 MPI ranks against 1 process on the smoke pipeline (Tests/EndToEnd/mpi_parity.sh);
-# prints the largest loss difference last.
+# 2 MPI ranks against 1 process on the smoke pipeline (Tests/EndToEnd/mpi_parity.sh),
+# over shared memory and then over TCP alone (what two hosts use); prints the
+# largest loss difference last.
 test-mpi: build build-mpi
 	Tests/EndToEnd/mpi_parity.sh
+	TRANSPORT=tcp Tests/EndToEnd/mpi_parity.sh
 	MPI_BIN=$(MPI_BIN) Tests/EndToEnd/stream_memory.sh
 
 # The Makefile end to end on the smoke pipeline (Tests/EndToEnd/make_e2e.sh, stream_memory.sh).

@@ -54,15 +54,18 @@ let package = Package(
         .target(name: "Shards", dependencies: ["CHDF5", "CZlib", "Threads"]),
         // Pipeline's typed settings build the model shape and the mask sampler,
         // and check them, so Numerics and Training sit below it.
+        // Configuration and artifacts: no domain library below it (the mask
+        // keys' rule shares MaskGeometry, a leaf, with the sampler).
+        .target(name: "MaskGeometry"),
         .target(name: "Pipeline", dependencies: [
-            "Yams", "Threads", "CCrypto", "Numerics", "Training",
+            "Yams", "Threads", "CCrypto", "MaskGeometry",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "Random"),
         .target(name: "SafeTensors"),
         .target(name: "Numerics", dependencies: ["CBLAS", "CDNNL", "CKernels", "Threads", "Random"]),
-        .target(name: "Training", dependencies: ["Numerics", "Random", "Threads", "Shards", "Imaging"]),
+        .target(name: "Training", dependencies: ["Numerics", "MaskGeometry", "Random", "Threads", "Shards", "Imaging"]),
         .target(name: "Distributed", dependencies: ["Numerics", "Training"] + (mpi ? ["MPIShim"] : []),
                 swiftSettings: mpi ? [.define("IJEPA_MPI")] : []),
         .target(name: "Evaluation", dependencies: ["Numerics", "Random", "Pipeline", "Shards", "Threads"]),
@@ -115,7 +118,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Random"]),
         .testTarget(name: "ShardsTests", dependencies: ["Shards"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "MaskGeometry"]),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics", "Random", "CKernels", "Threads", "Shards"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Numerics", "Random", "Shards"],

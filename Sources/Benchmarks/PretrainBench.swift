@@ -56,7 +56,7 @@ public enum PretrainBench {
         precondition(steps >= 1 && warmup >= 1)
         try GEMM.checkEnvironment()
         Allocator.keepLargeBlocks()  // as Pretrain does
-        let settings = PretrainSettings(config.settings)
+        let settings = PretrainInputs(config.settings)
         let prepareKey = try PrepareStage.keyMaterial(config, store: store).key
         let (data, shape, _) = try PretrainStage.setUp(settings, store: store, prepareKey: prepareKey)
         let sampler = try settings.checkedMaskSampler(grid: shape.gridSize)

@@ -17,7 +17,7 @@ struct FolderSource: DataSource {
 
     var inputFiles: [String] { files.map(\.path) }
 
-    init(root: String, settings: PrepareSettings) throws {
+    init(root: String, settings: PrepareInputs) throws {
         self.root = root
         let hasTrain = Self.isDir("\(root)/train")
         if !hasTrain, Self.isDir("\(root)/val") {
@@ -120,7 +120,7 @@ struct FolderSource: DataSource {
         return Double(v >> 11) / Double(1 << 53)
     }
 
-    func load(settings: PrepareSettings) throws -> (splits: [SplitPlan], classNames: [String]) {
+    func load(settings: PrepareInputs) throws -> (splits: [SplitPlan], classNames: [String]) {
         let root = self.root
         var splits: [SplitPlan] = []
         for split in ["train", "val"] {

@@ -43,7 +43,7 @@ struct IDXSource: DataSource {
         self.pairs = pairs.sorted { $0.0 == "train" && $1.0 != "train" }  // train first
     }
 
-    func load(settings: PrepareSettings) throws -> (splits: [SplitPlan], classNames: [String]) {
+    func load(settings: PrepareInputs) throws -> (splits: [SplitPlan], classNames: [String]) {
         var splits: [SplitPlan] = []
         var maxLabel: Int32 = -1
         for (split, imgName, labelName) in pairs {

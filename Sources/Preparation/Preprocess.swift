@@ -3,7 +3,7 @@ import Imaging
 /// The per-image transform: channel count, then shorter side to crop_size
 /// and centre crop.
 enum Preprocess {
-    static func apply(_ image: Image, settings: PrepareSettings) throws -> Image {
+    static func apply(_ image: Image, settings: PrepareInputs) throws -> Image {
         let converted = Channels.convert(image, to: settings.channels)
         return Resize.shorterSideAndCenterCrop(converted, to: settings.cropSize)
     }

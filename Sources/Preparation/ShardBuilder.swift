@@ -9,7 +9,7 @@ import Shards
 /// batch at a time, and appends the batches to shard files of at most
 /// `shard_size` samples.
 struct ShardBuilder {
-    let settings: PrepareSettings
+    let settings: PrepareInputs
     let progressInterval: Double
     let source: DataSource
     let directory: String
@@ -67,7 +67,7 @@ struct ShardBuilder {
             let m2 = Double(trainSums.squares[c]) / pixelsPerChannel / (255 * 255)
             return max(0, m2 - mean[c] * mean[c]).squareRoot()
         }
-        if settings.prepare.normalization == .imagenet { (mean, std) = PrepareSection.imagenetStatistics }
+        if settings.prepare.normalization == .imagenet { (mean, std) = PrepareSettings.imagenetStatistics }
         for s in summaries.values { for shard in s.shards {
             try ShardWriter.setStatistics(path: "\(directory)/\(shard.file)", mean: mean, std: std)
         } }

@@ -36,11 +36,11 @@ protocol DataSource {
     /// than fatal (IDX files).
     var skipsUnreadableFiles: Bool { get }
     /// Class names by label (empty when the source has none).
-    func load(settings: PrepareSettings) throws -> (splits: [SplitPlan], classNames: [String])
+    func load(settings: PrepareInputs) throws -> (splits: [SplitPlan], classNames: [String])
 }
 
 enum SourceDiscovery {
-    static func open(_ settings: PrepareSettings) throws -> DataSource {
+    static func open(_ settings: PrepareInputs) throws -> DataSource {
         let path = settings.sourcePath
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {

@@ -36,7 +36,7 @@ public enum LearningCurveFile {
 /// so every run of a sweep is scored on the same images; evaluating changes
 /// nothing in training.
 final class LearningCurve {
-    struct Settings: Sendable {
+    struct Options: Sendable {
         var period: TrainingPeriod
         var queries: Int
         var bank: Int
@@ -51,7 +51,7 @@ final class LearningCurve {
     static let header = "step,epoch,knn_top1,seconds"
     static var fileName: String { LearningCurveFile.name }
 
-    let settings: Settings
+    let options: Options
     /// Queries first, then the bank.
     let images: LabeledSplit
     let queryCount: Int
@@ -62,22 +62,22 @@ final class LearningCurve {
 
     var bankCount: Int { images.count - queryCount }
 
-    init(trainShards: [String], settings: Settings, every: Int, itersPerEpoch: Int) throws {
+    init(trainShards: [String], options: Options, every: Int, itersPerEpoch: Int) throws {
         // Labels for the whole split; patches only for the rows drawn.
         let train = try LabeledSplit(name: "train", shardPaths: trainShards, inMemory: false)
         let classes = max(train.classCount, 1)
         let (fit, holdout) = LabelSampling.trainHoldout(labels: train.labels, classes: classes,
-                                                        fraction: settings.holdoutFraction, seed: settings.seed)
+                                                        fraction: options.holdoutFraction, seed: options.seed)
         guard !holdout.isEmpty, !fit.isEmpty else {
             throw PipelineError("\(trainShards[0]): too few labelled train images for a learning curve (logging.eval_every)")
         }
         let queries = LabelSampling.stratifiedSubset(holdout, labels: train.labels, classes: classes,
-                                                     count: settings.queries, seed: SeedStream.curveQueries(settings.seed))
+                                                     count: options.queries, seed: SeedStream.curveQueries(options.seed))
         let bank = LabelSampling.stratifiedSubset(fit, labels: train.labels, classes: classes,
-                                                  count: settings.bank, seed: SeedStream.curveBank(settings.seed))
+                                                  count: options.bank, seed: SeedStream.curveBank(options.seed))
         images = try LabeledSplit(train, rows: queries + bank, name: "learning curve")
         queryCount = queries.count
-        self.settings = settings
+        self.options = options
         self.every = every
         self.itersPerEpoch = itersPerEpoch
     }
@@ -93,7 +93,7 @@ final class LearningCurve {
     func evaluate(_ encoder: VisionTransformer, step: Int, batchSize: Int) throws -> Point {
         let t0 = Date()
         let top1 = try Self.knnTop1(encoder, images: images, queryCount: queryCount, batchSize: batchSize,
-                                k: settings.knnK, temperature: settings.knnTemperature)
+                                k: options.knnK, temperature: options.knnTemperature)
         let dt = Date().timeIntervalSince(t0)
         seconds += dt
         let p = Point(step: step, epoch: Double(step) / Double(itersPerEpoch), top1: top1, seconds: dt)

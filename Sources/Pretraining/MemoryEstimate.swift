@@ -8,14 +8,16 @@ import Shards
 /// meeting the kernel's OOM killer. An upper-side estimate: every
 /// activation buffer at the full token count.
 public struct MemoryEstimate {
-    let data: Double, model: Double, activations: Double
-    var total: Double { data + model + activations + MachineMemory.overhead }
+    let data: Double, curve: Double, model: Double, activations: Double
+    var total: Double { data + curve + model + activations + MachineMemory.overhead }
 
     /// `trainBytes`: the train images held at once (the whole split, or at
-    /// most data.buffer_mb when it is streamed).
-    init(shape: JEPAShape, trainBytes: Int, batch b: Int, targetBlocks m: Int) {
+    /// most data.buffer_mb when it is streamed); `curveImages`: the learning
+    /// curve's query and bank images (0 when it is off), held with their features.
+    init(shape: JEPAShape, trainBytes: Int, batch b: Int, targetBlocks m: Int, curveImages: Int = 0) {
         let tokens = Double(shape.numPatches), f = 4.0
         data = Double(trainBytes)
+        curve = Double(curveImages) * (Double(shape.numPatches * shape.patchDim) + f * Double(shape.encoder.embedDim))
         // Values and gradients of the encoder, target encoder and predictor;
         // AdamW's two moments of the encoder and the predictor.
         let pe = Self.parameters(shape.encoder, input: shape.patchDim)
@@ -40,6 +42,7 @@ public struct MemoryEstimate {
 
     var summary: String {
         let gib = MachineMemory.gib
-        return "about \(gib(total)) (train images \(gib(data)), weights and optimizer \(gib(model)), activations \(gib(activations)))"
+        let curveText = curve > 0 ? ", learning-curve images \(gib(curve))" : ""
+        return "about \(gib(total)) (train images \(gib(data))\(curveText), weights and optimizer \(gib(model)), activations \(gib(activations)))"
     }
 }

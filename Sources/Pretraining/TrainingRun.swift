@@ -8,9 +8,10 @@ import Pipeline
 import Threads
 import Training
 
-/// The training loop: batches prepared one step ahead on a background queue,
-/// masks and schedules as pure functions of the step (so a resumed run
-/// repeats an uninterrupted one), a log row per step, checkpoints.
+/// The training loop: load (a batch read one step ahead, `Prefetcher`),
+/// step, observe (log rows, gradient monitor, learning curve, progress:
+/// `TrainingObserver`s), checkpoint. Masks and schedules are pure functions
+/// of the step, so a resumed run repeats an uninterrupted one.
 ///
 /// Data-parallel over `comm`'s ranks: the global batch (data.batch_size) and
 /// its masks are the same on every rank, each rank trains on its slice of
@@ -18,7 +19,7 @@ import Training
 /// checkpoints. N ranks therefore follow one process's run up to float
 /// rounding, and a checkpoint resumes with any rank count.
 final class TrainingRun {
-    let settings: PretrainSettings
+    let settings: PretrainInputs
     let options: PretrainOptions
     let shape: JEPAShape
     let data: TrainingData
@@ -34,21 +35,17 @@ final class TrainingRun {
     let averager: GradientAverager?
     /// Rank 0's learning curve (nil on other ranks and when it is off).
     let curve: LearningCurve?
+    let history: TrainingHistory
     var step = 0
-    var rows: [TrainingLogRow] = []
-    var losses: [Double] = []
-    var trainSeconds = 0.0
-    var stepsRun = 0
     /// The largest peak resident memory of any rank, set when `train` returns.
     var peakResidentBytes = 0
-    var gradientMonitor = GradientMonitor()
 
     var totalSteps: Int { schedules.trainingSteps }
     var checkpointPath: String { "\(workDir)/checkpoint.h5" }
     var logPath: String { "\(workDir)/log.csv" }
     var curvePath: String { "\(workDir)/\(LearningCurve.fileName)" }
 
-    init(settings: PretrainSettings, options: PretrainOptions, shape: JEPAShape, data: TrainingData, sampler: MaskSampler, workDir: String,
+    init(settings: PretrainInputs, options: PretrainOptions, shape: JEPAShape, data: TrainingData, sampler: MaskSampler, workDir: String,
          configText: String, build: String = "", log: Logger, comm: Communicator = .world, curve: LearningCurve? = nil) {
         self.settings = settings
         self.options = options
@@ -66,6 +63,7 @@ final class TrainingRun {
         trainer = settings.trainer(shape: shape)
         averager = comm.size > 1 ? GradientAverager(comm: comm) : nil
         trainer.reducer = averager
+        history = TrainingHistory(itersPerEpoch: data.itersPerEpoch)
     }
 
     /// This rank's samples of every global batch.
@@ -94,8 +92,7 @@ final class TrainingRun {
         step = info.step
         // Keep the log rows of the steps the checkpoint covers.
         let text = FileManager.default.fileExists(atPath: logPath) ? try String(contentsOfFile: logPath, encoding: .utf8) : ""
-        rows = try TrainingLogRow.parse(text, path: logPath).filter { $0.step < step }
-        losses = rows.map(\.loss)
+        history.restore(try TrainingLogRow.parse(text, path: logPath), before: step)
         try curve?.restore(csvAt: curvePath, before: step)
         log.info("resumed from \(path) at step \(step)")
         return true
@@ -113,79 +110,56 @@ final class TrainingRun {
     /// Trains to the end, or until `stopAfter` steps of this call have run
     /// (then checkpoints and returns false: the run can be resumed).
     func train(stopAfter: Int? = nil) throws -> Bool {
-        let b = settings.batchSize, sample = shape.numPatches * shape.patchDim
-        let local = localSamples
-        let buffers = [FloatBuffer(local.count * sample), FloatBuffer(local.count * sample)]
-        let queue = DispatchQueue(label: "ijepa.prefetch")
-        let ready = DispatchSemaphore(value: 0)
-        let ipe = data.itersPerEpoch
-        var epochOrder = EpochOrder(data)
-        // A streamed split reads its shards here: a read error reaches the step loop.
-        let failure = PrefetchFailure()
-        func prefetch(_ s: Int) {
-            let o = epochOrder.forStep(s), buffer = buffers[s % 2], data = self.data
-            queue.async {
-                do { try data.batch(step: s, order: o, samples: local, into: buffer.pointer) } catch { failure.error = error }
-                ready.signal()
-            }
-        }
-        let progress = comm.isRoot
-            ? Progress("pretrain", total: totalSteps - step, unit: "steps", interval: options.progressInterval) : nil
         let end = min(totalSteps, stopAfter.map { step + $0 } ?? totalSteps)
-        if step < end { prefetch(step) }
+        let batches = Prefetcher(data: data, samples: localSamples, sampleSize: shape.numPatches * shape.patchDim,
+                                 from: step, to: end)
+        let observers = self.observers()
         while step < end {
-            try evaluateIfDue()
-            ready.wait()
-            if let error = failure.error { throw error }
-            let s = step
-            if s + 1 < end { prefetch(s + 1) }
-            let inputs = StepInputs(step: s, batch: b, sampler: sampler, schedules: schedules)
-            let masks = inputs.masks, lr = inputs.lr, wd = inputs.weightDecay, m = inputs.momentum
+            for o in observers { try o.weightsReady(at: step) }
+            let patches = try batches.batch(step)
+            let inputs = StepInputs(step: step, batch: settings.batchSize, sampler: sampler, schedules: schedules)
             let t0 = DispatchTime.now().uptimeNanoseconds
             // This rank's share of the batch (all of it on one process).
-            let r = trainer.step(patches: buffers[s % 2].pointer, masks: masks.slice(local), lr: lr, weightDecay: wd,
-                                 momentum: m)
-            let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            let r = trainer.step(patches: patches, masks: inputs.masks.slice(localSamples), lr: inputs.lr,
+                                 weightDecay: inputs.weightDecay, momentum: inputs.momentum)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             if let fault = JEPATrainer.fault(of: r) {
-                queue.sync {}
+                batches.drain()
                 try? writeLog()  // the steps up to the failure, for diagnosis
-                throw PretrainError("step \(s): \(fault); training stopped (the last good checkpoint is \(checkpointPath))")
+                throw PretrainError("step \(step): \(fault); training stopped (the last good checkpoint is \(checkpointPath))")
             }
-            if let warning = gradientMonitor.observe(r.gradNorm, step: s), comm.isRoot { log.warning("\(warning)") }
-            trainSeconds += dt
-            stepsRun += 1
-            losses.append(r.loss)
-            rows.append(TrainingLogRow(epoch: s / ipe, step: s, loss: r.loss, lr: lr, weightDecay: wd, momentum: m,
-                                       contextTokens: masks.contextCount, targetTokens: masks.targetCount,
-                                       msPerStep: dt * 1000, imagesPerSecond: Double(b) / dt,
-                                       targetFeatureStd: r.targetFeatureStd, gradNorm: r.gradNorm))
+            let record = StepRecord(inputs: inputs, result: r, batch: settings.batchSize, seconds: seconds)
+            for o in observers { o.didStep(record) }
             step += 1
-            let knn = curve?.points.last.map { String(format: ", k-NN %.1f%%", 100 * $0.top1) } ?? ""
-            progress?.advance(by: 1, note: String(format: "loss %.4f, %.0f images/s", r.loss, Double(b) / dt) + knn)
             if step % options.checkpointEvery == 0 || step == end { try saveCheckpoint() }
         }
-        queue.sync {}
+        batches.drain()
         if step == totalSteps {
-            try evaluateIfDue()
+            for o in observers { try o.weightsReady(at: step) }
             if curve != nil { try writeLog() }
         }
         // No step, no checkpoint yet: the artifact is the initial weights.
         if totalSteps == 0 { try saveCheckpoint() }
-        _ = progress?.finish()
+        for o in observers { o.finished() }
         // Collective: the largest peak of any rank (the figure a memory budget is about).
         peakResidentBytes = Int(comm.range([UInt64(ResidentMemory.peakBytes())]).max[0])
-        if let averager, stepsRun > 0 {
-            let ms = String(format: "%.1f", 1000 * averager.waitSeconds / Double(stepsRun))
+        if let averager, history.stepsRun > 0 {
+            let ms = String(format: "%.1f", 1000 * averager.waitSeconds / Double(history.stepsRun))
             log.info("gradient allreduce over \(comm.size) ranks: \(ms) ms per step spent waiting for the sums")
         }
         return step == totalSteps
     }
 
-    /// Scores the target encoder when the curve is due at this step.
-    func evaluateIfDue() throws {
-        guard let curve, curve.isDue(step, totalSteps: totalSteps), !curve.has(step) else { return }
-        let p = try curve.evaluate(targetEncoder, step: step, batchSize: settings.batchSize)
-        log.info("learning curve, step \(step) (epoch \(String(format: "%.2f", p.epoch))): k-NN top-1 \(String(format: "%.2f", 100 * p.top1))% (\(curve.queryCount) holdout images against \(curve.bankCount) train images, \(String(format: "%.1f", p.seconds)) s)")
+    /// Who watches this rank's loop: the curve and progress on rank 0 only.
+    func observers() -> [any TrainingObserver] {
+        var list: [any TrainingObserver] = []
+        if let curve {
+            list.append(CurveWatch(curve, trainer: trainer, totalSteps: totalSteps, batchSize: settings.batchSize, log: log))
+        }
+        list.append(GradientWatch(log: comm.isRoot ? log : nil))
+        list.append(history)
+        if comm.isRoot { list.append(ProgressWatch(steps: totalSteps - step, interval: options.progressInterval, curve: curve)) }
+        return list
     }
 
     var targetEncoder: VisionTransformer { trainer.targetEncoder }
@@ -205,7 +179,7 @@ final class TrainingRun {
 
     func writeLog() throws {
         guard comm.isRoot else { return }
-        try Self.replace(logPath, with: TrainingLogRow.text(of: rows))
+        try Self.replace(logPath, with: TrainingLogRow.text(of: history.rows))
         if let curve { try Self.replace(curvePath, with: curve.csv) }
     }
 
@@ -216,11 +190,12 @@ final class TrainingRun {
     }
 
     func result() -> StageResult {
-        let imagesPerSecond = trainSeconds > 0 ? Double(stepsRun * settings.batchSize) / trainSeconds : 0
+        let h = history
+        let imagesPerSecond = h.trainSeconds > 0 ? Double(h.stepsRun * settings.batchSize) / h.trainSeconds : 0
         return StageResult(
             counts: ["steps": step, "epochs": step / data.itersPerEpoch, "train_images": data.count],
             details: .object([
-                "loss_first": .double(losses.first ?? .nan), "loss_last": .double(losses.last ?? .nan),
+                "loss_first": .double(h.losses.first ?? .nan), "loss_last": .double(h.losses.last ?? .nan),
                 "images_per_second": .double(imagesPerSecond), "threads": .int(Parallel.threadCount),
                 "peak_resident_mib": .double(Double(peakResidentBytes) / 1_048_576),
                 "encoder": .object(["embed_dim": .int(shape.encoder.embedDim), "depth": .int(shape.encoder.depth),
@@ -228,22 +203,15 @@ final class TrainingRun {
                 "predictor": .object(["embed_dim": .int(shape.predictorDim), "depth": .int(shape.predictorDepth)]),
                 "learning_curve": curve.map { c in .object([
                     "every_steps": .int(c.every), "queries": .int(c.queryCount), "bank": .int(c.bankCount),
-                    "knn_k": .int(c.settings.knnK), "knn_temperature": .double(c.settings.knnTemperature),
-                    "holdout_fraction": .double(c.settings.holdoutFraction), "seed": .int(Int(c.settings.seed)),
+                    "knn_k": .int(c.options.knnK), "knn_temperature": .double(c.options.knnTemperature),
+                    "holdout_fraction": .double(c.options.holdoutFraction), "seed": .int(Int(c.options.seed)),
                     "knn_top1_first": .double(c.points.first?.top1 ?? .nan),
                     "knn_top1_last": .double(c.points.last?.top1 ?? .nan),
                 ]) } ?? .null,
             ]),
-            timings: ["train_s": trainSeconds, "allreduce_wait_s": averager?.waitSeconds ?? 0,
+            timings: ["train_s": h.trainSeconds, "allreduce_wait_s": averager?.waitSeconds ?? 0,
                       "eval_s": curve?.seconds ?? 0],
             tools: ["gemm": GEMM.backendDescription, "threads": "OpenMP (libgomp), \(Parallel.threadCount)",
                     "ranks": comm.size > 1 ? "MPI, \(comm.size) ranks" : "1 process"])
     }
-}
-
-/// The prefetch thread's read error, handed to the step loop (which reads it
-/// only after the semaphore that follows the write).
-/// Sendable: written on the prefetch queue before `ready.signal()`, read after `ready.wait()`.
-private final class PrefetchFailure: @unchecked Sendable {
-    var error: (any Error)? = nil
 }

@@ -27,19 +27,17 @@ enum FeatureArtifact {
     /// The weights are those of the pretrain artifact (I-JEPA) or the
     /// encoder's initialisation (architecture and seed); the feature kind and
     /// split complete the key. Extraction batch size changes no result.
-    static func material(_ subject: ProbeStage.Subject, split: String, config: PipelineConfig,
+    static func material(_ encoder: ProbedEncoder, split: String, config: PipelineConfig,
                          prepareKey: String, pretrainKey: String) -> ArtifactKeyMaterial {
-        let s = config.settings, parameters: [String: JSON] = ["subject": .string(subject.rawValue), "split": .string(split)]
-        switch subject {
-        case .ijepa:
+        let s = config.settings, parameters: [String: JSON] = ["subject": .string(encoder.subject.rawValue), "split": .string(split)]
+        switch encoder {
+        case .pretrained:
             return ArtifactKeyMaterial(stage: stage, formatVersion: formatVersion, settings: s.probe.features,
                                        upstream: ["prepare": prepareKey, "pretrain": pretrainKey], parameters: parameters)
-        case .randomInit:
+        case .initialWeights:
             return ArtifactKeyMaterial(stage: stage, formatVersion: formatVersion,
-                                       settings: InitialFeatureSettings(features: s.probe.features, weights: InitialWeights(s)),
+                                       settings: InitialFeatureInputs(features: s.probe.features, weights: InitialWeights(s)),
                                        upstream: ["prepare": prepareKey], parameters: parameters)
-        case .pixels:
-            preconditionFailure("raw pixels are read from the shards, not cached")
         }
     }
 

@@ -22,7 +22,7 @@ final class ProbeData {
     let classes: Int
     let evalDescription: String
 
-    init(store: ArtifactStore, prepareKey: String, settings: ProbeSettings) throws {
+    init(store: ArtifactStore, prepareKey: String, settings: ProbeInputs) throws {
         let prepDir = store.directory(stage: PrepareStage.name, key: prepareKey)
         let manifest = try store.requireInput(stage: PrepareStage.name, key: prepareKey, makeTarget: "prepare")
         let files = (manifest["files"]?.arrayValue ?? []).compactMap { $0["path"]?.stringValue }.sorted()
@@ -66,7 +66,7 @@ final class ProbeData {
         trainLabels = rows.map { train.labels[$0] }
     }
 
-    func shape(_ p: PretrainSettings) -> JEPAShape {
+    func shape(_ p: PretrainInputs) -> JEPAShape {
         let a = train.attributes
         return p.shape(channels: a.channels, patchSize: a.patchSize, gridSize: a.gridSize)
     }

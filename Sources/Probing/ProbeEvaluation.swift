@@ -12,7 +12,7 @@ import Random
 /// evaluation set.
 public enum ProbeEvaluation {
     public static func run(train: [Float], trainLabels: [Int32], eval: [Float], evalLabels: [Int32], dim: Int,
-                           classes: Int, settings: ProbeSettings, subject: String, log: Logger) -> [ClassifierResult] {
+                           classes: Int, settings: ProbeInputs, subject: String, log: Logger) -> [ClassifierResult] {
         var results: [ClassifierResult] = []
         for fraction in settings.labelFractions {
             let picked = LabelSampling.perClass(labels: trainLabels, classes: classes, fraction: fraction, seed: settings.seed)
@@ -54,7 +54,7 @@ public enum ProbeEvaluation {
     /// Chooses the L2 strength on a held-out part of (x, y), refits on all
     /// of it from the chosen fit, and scores on the evaluation set.
     static func linearProbe(x: [Float], y: [Int32], eval: [Float], evalLabels: [Int32], dim: Int, classes: Int,
-                            settings: ProbeSettings) -> ClassifierResult {
+                            settings: ProbeInputs) -> ClassifierResult {
         let t0 = Date()
         let (fitRows, holdRows) = LabelSampling.stratifiedSplit(labels: y, classes: classes,
                                                                holdoutFraction: settings.holdoutFraction,

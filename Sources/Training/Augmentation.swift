@@ -3,13 +3,13 @@
 /// (facebookresearch/ijepa, src/transforms.py).
 public struct Augmentation: Sendable {
     /// Area range of the random resized crop; [1, 1] is no crop.
-    public var cropScale: (Double, Double)
+    public var cropScale: ClosedRange<Double>
     public var horizontalFlip: Bool
     /// The colour distortion's strength, or nil for none.
     public var colorJitterStrength: Double?
     public var gaussianBlur: Bool
 
-    public init(cropScale: (Double, Double), horizontalFlip: Bool = false, colorJitterStrength: Double? = nil,
+    public init(cropScale: ClosedRange<Double>, horizontalFlip: Bool = false, colorJitterStrength: Double? = nil,
                 gaussianBlur: Bool = false) {
         self.cropScale = cropScale
         self.horizontalFlip = horizontalFlip
@@ -17,7 +17,7 @@ public struct Augmentation: Sendable {
         self.gaussianBlur = gaussianBlur
     }
 
-    var crops: Bool { cropScale.0 < 1 || cropScale.1 < 1 }
+    var crops: Bool { cropScale.lowerBound < 1 || cropScale.upperBound < 1 }
     /// False when every transform is off: batches are the stored images.
     var changesImages: Bool { crops || horizontalFlip || colorJitterStrength != nil || gaussianBlur }
 }

@@ -210,10 +210,11 @@ public final class JEPATrainer {
         return acc == 0
     }
 
+    /// The collapse statistic (`FeatureSpread`) of the features pooled
+    /// over each sample's tokens.
     static func pooledStd(_ h: UnsafePointer<Float>, batch b: Int, tokens n: Int, width e: Int,
                           scratch: FloatBuffer) -> Double {
-        guard b > 1 else { return 0 }
-        let p = scratch.reserve(b * e)
+        let p = scratch.reserve(b * e)  // (B, E)
         for s in 0..<b {
             let out = p + s * e
             out.update(repeating: 0, count: e)
@@ -223,14 +224,6 @@ public final class JEPATrainer {
             }
             for j in 0..<e { out[j] /= Float(n) }
         }
-        var total = 0.0
-        for j in 0..<e {
-            var mean = 0.0, sq = 0.0
-            for s in 0..<b { mean += Double(p[s * e + j]) }
-            mean /= Double(b)
-            for s in 0..<b { let d = Double(p[s * e + j]) - mean; sq += d * d }
-            total += (sq / Double(b - 1)).squareRoot()
-        }
-        return total / Double(e)
+        return FeatureSpread.meanStd(p, rows: b, width: e)
     }
 }

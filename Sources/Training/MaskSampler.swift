@@ -1,4 +1,4 @@
-import Numerics
+import MaskGeometry
 import Random
 
 /// One batch's masks, as the encoder and predictor take them: every sample
@@ -46,9 +46,9 @@ public struct MaskBatch: Sendable, Equatable {
 /// Sampling is a pure function of (seed, step).
 public struct MaskSampler: Sendable {
     public let grid: Int
-    public let predScale: (Double, Double)
-    public let aspectRatio: (Double, Double)
-    public let encScale: (Double, Double)
+    public let predScale: ClosedRange<Double>
+    public let aspectRatio: ClosedRange<Double>
+    public let encScale: ClosedRange<Double>
     public let numTargets: Int
     public let minKeep: Int
     public let allowOverlap: Bool
@@ -56,7 +56,7 @@ public struct MaskSampler: Sendable {
 
     static let retriesPerRelaxation = 20
 
-    public init(grid: Int, predScale: (Double, Double), aspectRatio: (Double, Double), encScale: (Double, Double),
+    public init(grid: Int, predScale: ClosedRange<Double>, aspectRatio: ClosedRange<Double>, encScale: ClosedRange<Double>,
                 numTargets: Int, minKeep: Int, allowOverlap: Bool, seed: UInt64) {
         self.grid = grid
         self.predScale = predScale
@@ -68,51 +68,19 @@ public struct MaskSampler: Sendable {
         self.seed = seed
     }
 
-    /// Block height and width for a uniform draw `r` in [0, 1): the same draw
-    /// sets the scale and the aspect ratio (as in the official code), and the
-    /// block is kept strictly inside the grid.
-    func blockSize(_ r: Double, scale: (Double, Double), aspect: (Double, Double)) -> (h: Int, w: Int) {
-        let s = scale.0 + r * (scale.1 - scale.0)
-        let keep = Double(Int(Double(grid * grid) * s))
-        let a = aspect.0 + r * (aspect.1 - aspect.0)
-        var h = Int((keep * a).squareRoot().rounded()), w = Int((keep / a).squareRoot().rounded())
-        while h >= grid { h -= 1 }
-        while w >= grid { w -= 1 }
-        return (max(h, 0), max(w, 0))
-    }
-
-    /// Smallest block (in patches) over the whole range of draws.
-    func smallestBlock(scale: (Double, Double), aspect: (Double, Double)) -> (patches: Int, h: Int, w: Int) {
-        var best = (patches: Int.max, h: 0, w: 0)
-        for i in 0...4096 {
-            let (h, w) = blockSize(min(Double(i) / 4096, 1 - 1e-12), scale: scale, aspect: aspect)
-            if h * w < best.patches { best = (h * w, h, w) }
-        }
-        return best
-    }
-
-    /// Why a configuration cannot always produce valid masks: its smallest
-    /// block (h x w) is not larger than `minKeep`.
-    public enum Problem: Sendable, Equatable {
-        case targetTooSmall(h: Int, w: Int)
-        case contextTooSmall(h: Int, w: Int)
-    }
+    var geometry: BlockGeometry { BlockGeometry(grid: grid) }
 
     /// What keeps this configuration from always producing valid masks;
     /// nil when it can.
-    public func problem() -> Problem? {
-        let t = smallestBlock(scale: predScale, aspect: aspectRatio)
-        if t.patches <= minKeep { return .targetTooSmall(h: t.h, w: t.w) }
-        let c = smallestBlock(scale: encScale, aspect: (1, 1))
-        if c.patches <= minKeep { return .contextTooSmall(h: c.h, w: c.w) }
-        return nil
+    public func problem() -> BlockGeometry.Problem? {
+        geometry.problem(predScale: predScale, aspectRatio: aspectRatio, encScale: encScale, minKeep: minKeep)
     }
 
     /// The masks of training step `step` for `batch` samples.
     public func sample(step: Int, batch: Int) -> MaskBatch {
         var rng = SeededGenerator(seed: SeedStream.masks(seed, step: step))
-        let pSize = blockSize(rng.uniform(), scale: predScale, aspect: aspectRatio)
-        let eSize = blockSize(rng.uniform(), scale: encScale, aspect: (1, 1))
+        let pSize = geometry.blockSize(rng.uniform(), scale: predScale, aspect: aspectRatio)
+        let eSize = geometry.blockSize(rng.uniform(), scale: encScale, aspect: 1...1)
         var targets: [[[Int32]]] = []  // [sample][mask] -> indices
         var contexts: [[Int32]] = []
         for _ in 0..<batch {

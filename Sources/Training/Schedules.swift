@@ -20,7 +20,7 @@ public struct Schedules: Sendable {
     /// ipe_scale · epochs · ipe steps, warm-up spans warmup · ipe.
     public init(itersPerEpoch ipe: Int, epochs: Int, ipeScale: Double, warmupEpochs: Double,
                 startLR: Double, peakLR: Double, finalLR: Double,
-                weightDecay: Double, finalWeightDecay: Double, ema: (Double, Double)) {
+                weightDecay: Double, finalWeightDecay: Double, ema: ClosedRange<Double>) {
         trainingSteps = epochs * ipe
         totalSteps = Int(ipeScale * Double(epochs * ipe))
         momentumSpan = Double(ipe) * Double(epochs) * ipeScale
@@ -30,8 +30,8 @@ public struct Schedules: Sendable {
         self.finalLR = finalLR
         self.weightDecay = weightDecay
         self.finalWeightDecay = finalWeightDecay
-        emaStart = ema.0
-        emaEnd = ema.1
+        emaStart = ema.lowerBound
+        emaEnd = ema.upperBound
     }
 
     /// Linear warm-up from start_lr to lr, then cosine to final_lr.

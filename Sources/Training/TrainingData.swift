@@ -150,12 +150,12 @@ public final class TrainingData: @unchecked Sendable {
         patch.withUnsafeMutableBufferPointer { Patchify.extract(image, patch: a.patchSize, into: $0.baseAddress!) }
     }
 
-    static func cropBox(width W: Int, height H: Int, scale: (Double, Double),
+    static func cropBox(width W: Int, height H: Int, scale: ClosedRange<Double>,
                         rng: inout SeededGenerator) -> (Int, Int, Int, Int) {
         let area = Double(W * H)
         let logLo = log(3.0 / 4), logHi = log(4.0 / 3)
         for _ in 0..<10 {
-            let target = area * (scale.0 + rng.uniform() * (scale.1 - scale.0))
+            let target = area * (scale.lowerBound + rng.uniform() * (scale.upperBound - scale.lowerBound))
             let ratio = exp(logLo + rng.uniform() * (logHi - logLo))
             let w = Int((target * ratio).squareRoot().rounded()), h = Int((target / ratio).squareRoot().rounded())
             if w > 0, h > 0, w <= W, h <= H {

@@ -3,14 +3,22 @@
 # pipeline, one thread per rank: 2 ranks must give the 1-process run's loss
 # curve within float rounding, and a checkpoint must resume with another rank
 # count (2 -> 1 and 1 -> 2) onto the same curve. Prints the largest loss
-# difference last.
+# difference last. TRANSPORT=tcp runs the ranks over TCP alone.
 set -euo pipefail
 mpi_bin=${MPI_BIN:-.build-mpi/release}
 bin=${BIN:-.build/release}
 mpirun=(${MPIRUN:-mpirun} ${MPIRUN_FLAGS:-})
 [ "$(id -u)" = 0 ] && mpirun+=(--allow-run-as-root)
-# Shared memory only, and no cross-memory attach (refused in many containers).
-mpirun+=(--mca btl self,vader --mca btl_vader_single_copy_mechanism none --bind-to none)
+# TRANSPORT=sm (default): shared memory only, and no cross-memory attach
+# (refused in many containers). TRANSPORT=tcp: TCP only, over loopback, the
+# transport two hosts use (docs/stages.md, "Several hosts").
+transport=${TRANSPORT:-sm}
+case $transport in
+  sm) mpirun+=(--mca btl self,vader --mca btl_vader_single_copy_mechanism none) ;;
+  tcp) mpirun+=(--mca btl tcp,self --mca btl_tcp_if_include lo --mca oob_tcp_if_include lo) ;;
+  *) echo "mpi parity: TRANSPORT must be sm or tcp, not $transport"; exit 2 ;;
+esac
+mpirun+=(--bind-to none)
 tolerance=${TOLERANCE:-1e-4}
 cfg=pipelines/smoke.yaml
 tmp=$(mktemp -d)
@@ -52,11 +60,11 @@ for d in two two-to-one one-to-two; do
   ranks=$(grep -o '"ranks" *: *"[^"]*"' "$(dirname "$log")/manifest.json" || true)
   case $d in two) want="MPI, 2 ranks" ;; two-to-one) want="1 process" ;; *) want="MPI, 2 ranks" ;; esac
   [[ $ranks == *"$want"* ]] || { echo "mpi parity: $d: manifest says $ranks, expected $want"; exit 1; }
-  echo "mpi parity: $d: largest loss difference $d_max at step $d_step over $d_rows steps"
+  echo "mpi parity ($transport): $d: largest loss difference $d_max at step $d_step over $d_rows steps"
   worst=$(awk -v a="$worst" -v b="$d_max" 'BEGIN { print (b > a) ? b : a }')
 done
 if awk -v w="$worst" -v t="$tolerance" 'BEGIN { exit !(w > t) }'; then
-  echo "mpi parity: FAILED: a loss differs by more than $tolerance"
+  echo "mpi parity ($transport): FAILED: a loss differs by more than $tolerance"
   exit 1
 fi
-echo "largest loss difference, 2 ranks vs 1 process: $worst"
+echo "largest loss difference, 2 ranks ($transport) vs 1 process: $worst"

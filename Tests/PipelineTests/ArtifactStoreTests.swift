@@ -3,9 +3,9 @@ import XCTest
 @testable import Pipeline
 
 /// A stage's settings as Prepare's are: one group of `data` and the `prepare` section.
-struct SourceAndPrepare: StageSettings {
+struct SourceAndPrepare: StageInputs {
     let source: SourceSettings
-    let prepare: PrepareSection
+    let prepare: PrepareSettings
 }
 
 final class ArtifactStoreTests: XCTestCase {

@@ -159,7 +159,7 @@ final class ConfigTests: XCTestCase {
         XCTAssertNotNil(key["prepare.shard_size"])
         XCTAssertNil(key["data.batch_size"], "a group the stage does not hold")
         // Every key of both groups but prepare.normalization, a later key at its default.
-        let expected = Set((SourceSettings.fields.map(\.path) + PrepareSection.fields.map(\.path))).subtracting(["prepare.normalization"])
+        let expected = Set((SourceSettings.fields.map(\.path) + PrepareSettings.fields.map(\.path))).subtracting(["prepare.normalization"])
         XCTAssertEqual(Set(key.objectValue?.keys.map { $0 } ?? []), expected)
         let single = c.settings.mask.keyed(\.patchSize)
         XCTAssertEqual(single.path, "mask.patch_size")

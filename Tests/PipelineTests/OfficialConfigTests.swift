@@ -76,8 +76,8 @@ final class OfficialConfigTests: XCTestCase {
     func testOfficialConfigLoadsUnchangedWithItsValues() throws {
         let c = try PipelineConfig.from(yaml: Self.vith14, source: "in1k_vith14_ep300.yaml")
         let s = c.settings
-        XCTAssertEqual(s.meta.encoder.vit.embedDim, 1280)
-        XCTAssertEqual(s.meta.encoder.vit.depth, 32)
+        XCTAssertEqual(s.meta.encoder.dimensions.embedDim, 1280)
+        XCTAssertEqual(s.meta.encoder.dimensions.depth, 32)
         XCTAssertEqual(s.mask.patchSize, 14)
         XCTAssertEqual(s.data.source.cropSize, 224)
         XCTAssertEqual(s.optimization.warmup, 40)
@@ -141,5 +141,11 @@ final class OfficialConfigTests: XCTestCase {
         XCTAssertNil(s.prepare.keyJSON["prepare.normalization"], "the data's own statistics: Prepare keys as before")
         s.prepare.normalization = .imagenet
         XCTAssertEqual(s.prepare.keyJSON["prepare.normalization"], .string("imagenet"))
+    }
+
+    func testModelPresetsAreTheOfficialShapes() {
+        XCTAssertTrue(ModelName.vitTiny.dimensions == (192, 12, 3, 4))
+        let giant = ModelName.vitGiant.dimensions
+        XCTAssertEqual(Int(Double(giant.embedDim) * giant.mlpRatio), 6144, "the MLP width, int(embed x ratio) as in PyTorch")
     }
 }

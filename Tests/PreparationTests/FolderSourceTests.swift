@@ -85,18 +85,18 @@ final class FolderSourceTests: XCTestCase {
         let s = Scratch()
         try makeFolder(s)
         let cfg = try s.config(source: "imgs", extra: "prepare:\n  val_fraction: 0.5\n")
-        let a = try FolderSource(root: "\(s.dir)/imgs", settings: PrepareSettings(cfg.settings)).files.map(\.split)
-        let b = try FolderSource(root: "\(s.dir)/imgs", settings: PrepareSettings(cfg.settings)).files.map(\.split)
+        let a = try FolderSource(root: "\(s.dir)/imgs", settings: PrepareInputs(cfg.settings)).files.map(\.split)
+        let b = try FolderSource(root: "\(s.dir)/imgs", settings: PrepareInputs(cfg.settings)).files.map(\.split)
         XCTAssertEqual(a, b)
         XCTAssertTrue(a.contains("train") && a.contains("val"))
         // Split depends on the path only: adding a file leaves the others where they were.
         s.write(try ImageCodecs.encodePNG(Scratch.image(seed: 50)), to: "imgs/cat/zzz.png")
-        let c = try FolderSource(root: "\(s.dir)/imgs", settings: PrepareSettings(cfg.settings)).files
-        let before = try FolderSource(root: "\(s.dir)/imgs", settings: PrepareSettings(cfg.settings)).files.filter { $0.path != "cat/zzz.png" }
+        let c = try FolderSource(root: "\(s.dir)/imgs", settings: PrepareInputs(cfg.settings)).files
+        let before = try FolderSource(root: "\(s.dir)/imgs", settings: PrepareInputs(cfg.settings)).files.filter { $0.path != "cat/zzz.png" }
         XCTAssertEqual(before.map(\.split), a)
         XCTAssertEqual(c.count, a.count + 1)
         let reseeded = try s.config(source: "imgs", extra: "prepare:\n  val_fraction: 0.5\n  split_seed: 7\n")
-        let r = try FolderSource(root: "\(s.dir)/imgs", settings: PrepareSettings(reseeded.settings)).files
+        let r = try FolderSource(root: "\(s.dir)/imgs", settings: PrepareInputs(reseeded.settings)).files
         XCTAssertNotEqual(r.map(\.split), c.map(\.split), "another split_seed gives another split")
         let fractions = (0..<200).map { FolderSource.hashFraction("f\($0)", seed: 0) }
         XCTAssertEqual(Double(fractions.filter { $0 < 0.5 }.count) / 200, 0.5, accuracy: 0.1)

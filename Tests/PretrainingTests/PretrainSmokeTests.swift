@@ -146,7 +146,7 @@ final class PretrainSmokeTests: XCTestCase {
         let prepared = try PrepareStage.run(cfg, store: store)
         let options = PretrainOptions(cfg.settings)
         let shards = try PretrainStage.trainShards(store: store, prepareKey: prepared.key)
-        let curve = try XCTUnwrap(try PretrainStage.learningCurve(options, store: store, prepareKey: prepared.key,
+        let curve = try XCTUnwrap(try PretrainStage.learningCurve(options, shards: shards,
                                                                   itersPerEpoch: 32))
         XCTAssertEqual(curve.every, 16)
         XCTAssertEqual(curve.queryCount, 40)
@@ -169,7 +169,7 @@ final class PretrainSmokeTests: XCTestCase {
         for c in 0..<train.classCount {
             XCTAssertEqual(Double(perClass[c]), 40 * Double(inHoldout[c]) / Double(holdout.count), accuracy: 1, "class \(c)")
         }
-        let again = try XCTUnwrap(try PretrainStage.learningCurve(options, store: store, prepareKey: prepared.key,
+        let again = try XCTUnwrap(try PretrainStage.learningCurve(options, shards: shards,
                                                                   itersPerEpoch: 32))
         XCTAssertEqual(again.images.patches, curve.images.patches, "the sample is fixed")
     }
@@ -196,7 +196,7 @@ final class PretrainSmokeTests: XCTestCase {
         XCTAssertEqual(try f.shape("params/encoder/patch_embed.proj.weight"), [32, 1, 4, 4])
         XCTAssertEqual(try f.shape("grads/predictor/mask_token"), [1, 1, 16])
         // One row of target indices per target block of the pipeline.
-        let targets = PretrainSettings(cfg.settings).maskSampler(grid: 7).numTargets
+        let targets = PretrainInputs(cfg.settings).maskSampler(grid: 7).numTargets
         XCTAssertEqual(try f.shape("input/tgt_idx").first, targets)
         let loss = try f.doubles("output/loss")[0]
         XCTAssertTrue(loss.isFinite && loss > 0)
@@ -215,10 +215,16 @@ final class PretrainSmokeTests: XCTestCase {
                           && "\(e)".contains("data.batch_size") && "\(e)".contains("data.buffer_mb"), "\(e)")
         }
         // The smoke model fits, with room to spare.
-        let small = PretrainSettings(try config([]).settings)
+        let small = PretrainInputs(try config([]).settings)
         let estimate = MemoryEstimate(shape: small.shape(channels: 1, patchSize: 4, gridSize: 7), trainBytes: 512 * 784,
                                       batch: small.batchSize, targetBlocks: small.mask.numPredMasks)
         XCTAssertLessThan(estimate.total, 1_073_741_824)
+        // The learning curve's images count: 4000 RGB 224-px images of patch 16 are 602 MB of patches.
+        let big = small.shape(channels: 3, patchSize: 16, gridSize: 14)
+        let withCurve = MemoryEstimate(shape: big, trainBytes: 0, batch: 8, targetBlocks: 4, curveImages: 4000)
+        let without = MemoryEstimate(shape: big, trainBytes: 0, batch: 8, targetBlocks: 4)
+        XCTAssertEqual(withCurve.total - without.total, 4000 * (150_528 + 4 * Double(big.encoder.embedDim)))
+        XCTAssertTrue(withCurve.summary.contains("learning-curve images"), withCurve.summary)
     }
 
     func testImpossibleMaskConfigIsAnErrorBeforeAnyStage() throws {

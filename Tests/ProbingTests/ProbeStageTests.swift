@@ -38,7 +38,7 @@ final class ProbeStageTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("pretrain artifact missing"), "\(e)")
         }
         _ = try PretrainStage.run(cfg, store: store)
-        let out = try ProbeStage.run(cfg, store: store)
+        let out = try probe(cfg, store: store)
         XCTAssertTrue(out.built)
         for f in ["metrics.json", "metrics.csv", "manifest.json", "confusion/ijepa-linear-100pct.csv",
                   "confusion/pixels-knn-10pct.csv", "confusion/random_init-linear-10pct.csv"] {
@@ -72,7 +72,7 @@ final class ProbeStageTests: XCTestCase {
         // The encoders' features are cached per split: a probe-only change
         // extracts nothing, and the same features give the same linear probe.
         XCTAssertEqual(try featureArtifacts(store), 4, "I-JEPA and initial weights, train and val")
-        let reprobed = try ProbeStage.run(other, store: store)
+        let reprobed = try probe(other, store: store)
         XCTAssertTrue(reprobed.built)
         XCTAssertEqual(try featureArtifacts(store), 4, "no new extraction for a k-NN change")
         for subject in ["ijepa", "random_init"] {
@@ -93,7 +93,7 @@ final class ProbeStageTests: XCTestCase {
         XCTAssertEqual(out.metrics.subjects["ijepa"]?.dim, 4 * 32, "last4 concatenates four blocks")
         XCTAssertEqual(try featureArtifacts(store), 2, "a holdout probe extracts train only")
         // Then the val split, as the protocol's final run does: train's features are reused.
-        let final = try ProbeStage.run(try config(["probe.eval_split=val", "probe.features=last4"]), store: store)
+        let final = try probe(try config(["probe.eval_split=val", "probe.features=last4"]), store: store)
         XCTAssertEqual(try featureArtifacts(store), 4, "val added, train reused")
         XCTAssertEqual(final.metrics.subjects["ijepa"]?.featureArtifacts?.first,
                        out.metrics.subjects["ijepa"]?.featureArtifacts?.first)
@@ -113,7 +113,7 @@ final class ProbeStageTests: XCTestCase {
         XCTAssertTrue(note.contains("class-stratified sample of 111 of the 512 train images and 55 of the 256"), note)
         XCTAssertEqual(pixels.results.first { $0.classifier == "linear" && $0.labelFraction == 1 }?.trainImages, 111)
         XCTAssertEqual(out.metrics.subjects["ijepa"]?.results.first { $0.labelFraction == 1 }?.trainImages, 512)
-        let none = try ProbeStage.run(try config(["probe.baselines=[]"]), store: store)
+        let none = try probe(try config(["probe.baselines=[]"]), store: store)
         XCTAssertEqual(Set(none.metrics.subjects.keys), ["ijepa"])
         XCTAssertNotEqual(none.key, out.key)
         XCTAssertThrowsError(try config(["probe.baselines=[pixels, colour]"])) { e in
@@ -126,13 +126,22 @@ final class ProbeStageTests: XCTestCase {
                                                               prepareKey: "p").key)
         XCTAssertNotEqual(pixelsKey, ProbeStage.baselineMaterial(.pixels, config: try config(["probe.pixel_limit_mb=1"]),
                                                                  prepareKey: "p").key)
+
+        // Images of more values than probe.pixel_dims are average-pooled patch by patch, and the report says so.
+        let pooledConfig = try config(["probe.baselines=[pixels]", "probe.pixel_dims=196"])
+        XCTAssertNotEqual(ProbeStage.baselineMaterial(.pixels, config: pooledConfig, prepareKey: "p").key, pixelsKey)
+        let pooled = try XCTUnwrap(try probe(pooledConfig, store: store).metrics.subjects["pixels"])
+        XCTAssertEqual(pooled.dim, 196, "49 patches of 4x4 pooled to 2x2")
+        let pooledNote = try XCTUnwrap(pooled.note)
+        XCTAssertTrue(pooledNote.contains("each 4x4 patch average-pooled to 2x2 (196 values per image instead of 784"), pooledNote)
+        XCTAssertGreaterThan(pooled.results.first { $0.classifier == "linear" && $0.labelFraction == 1 }?.top1 ?? 0, 0.2)
     }
 
     /// The three stages in order: the probe's outcome.
-    func prepareTrainAndProbe(_ cfg: PipelineConfig, store: ArtifactStore) throws -> ProbeStage.Outcome {
+    func prepareTrainAndProbe(_ cfg: PipelineConfig, store: ArtifactStore) throws -> Probed {
         _ = try PrepareStage.run(cfg, store: store)
         _ = try PretrainStage.run(cfg, store: store)
-        return try ProbeStage.run(cfg, store: store)
+        return try probe(cfg, store: store)
     }
 
     func featureArtifacts(_ store: ArtifactStore) throws -> Int {
@@ -154,7 +163,7 @@ final class ProbeStageTests: XCTestCase {
         _ = try PrepareStage.run(wcfg, store: wide)
         let w = try PretrainStage.run(wcfg, store: wide)
         let encoder = VisionTransformer(shape: JEPAShape(channels: 1, patchSize: 4, gridSize: 7,
-                                                         encoder: PretrainSettings(cfg.settings).encoder,
+                                                         encoder: PretrainInputs(cfg.settings).encoder,
                                                          predictorDim: 16, predictorDepth: 1))
         XCTAssertThrowsError(try Checkpoint.loadModule("target_encoder", into: encoder, from: "\(w.directory)/checkpoint.h5")) { e in
             XCTAssertTrue("\(e)".contains("architecture differs") && "\(e)".contains("checkpoint.h5"), "\(e)")
@@ -182,6 +191,19 @@ final class ProbeStageTests: XCTestCase {
             XCTAssertTrue("\(e)".contains(val), "\(e)")
         }
     }
+
+    /// A probe run's outcome with the metrics its artifact holds.
+    struct Probed {
+        let key: String
+        let directory: String
+        let built: Bool
+        let metrics: ProbeMetrics
+    }
+
+    func probe(_ cfg: PipelineConfig, store: ArtifactStore) throws -> Probed {
+        let outcome = try ProbeStage.run(cfg, store: store)
+        return Probed(key: outcome.key, directory: outcome.directory, built: outcome.built, metrics: try ProbeStage.metrics(store: store, key: outcome.key))
+    }
 }
 
 /// Probe's memory estimate: features of every extracted image plus the
@@ -191,16 +213,42 @@ final class ProbeMemoryEstimateTests: XCTestCase {
     func testFeaturesPixelsCappedAtTheLimitAndABatch() throws {
         let cfg = try PipelineConfig.load(path: "\(ProbeStageTests.root)/pipelines/smoke.yaml",
                                           overrides: ["probe.pixel_limit_mb=1"])
-        let settings = ProbeSettings(cfg.settings)
-        let shape = PretrainSettings(cfg.settings).shape(channels: 1, patchSize: 4, gridSize: 7)
-        let e = ProbeMemoryEstimate(shape: shape, featureDim: 64, images: 70000, probed: 70000, settings: settings,
-                                    batchSize: 256)
-        XCTAssertEqual(e.features, 4.0 * 64 * 140_000)
-        XCTAssertEqual(e.pixels, 1_048_576, "70000 images of 784 floats would be 210 MiB; the limit caps them")
+        let settings = ProbeInputs(cfg.settings)
+        let shape = PretrainInputs(cfg.settings).shape(channels: 1, patchSize: 4, gridSize: 7)
+        let e = ProbeMemoryEstimate(shape: shape, featureDim: 64, pixelDim: 784, images: 70000, probed: 70000, classes: 10,
+                                    settings: settings, batchSize: 256)
+        // Features of every image, the probes' rows, a standardised copy and the fit/held-out split; the solver's 46 vectors of Double.
+        let solver64: Double = 8 * 46 * 10 * 65, solver784: Double = 8 * 46 * 10 * 785
+        XCTAssertEqual(e.features, 4 * 64 * 280_000 + solver64)
+        XCTAssertEqual(e.pixels, 3 * 1_048_576 + solver784, "70000 images of 784 floats would be 210 MiB; the limit caps them")
         XCTAssertGreaterThan(e.extraction, 4.0 * 256 * 49 * Double(8 * 64 + 2 * 256))
         XCTAssertEqual(e.total, max(e.features, e.pixels) + e.extraction + MachineMemory.overhead)
         let none = try PipelineConfig.load(path: "\(ProbeStageTests.root)/pipelines/smoke.yaml", overrides: ["probe.baselines=[]"])
-        XCTAssertEqual(ProbeMemoryEstimate(shape: shape, featureDim: 64, images: 10, probed: 10,
-                                           settings: ProbeSettings(none.settings), batchSize: 1).pixels, 0)
+        XCTAssertEqual(ProbeMemoryEstimate(shape: shape, featureDim: 64, pixelDim: 784, images: 10, probed: 10, classes: 10,
+                                           settings: ProbeInputs(none.settings), batchSize: 1).pixels, 0)
+    }
+}
+
+final class PixelPoolingTests: XCTestCase {
+    func testEachPatchBecomesTheMeansOfItsBlocks() {
+        // 2 patches of 1 channel, 4x4 each, pooled by 2: every 2x2 block to its mean.
+        let p = PixelPooling(patches: 2, channels: 1, patchSize: 4, factor: 2)
+        let x = (0..<32).map(Float.init)
+        var y = [Float](repeating: -1, count: p.outputDim)
+        x.withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { p.pool(xb.baseAddress!, into: $0.baseAddress!) } }
+        XCTAssertEqual(y, [2.5, 4.5, 10.5, 12.5, 18.5, 20.5, 26.5, 28.5])
+    }
+
+    func testTheSmallestFactorThatFitsTheBudget() {
+        // 224 px RGB with patch 16: 150,528 values; 8 is the smallest divisor of 16 that fits 4096.
+        let big = PixelPooling.fitting(patches: 196, channels: 3, patchSize: 16, budget: 4096)
+        XCTAssertEqual(big.factor, 8)
+        XCTAssertEqual(big.outputDim, 2352)
+        XCTAssertNotNil(big.note)
+        let small = PixelPooling.fitting(patches: 49, channels: 1, patchSize: 4, budget: 4096)
+        XCTAssertEqual(small.factor, 1, "Fashion-MNIST's 784 values fit: nothing pooled")
+        XCTAssertNil(small.note)
+        XCTAssertEqual(PixelPooling.fitting(patches: 196, channels: 3, patchSize: 16, budget: 10).factor, 16,
+                       "no factor fits: one mean per patch and channel")
     }
 }

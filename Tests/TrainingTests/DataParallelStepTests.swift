@@ -17,7 +17,7 @@ final class DataParallelStepTests: XCTestCase {
     }
 
     func sampler() -> MaskSampler {
-        let s = MaskSampler(grid: 7, predScale: (0.15, 0.2), aspectRatio: (0.75, 1.5), encScale: (0.85, 1.0),
+        let s = MaskSampler(grid: 7, predScale: 0.15...0.2, aspectRatio: 0.75...1.5, encScale: 0.85...1.0,
                             numTargets: 2, minKeep: 4, allowOverlap: false, seed: 3)
         XCTAssertNil(s.problem())
         return s

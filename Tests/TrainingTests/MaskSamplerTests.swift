@@ -2,9 +2,9 @@ import XCTest
 @testable import Training
 
 final class MaskSamplerTests: XCTestCase {
-    func sampler(grid: Int = 14, pred: (Double, Double) = (0.15, 0.2), enc: (Double, Double) = (0.85, 1.0),
+    func sampler(grid: Int = 14, pred: ClosedRange<Double> = 0.15...0.2, enc: ClosedRange<Double> = 0.85...1.0,
                  minKeep: Int = 4, overlap: Bool = false, seed: UInt64 = 0, targets: Int = 4) -> MaskSampler {
-        MaskSampler(grid: grid, predScale: pred, aspectRatio: (0.75, 1.5), encScale: enc, numTargets: targets,
+        MaskSampler(grid: grid, predScale: pred, aspectRatio: 0.75...1.5, encScale: enc, numTargets: targets,
                     minKeep: minKeep, allowOverlap: overlap, seed: seed)
     }
 
@@ -63,7 +63,7 @@ final class MaskSamplerTests: XCTestCase {
     func testTargetBlocksFollowTheScaleRange() {
         // One target, no truncation effects: 8 samples share a size, and over
         // many steps the sizes cover the configured range of a 14x14 grid.
-        let s = sampler(grid: 14, pred: (0.15, 0.2), targets: 1)
+        let s = sampler(grid: 14, pred: 0.15...0.2, targets: 1)
         var sizes = Set<Int>()
         for step in 0..<200 { sizes.insert(s.sample(step: step, batch: 1).targetCount) }
         let lo = Int(196 * 0.15) - 8, hi = Int(196 * 0.2) + 8  // rounding of h and w
@@ -72,7 +72,7 @@ final class MaskSamplerTests: XCTestCase {
     }
 
     func testOverlapAllowedLetsContextCoverTargets() {
-        let s = sampler(grid: 14, enc: (1.0, 1.0), overlap: true)
+        let s = sampler(grid: 14, enc: 1.0...1.0, overlap: true)
         let m = s.sample(step: 0, batch: 2)
         XCTAssertEqual(m.contextCount, 13 * 13, "a full-scale context block is (g-1)^2 and keeps the targets")
     }
@@ -90,7 +90,7 @@ final class MaskSamplerTests: XCTestCase {
         let bad = sampler(grid: 7, minKeep: 10)
         guard case .targetTooSmall(let h, let w)? = bad.problem() else { return XCTFail("accepted") }
         XCTAssertLessThanOrEqual(h * w, 10)
-        XCTAssertEqual(sampler(grid: 7, pred: (0.3, 0.4), enc: (0.1, 0.15), minKeep: 5).problem(),
+        XCTAssertEqual(sampler(grid: 7, pred: 0.3...0.4, enc: 0.1...0.15, minKeep: 5).problem(),
                        .contextTooSmall(h: 2, w: 2))
     }
 }

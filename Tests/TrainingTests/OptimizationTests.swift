@@ -6,7 +6,7 @@ import XCTest
 final class OptimizationTests: XCTestCase {
     func testSchedulesAtFirstWarmupEndAndLastStep() {
         let s = Schedules(itersPerEpoch: 100, epochs: 10, ipeScale: 1, warmupEpochs: 2, startLR: 2e-4, peakLR: 1e-3,
-                          finalLR: 1e-6, weightDecay: 0.04, finalWeightDecay: 0.4, ema: (0.996, 1.0))
+                          finalLR: 1e-6, weightDecay: 0.04, finalWeightDecay: 0.4, ema: 0.996...1.0)
         XCTAssertEqual(s.totalSteps, 1000)
         XCTAssertEqual(s.warmupSteps, 200)
         XCTAssertEqual(s.learningRate(0), 2e-4 + 1.0 / 200 * 8e-4, accuracy: 1e-12)
@@ -20,7 +20,7 @@ final class OptimizationTests: XCTestCase {
         XCTAssertEqual(s.momentum(1000), 1.0, accuracy: 1e-12)
         // ipe_scale stretches the schedules, not the training.
         let stretched = Schedules(itersPerEpoch: 100, epochs: 10, ipeScale: 1.25, warmupEpochs: 2, startLR: 2e-4,
-                                  peakLR: 1e-3, finalLR: 1e-6, weightDecay: 0.04, finalWeightDecay: 0.4, ema: (0.996, 1.0))
+                                  peakLR: 1e-3, finalLR: 1e-6, weightDecay: 0.04, finalWeightDecay: 0.4, ema: 0.996...1.0)
         XCTAssertEqual(stretched.trainingSteps, 1000)
         XCTAssertEqual(stretched.totalSteps, 1250)
         XCTAssertGreaterThan(stretched.learningRate(999), 1e-5, "the run ends before the cosine does")

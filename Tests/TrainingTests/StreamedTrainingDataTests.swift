@@ -78,7 +78,7 @@ final class StreamedTrainingDataTests: XCTestCase {
 
     /// No augmentation: a batch is the stored images, normalised.
     func data(buffer: Int, batch: Int = 4, rank: Int = 0, ranks: Int = 1) throws -> TrainingData {
-        try TrainingData(shardPaths: shards, batchSize: batch, seed: 5, augmentation: Augmentation(cropScale: (1, 1)),
+        try TrainingData(shardPaths: shards, batchSize: batch, seed: 5, augmentation: Augmentation(cropScale: 1...1),
                          bufferBytes: buffer, rank: rank, ranks: ranks)
     }
 

@@ -34,20 +34,20 @@ final class TrainingDataAugmentationTests: XCTestCase {
     }
 
     func testColourDistortionAndBlurAreSeededAndChangeTheImages() throws {
-        let crop = Augmentation(cropScale: (0.3, 1.0), horizontalFlip: true)
-        let all = Augmentation(cropScale: (0.3, 1.0), horizontalFlip: true, colorJitterStrength: 0.5, gaussianBlur: true)
+        let crop = Augmentation(cropScale: 0.3...1.0, horizontalFlip: true)
+        let all = Augmentation(cropScale: 0.3...1.0, horizontalFlip: true, colorJitterStrength: 0.5, gaussianBlur: true)
         XCTAssertEqual(try batch(all), try batch(all), "the same step gives the same batch")
         XCTAssertNotEqual(try batch(all), try batch(crop))
         XCTAssertNotEqual(try batch(all), try batch(all, step: 4))
-        let blurOnly = Augmentation(cropScale: (1, 1), gaussianBlur: true)
-        XCTAssertNotEqual(try batch(blurOnly), try batch(Augmentation(cropScale: (1, 1))))
+        let blurOnly = Augmentation(cropScale: 1...1, gaussianBlur: true)
+        XCTAssertNotEqual(try batch(blurOnly), try batch(Augmentation(cropScale: 1...1)))
     }
 
     func testWithEveryTransformOffABatchIsTheStoredImagesNormalised() throws {
         // No transform: the stored images, normalised.
-        let none = try batch(Augmentation(cropScale: (1, 1)))
+        let none = try batch(Augmentation(cropScale: 1...1))
         let r = try ShardReader(path: shard)
-        let data = try TrainingData(shardPaths: [shard], batchSize: 4, seed: 7, augmentation: Augmentation(cropScale: (1, 1)))
+        let data = try TrainingData(shardPaths: [shard], batchSize: 4, seed: 7, augmentation: Augmentation(cropScale: 1...1))
         let first = data.order(epoch: 0)[3 * 4 % 8]  // step 3 of an epoch of 2 steps: within-epoch step 1
         let sample = r.attributes.numPatches * r.attributes.patchDim
         let stored = try r.readPatches(start: first, count: 1)

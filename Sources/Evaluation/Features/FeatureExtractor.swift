@@ -6,7 +6,7 @@ import Threads
 /// What the probes see of an image.
 /// Which features of a frozen encoder (`probe.features`): the config's
 /// type, so the choice has one definition.
-public typealias FeatureKind = FeatureChoice.Kind
+public typealias FeatureKind = FeatureSettings.Kind
 
 /// Frozen-encoder and raw-pixel features of a labeled split, in batches.
 public enum FeatureExtractor {

@@ -12,19 +12,6 @@ public struct ViTConfig: Sendable, Equatable {
         self.mlpRatio = mlpRatio
     }
 
-    /// The presets of the official I-JEPA code.
-    public static func preset(_ name: String) -> ViTConfig? {
-        switch name {
-        case "vit_tiny": return ViTConfig(embedDim: 192, depth: 12, numHeads: 3)
-        case "vit_small": return ViTConfig(embedDim: 384, depth: 12, numHeads: 6)
-        case "vit_base": return ViTConfig(embedDim: 768, depth: 12, numHeads: 12)
-        case "vit_large": return ViTConfig(embedDim: 1024, depth: 24, numHeads: 16)
-        case "vit_huge": return ViTConfig(embedDim: 1280, depth: 32, numHeads: 16)
-        case "vit_giant": return ViTConfig(embedDim: 1408, depth: 40, numHeads: 16, mlpRatio: 48.0 / 11.0)
-        default: return nil
-        }
-    }
-
     /// MLP hidden width, int(embed · ratio) as in PyTorch.
     public var hiddenDim: Int { Int(Double(embedDim) * mlpRatio) }
 }

@@ -1,17 +1,15 @@
-import Training
-
 /// `data`: where the images are and how pretraining batches them. Three
 /// groups, because Prepare depends on the first alone, Pretrain on the
 /// second alone, and the third only matters to the official GPU loader.
 public struct DataSettings: SettingsGroup {
     public var source = SourceSettings()
-    public var loading = DataLoading()
-    public var gpuLoader = GPULoader()
+    public var loading = LoadingSettings()
+    public var gpuLoader = GPULoaderSettings()
     public init() {}
 
     public static let fields = SourceSettings.fields.map { $0.lifted(\Self.source) }
-        + DataLoading.fields.map { $0.lifted(\Self.loading) }
-        + GPULoader.fields.map { $0.lifted(\Self.gpuLoader) }
+        + LoadingSettings.fields.map { $0.lifted(\Self.loading) }
+        + GPULoaderSettings.fields.map { $0.lifted(\Self.gpuLoader) }
 
     public func crossCheck() throws(SettingError) {
         try source.crossCheck()
@@ -47,7 +45,7 @@ public struct SourceSettings: SettingsGroup {
 
 /// Pretraining batches: their size and augmentation (the official
 /// transforms, in their order: crop, flip, colour distortion, blur).
-public struct DataLoading: SettingsGroup {
+public struct LoadingSettings: SettingsGroup {
     public var batchSize = 128
     public var cropScale = 0.3...1.0
     public var useHorizontalFlip = false
@@ -77,7 +75,7 @@ public struct DataLoading: SettingsGroup {
     ]
 }
 
-extension DataLoading {
+extension LoadingSettings {
     /// The strength enters the key only with the distortion on: alone it changes nothing.
     public var keyEntries: [(path: String, value: JSON)] {
         useColorDistortion ? fieldKeyEntries : fieldKeyEntries.filter { $0.path != "data.color_jitter_strength" }
@@ -85,17 +83,11 @@ extension DataLoading {
 
     /// data.buffer_mb in bytes.
     public var bufferBytes: Int { Int(bufferMB * 1_048_576) }
-
-    /// The transforms these keys turn on.
-    public var augmentation: Augmentation {
-        Augmentation(cropScale: cropScale.pair, horizontalFlip: useHorizontalFlip,
-                     colorJitterStrength: useColorDistortion ? colorJitterStrength : nil, gaussianBlur: useGaussianBlur)
-    }
 }
 
 /// The official DataLoader's settings: accepted so official configs load,
 /// reported when set, unused by the CPU pipeline.
-public struct GPULoader: SettingsGroup {
+public struct GPULoaderSettings: SettingsGroup {
     public var numWorkers = 10
     public var pinMem = true
     public init() {}

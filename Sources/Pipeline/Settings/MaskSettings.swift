@@ -1,4 +1,4 @@
-import Training
+import MaskGeometry
 
 /// `mask`: the patch grid and I-JEPA's multi-block masks.
 public struct MaskSettings: SettingsGroup {
@@ -27,26 +27,23 @@ public struct MaskSettings: SettingsGroup {
         Field("mask.allow_overlap", \.allowOverlap, "let context and target blocks overlap"),
     ]
 
-    /// The sampler of these masks on a `grid`×`grid` patch grid.
-    public func sampler(grid: Int, seed: UInt64) -> MaskSampler {
-        MaskSampler(grid: grid, predScale: predMaskScale.pair, aspectRatio: aspectRatio.pair,
-                    encScale: encMaskScale.pair, numTargets: numPredMasks, minKeep: minKeep,
-                    allowOverlap: allowOverlap, seed: seed)
-    }
-
     /// The masks must always be sampleable on the grid (the official
     /// collator would retry forever).
     public func checkGeometry(grid: Int) throws(SettingError) {
-        switch sampler(grid: grid, seed: 0).problem() {
+        let geometry = BlockGeometry(grid: grid)
+        switch geometry.problem(predScale: predMaskScale, aspectRatio: aspectRatio, encScale: encMaskScale, minKeep: minKeep) {
         case nil: return
         case .targetTooSmall(let h, let w):
-            throw SettingError("mask.pred_mask_scale", "\(predMaskScale.pair) with mask.aspect_ratio \(aspectRatio.pair) gives target blocks of "
+            throw SettingError("mask.pred_mask_scale", "\(Self.shown(predMaskScale)) with mask.aspect_ratio \(Self.shown(aspectRatio)) gives target blocks of "
                 + "\(h)x\(w) = \(h * w) patches on the \(grid)x\(grid) grid, not more than mask.min_keep "
                 + "(\(minKeep)): such a block can never be kept (the official collator would retry forever); "
                 + "raise pred_mask_scale or lower min_keep")
         case .contextTooSmall(let h, let w):
-            throw SettingError("mask.enc_mask_scale", "\(encMaskScale.pair) gives context blocks of \(h)x\(w) = \(h * w) patches on "
+            throw SettingError("mask.enc_mask_scale", "\(Self.shown(encMaskScale)) gives context blocks of \(h)x\(w) = \(h * w) patches on "
                 + "the \(grid)x\(grid) grid, not more than mask.min_keep (\(minKeep)); raise enc_mask_scale or lower min_keep")
         }
     }
+
+    /// A range as the error messages show it: (low, high).
+    static func shown(_ r: ClosedRange<Double>) -> String { "(\(r.lowerBound), \(r.upperBound))" }
 }

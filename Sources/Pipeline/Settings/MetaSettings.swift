@@ -1,5 +1,3 @@
-import Numerics
-
 /// `meta`: the model, the prediction targets, where a run starts, the seed.
 public struct MetaSettings: SettingsGroup {
     public var encoder = EncoderSettings()
@@ -28,7 +26,7 @@ public struct MetaSettings: SettingsGroup {
 
     public func crossCheck() throws(SettingError) {
         try checkpoint.crossCheck()
-        let vit = encoder.vit
+        let vit = encoder.dimensions
         if targets.targetLayers > vit.depth {
             throw SettingError("meta.target_layers", "\(targets.targetLayers) is more than the encoder's \(vit.depth) blocks")
         }
@@ -47,7 +45,22 @@ public struct MetaSettings: SettingsGroup {
 public enum ModelName: String, SettingChoice {
     case vitTiny = "vit_tiny", vitSmall = "vit_small", vitBase = "vit_base", vitLarge = "vit_large",
          vitHuge = "vit_huge", vitGiant = "vit_giant"
+
+    /// The preset's shape, as the official code defines it.
+    public var dimensions: EncoderDimensions {
+        switch self {
+        case .vitTiny: return (192, 12, 3, 4)
+        case .vitSmall: return (384, 12, 6, 4)
+        case .vitBase: return (768, 12, 12, 4)
+        case .vitLarge: return (1024, 24, 16, 4)
+        case .vitHuge: return (1280, 32, 16, 4)
+        case .vitGiant: return (1408, 40, 16, 48.0 / 11.0)
+        }
+    }
 }
+
+/// An encoder's shape as the configuration gives it (Pretrain builds the model, a ViTConfig, from it).
+public typealias EncoderDimensions = (embedDim: Int, depth: Int, numHeads: Int, mlpRatio: Double)
 
 /// The context and target encoders' shape and initialisation: with the
 /// seed, what the initial weights depend on.
@@ -75,8 +88,8 @@ public struct EncoderSettings: SettingsGroup {
     ]
 
     /// The preset with the non-zero overrides applied.
-    public var vit: ViTConfig {
-        var c = ViTConfig.preset(modelName.rawValue)!
+    public var dimensions: EncoderDimensions {
+        var c = modelName.dimensions
         if embedDim > 0 { c.embedDim = embedDim }
         if depth > 0 { c.depth = depth }
         if numHeads > 0 { c.numHeads = numHeads }

@@ -1,5 +1,3 @@
-import Training
-
 /// `optimization`: AdamW, its schedules, the EMA and the loss.
 public struct OptimizationSettings: SettingsGroup {
     public var ema = 0.996...1.0
@@ -11,7 +9,7 @@ public struct OptimizationSettings: SettingsGroup {
     public var warmup = 1.0
     public var weightDecay = 0.04
     public var finalWeightDecay = 0.4
-    public var loss = PredictionLoss.smoothL1
+    public var loss = LossKind.smoothL1
     public init() {}
 
     public static let fields: [Field<Self>] = [
@@ -29,12 +27,12 @@ public struct OptimizationSettings: SettingsGroup {
         Field("optimization.loss", \.loss, "prediction loss (official: smooth_l1)", official: .ours),
     ]
 
-    /// Learning rate, weight decay and EMA momentum per step.
-    public func schedules(itersPerEpoch ipe: Int) -> Schedules {
-        Schedules(itersPerEpoch: ipe, epochs: epochs, ipeScale: ipeScale, warmupEpochs: warmup, startLR: startLR,
-                  peakLR: lr, finalLR: finalLR, weightDecay: weightDecay, finalWeightDecay: finalWeightDecay,
-                  ema: ema.pair)
-    }
 }
 
-extension PredictionLoss: SettingChoice {}
+/// `optimization.loss`: which prediction loss Pretrain minimises.
+public enum LossKind: String, SettingChoice {
+    /// Mean squared error, the paper's equation.
+    case l2
+    /// Huber with beta 1, what the official code uses.
+    case smoothL1 = "smooth_l1"
+}

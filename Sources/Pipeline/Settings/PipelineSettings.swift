@@ -9,8 +9,8 @@ public struct PipelineSettings: SettingsGroup {
     public var meta = MetaSettings()
     public var optimization = OptimizationSettings()
     public var logging = LoggingSettings()
-    public var prepare = PrepareSection()
-    public var probe = ProbeSection()
+    public var prepare = PrepareSettings()
+    public var probe = ProbeSettings()
     public var report = ReportSettings()
     public init() {}
 
@@ -19,8 +19,8 @@ public struct PipelineSettings: SettingsGroup {
         + MetaSettings.fields.map { $0.lifted(\Self.meta) }
         + OptimizationSettings.fields.map { $0.lifted(\Self.optimization) }
         + LoggingSettings.fields.map { $0.lifted(\Self.logging) }
-        + PrepareSection.fields.map { $0.lifted(\Self.prepare) }
-        + ProbeSection.fields.map { $0.lifted(\Self.probe) }
+        + PrepareSettings.fields.map { $0.lifted(\Self.prepare) }
+        + ProbeSettings.fields.map { $0.lifted(\Self.probe) }
         + ReportSettings.fields.map { $0.lifted(\Self.report) }
 
     /// Section names in file order.
@@ -50,8 +50,8 @@ public struct PipelineSettings: SettingsGroup {
         if optimization.epochs == 0 && meta.checkpoint.initFrom == nil {
             throw SettingError("optimization.epochs", "0 trains nothing and meta.init_from imports nothing: set meta.init_from to probe a file's weights")
         }
-        if probe.features.kind == .last4 && meta.encoder.vit.depth < 4 {
-            throw SettingError("probe.features", "last4 needs an encoder of at least 4 blocks (meta.depth is \(meta.encoder.vit.depth))")
+        if probe.features.kind == .last4 && meta.encoder.dimensions.depth < 4 {
+            throw SettingError("probe.features", "last4 needs an encoder of at least 4 blocks (meta.depth is \(meta.encoder.dimensions.depth))")
         }
     }
 

@@ -57,8 +57,6 @@ extension ClosedRange: SettingValue where Bound == Double {
         self = a[0]...a[1]
     }
     public var setting: JSON { .array([.double(lowerBound), .double(upperBound)]) }
-    /// The pair as the training library takes it.
-    public var pair: (Double, Double) { (lowerBound, upperBound) }
 }
 
 extension Array: SettingValue where Element: SettingListElement {

@@ -59,9 +59,9 @@ public struct Keyed<V: SettingValue>: KeyEncodable {
 /// its key covers: what a stage depends on is its settings type. Values that
 /// change no result (progress, extraction batch size) stay outside, in the
 /// stage's options.
-public protocol StageSettings: KeyEncodable {}
+public protocol StageInputs: KeyEncodable {}
 
-extension StageSettings {
+extension StageInputs {
     public var keyEntries: [(path: String, value: JSON)] {
         Mirror(reflecting: self).children.flatMap { child -> [(path: String, value: JSON)] in
             guard let part = child.value as? KeyEncodable else {

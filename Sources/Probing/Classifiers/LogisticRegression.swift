@@ -31,6 +31,15 @@ public struct LogisticRegression: Sendable {
     /// x: [count, features] row-major (already standardised), labels in
     /// 0..<classes. warmStart: start from these weights (used when walking
     /// a regularisation grid). Converged means ‖∇‖∞ ≤ tolerance·max(1, loss).
+    /// L-BFGS pairs kept: 20 needs about 15% fewer evaluations than 10 on raw pixels (measured).
+    static let solverMemory = 20
+
+    /// Bytes the solver holds for `features` x `classes` (plus bias)
+    /// parameters: its history pairs and a few working vectors, in Double.
+    static func solverBytes(features: Int, classes: Int) -> Double {
+        8 * Double(2 * solverMemory + 6) * Double(classes * (features + 1))
+    }
+
     public static func fit(x: UnsafePointer<Float>, labels: [Int32], count: Int, features: Int, classes: Int,
                            l2: Double, maxIterations: Int = 1000, tolerance: Double = 1e-5,
                            warmStart: LogisticRegression? = nil) -> (LogisticRegression, FitReport) {
@@ -38,8 +47,7 @@ public struct LogisticRegression: Sendable {
         precondition(start.features == features && start.classes == classes, "warm start of another shape")
         var parameters = start.packed
         let objective = SoftmaxObjective(x: x, labels: labels, count: count, features: features, classes: classes)
-        // 20 pairs: about 15% fewer evaluations than 10 on raw pixels (measured).
-        let lbfgs = LBFGS(memory: 20, maxIterations: maxIterations, gradientTolerance: tolerance)
+        let lbfgs = LBFGS(memory: solverMemory, maxIterations: maxIterations, gradientTolerance: tolerance)
         let result = lbfgs.minimize(&parameters) { p, g in objective.evaluate(p, l2: l2, gradient: &g) }
         var model = LogisticRegression(features: features, classes: classes)
         model.unpack(parameters)

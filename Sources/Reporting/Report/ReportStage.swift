@@ -12,20 +12,14 @@ public enum ReportStage {
     /// 3: replicates (means, intervals, paired differences), results.csv's row and seed columns.
     public static let formatVersion = 3
 
-    public struct Outcome: Sendable {
-        public let key: String
-        public let directory: String
-        public let built: Bool
-    }
-
-    public static func run(_ config: PipelineConfig, store: ArtifactStore, force: Bool = false) throws -> Outcome {
+    public static func run(_ config: PipelineConfig, store: ArtifactStore, force: Bool = false) throws -> StageOutcome {
         let run = try RunRecord(index: 0, label: "", assignment: [], config: config, store: store)
         return try build(runs: [run], sweep: nil, config: config, store: store, force: force)
     }
 
     /// `overrides`: the `--set` values the variants ran with (make sweep SET=...).
     public static func run(sweep: SweepFile, overrides: [String] = [], store: ArtifactStore,
-                           force: Bool = false) throws -> Outcome {
+                           force: Bool = false) throws -> StageOutcome {
         let runs = try RunRecord.all(sweep, overrides: overrides, store: store)
         return try build(runs: runs, sweep: sweep, config: runs[0].config, store: store, force: force)
     }
@@ -49,36 +43,35 @@ public enum ReportStage {
         material(runs: runs, sweep: sweep, config: config).key
     }
 
+    /// Through the same driver as every stage: the key material is built
+    /// here (over each run's probe key) rather than from one configuration.
     static func build(runs: [RunRecord], sweep: SweepFile?, config: PipelineConfig, store: ArtifactStore,
-                      force: Bool) throws -> Outcome {
-        let log = Console.logger(name)
-        let started = Date()
+                      force: Bool) throws -> StageOutcome {
         let material = material(runs: runs, sweep: sweep, config: config)
-        let key = material.key, dir = store.directory(stage: name, key: key)
-        return try store.buildOnce(stage: name, key: key, force: force, log: log, shown: "\(dir)/report.md") { _ in
-            Outcome(key: key, directory: dir, built: false)
-        } build: {
-            try store.build(material, started: started) { tmp in
-                let figures = try ReportFigures.write(runs, sweep: sweep, to: tmp)
-                var masks: [(String, String)] = []
-                // One mask figure per variant: the seeds of a variant differ only in which masks.
-                for r in runs where r.seed == nil || r.seed == runs.first(where: { $0.index == r.index })?.seed {
-                    let file = runs.count == 1 ? "masks.png" : "masks-\(r.index).png"
-                    // A run of imported weights (no step) has no masks to show.
-                    guard FileManager.default.fileExists(atPath: "\(r.pretrainDir)/masks.png") else { continue }
-                    try FileManager.default.copyItem(atPath: "\(r.pretrainDir)/masks.png", toPath: "\(tmp)/\(file)")
-                    masks.append((file, r.label))
-                }
-                let title = config.settings.report.title
-                let md = ReportMarkdown.render(title: title, runs: runs, sweep: sweep, figures: figures, masks: masks,
-                                               environment: environment(runs[0]))
-                try save(md, "\(tmp)/report.md")
-                try save(ResultsTable.csv(runs, sweep: sweep), "\(tmp)/results.csv")
-                return StageResult(counts: ["runs": runs.count])
-            }
-            log.info("wrote \(dir)/report.md")
-            return Outcome(key: key, directory: dir, built: true)
+        let shown = "\(store.directory(stage: name, key: material.key))/report.md"
+        return try StageDriver.run(material: material, config: config, store: store, force: force, log: Console.logger(name),
+                                   shown: shown) { _, folder in
+            try write(runs: runs, sweep: sweep, config: config, into: folder)
         }
+    }
+
+    /// The report's files: report.md, results.csv, the figures and one mask figure per variant.
+    static func write(runs: [RunRecord], sweep: SweepFile?, config: PipelineConfig, into folder: String) throws -> StageResult {
+        let figures = try ReportFigures.write(runs, sweep: sweep, to: folder)
+        var masks: [(String, String)] = []
+        // One mask figure per variant: the seeds of a variant differ only in which masks.
+        for r in runs where r.seed == nil || r.seed == runs.first(where: { $0.index == r.index })?.seed {
+            let file = runs.count == 1 ? "masks.png" : "masks-\(r.index).png"
+            // A run of imported weights (no step) has no masks to show.
+            guard FileManager.default.fileExists(atPath: "\(r.pretrainDir)/masks.png") else { continue }
+            try FileManager.default.copyItem(atPath: "\(r.pretrainDir)/masks.png", toPath: "\(folder)/\(file)")
+            masks.append((file, r.label))
+        }
+        let md = ReportMarkdown.render(title: config.settings.report.title, runs: runs, sweep: sweep, figures: figures,
+                                       masks: masks, environment: environment(runs[0]))
+        try save(md, "\(folder)/report.md")
+        try save(ResultsTable.csv(runs, sweep: sweep), "\(folder)/results.csv")
+        return StageResult(counts: ["runs": runs.count])
     }
 
     /// Where the numbers were computed (the pretrain artifact's provenance)

@@ -6,8 +6,8 @@ import Training
 /// and augmentation keys of `data`, the whole `mask` and `optimization`
 /// sections, the model's shape and targets, the seed. Where a run starts
 /// and how it reports are `PretrainOptions`.
-public struct PretrainSettings: StageSettings {
-    public let loading: DataLoading
+public struct PretrainInputs: StageInputs {
+    public let loading: LoadingSettings
     public let mask: MaskSettings
     public let model: EncoderSettings
     public let targets: TargetSettings
@@ -27,10 +27,26 @@ public struct PretrainSettings: StageSettings {
         optimization = s.optimization
     }
 
-    public var encoder: ViTConfig { model.vit }
+    /// The encoder's shape: the preset with meta's overrides.
+    public var encoder: ViTConfig {
+        let d = model.dimensions
+        return ViTConfig(embedDim: d.embedDim, depth: d.depth, numHeads: d.numHeads, mlpRatio: d.mlpRatio)
+    }
     public var batchSize: Int { loading.batchSize }
     public var seed: UInt64 { UInt64(seedKey.value) }
-    public var loss: PredictionLoss { optimization.loss }
+    public var loss: PredictionLoss {
+        switch optimization.loss {
+        case .l2: return .l2
+        case .smoothL1: return .smoothL1
+        }
+    }
+
+    /// The transforms the data keys turn on.
+    public var augmentation: Augmentation {
+        Augmentation(cropScale: loading.cropScale, horizontalFlip: loading.useHorizontalFlip,
+                     colorJitterStrength: loading.useColorDistortion ? loading.colorJitterStrength : nil,
+                     gaussianBlur: loading.useGaussianBlur)
+    }
 
     /// The model's shapes on a prepared data set's patch grid.
     public func shape(channels: Int, patchSize: Int, gridSize: Int) -> JEPAShape {
@@ -46,7 +62,10 @@ public struct PretrainSettings: StageSettings {
 
     /// The masks of training: loading a config with training steps has
     /// checked that they can be sampled.
-    public func maskSampler(grid: Int) -> MaskSampler { mask.sampler(grid: grid, seed: seed) }
+    public func maskSampler(grid: Int) -> MaskSampler {
+        MaskSampler(grid: grid, predScale: mask.predMaskScale, aspectRatio: mask.aspectRatio, encScale: mask.encMaskScale,
+                    numTargets: mask.numPredMasks, minKeep: mask.minKeep, allowOverlap: mask.allowOverlap, seed: seed)
+    }
 
     /// The masks, checked here: for what samples them outside training (the
     /// mask figure, the debug state, the benchmark), which a config of 0
@@ -56,7 +75,13 @@ public struct PretrainSettings: StageSettings {
         return maskSampler(grid: grid)
     }
 
-    public func schedules(itersPerEpoch ipe: Int) -> Schedules { optimization.schedules(itersPerEpoch: ipe) }
+    /// Learning rate, weight decay and EMA momentum per step.
+    public func schedules(itersPerEpoch ipe: Int) -> Schedules {
+        let o = optimization
+        return Schedules(itersPerEpoch: ipe, epochs: o.epochs, ipeScale: o.ipeScale, warmupEpochs: o.warmup,
+                         startLR: o.startLR, peakLR: o.lr, finalLR: o.finalLR, weightDecay: o.weightDecay,
+                         finalWeightDecay: o.finalWeightDecay, ema: o.ema)
+    }
 }
 
 /// What Pretrain reads that changes no result: how often to save, whether
@@ -71,7 +96,7 @@ public struct PretrainOptions: Sendable {
     public let progressInterval: Double
     /// Nil when logging.eval_every is 0. The artifact records the settings
     /// its curve was made with.
-    let curve: LearningCurve.Settings?
+    let curve: LearningCurve.Options?
 
     public init(_ s: PipelineSettings) {
         checkpointEvery = s.logging.checkpointEvery
@@ -80,7 +105,7 @@ public struct PretrainOptions: Sendable {
         initFrom = s.meta.checkpoint.initFrom
         progressInterval = s.logging.progressInterval
         let p = s.probe.evaluation
-        curve = s.logging.evalEvery == .never ? nil : LearningCurve.Settings(
+        curve = s.logging.evalEvery == .never ? nil : LearningCurve.Options(
             period: s.logging.evalEvery, queries: s.logging.evalQueries, bank: s.logging.evalBank,
             knnK: p.knnK, knnTemperature: p.knnTemperature, holdoutFraction: p.holdoutFraction, seed: UInt64(p.seed))
     }

@@ -1,24 +1,24 @@
 /// `probe`: the frozen-feature probes. Three groups, because the baselines
 /// depend on the protocol alone and the extraction batch size changes no
 /// result.
-public struct ProbeSection: SettingsGroup {
-    public var features = FeatureChoice()
-    public var evaluation = ProbeProtocol()
-    public var baselines = BaselineChoice()
-    public var pixels = PixelBaseline()
+public struct ProbeSettings: SettingsGroup {
+    public var features = FeatureSettings()
+    public var evaluation = EvaluationSettings()
+    public var baselines = BaselineSettings()
+    public var pixels = PixelSettings()
     public var batchSize = 256
     public init() {}
 
-    public static let fields = FeatureChoice.fields.map { $0.lifted(\Self.features) }
-        + ProbeProtocol.fields.map { $0.lifted(\Self.evaluation) }
-        + BaselineChoice.fields.map { $0.lifted(\Self.baselines) }
-        + PixelBaseline.fields.map { $0.lifted(\Self.pixels) }
+    public static let fields = FeatureSettings.fields.map { $0.lifted(\Self.features) }
+        + EvaluationSettings.fields.map { $0.lifted(\Self.evaluation) }
+        + BaselineSettings.fields.map { $0.lifted(\Self.baselines) }
+        + PixelSettings.fields.map { $0.lifted(\Self.pixels) }
         + [Field("probe.batch_size", \.batchSize, "images per feature-extraction batch (changes no result)",
                  rule: Check.intRange(1, 65536))]
 }
 
 /// Which encoder features the probes see.
-public struct FeatureChoice: SettingsGroup {
+public struct FeatureSettings: SettingsGroup {
     public enum Kind: String, SettingChoice {
         /// The final normalised block output, average-pooled over patches.
         case last
@@ -38,7 +38,7 @@ public struct FeatureChoice: SettingsGroup {
 }
 
 /// How the probes are fitted and scored: what every probe result depends on.
-public struct ProbeProtocol: SettingsGroup {
+public struct EvaluationSettings: SettingsGroup {
     public enum EvalSplit: String, SettingChoice {
         /// The prepared val split (Fashion-MNIST's test set).
         case val
@@ -83,7 +83,7 @@ public struct ProbeProtocol: SettingsGroup {
 }
 
 /// Which baselines the probe artifact reports next to the I-JEPA encoder.
-public struct BaselineChoice: SettingsGroup {
+public struct BaselineSettings: SettingsGroup {
     public enum Baseline: String, SettingChoice {
         /// The normalised pixels themselves.
         case pixels
@@ -105,8 +105,9 @@ public struct BaselineChoice: SettingsGroup {
 }
 
 /// How large the raw-pixel baseline may grow.
-public struct PixelBaseline: SettingsGroup {
+public struct PixelSettings: SettingsGroup {
     public var limitMB = 4096.0
+    public var dims = 4096
     public init() {}
 
     /// probe.pixel_limit_mb in bytes.
@@ -116,5 +117,8 @@ public struct PixelBaseline: SettingsGroup {
         Field("probe.pixel_limit_mb", \.limitMB,
               "MiB the raw-pixel baseline's float32 pixels may take (probe's train and evaluation images); above it the baseline runs on a class-stratified sample of both, sized to fit, and the report says so",
               keyedAtDefault: false, rule: Check.doubleRange(0, 1_048_576, openLow: true)),
+        Field("probe.pixel_dims", \.dims,
+              "values per image the raw-pixel baseline may have; an image with more is average-pooled patch by patch (each p x p patch to p/f x p/f, the smallest f that fits) and the report says so",
+              keyedAtDefault: false, rule: Check.intRange(1, 1 << 24)),
     ]
 }

@@ -4,11 +4,11 @@ import Pipeline
 /// What the probe of the pretrained encoder reads (its artifact key): the
 /// feature choice and the protocol. The extraction batch size and progress
 /// change no result; they are `ProbeOptions`.
-public struct ProbeSettings: StageSettings {
-    public let features: FeatureChoice
-    public let evaluation: ProbeProtocol
-    public let baselines: BaselineChoice
-    public let pixels: PixelBaseline
+public struct ProbeInputs: StageInputs {
+    public let features: FeatureSettings
+    public let evaluation: EvaluationSettings
+    public let baselines: BaselineSettings
+    public let pixels: PixelSettings
 
     public init(_ s: PipelineSettings) {
         features = s.probe.features
@@ -17,7 +17,7 @@ public struct ProbeSettings: StageSettings {
         pixels = s.probe.pixels
     }
 
-    public typealias EvalSplit = ProbeProtocol.EvalSplit
+    public typealias EvalSplit = EvaluationSettings.EvalSplit
     public var featureKind: FeatureKind { features.kind }
     public var evalSplit: EvalSplit { evaluation.evalSplit }
     public var labelFractions: [Double] { evaluation.labelFractions.sorted() }
@@ -43,7 +43,7 @@ public struct ProbeOptions: Sendable {
 }
 
 /// What an encoder's initial weights depend on: its shape and the seed.
-public struct InitialWeights: StageSettings {
+public struct InitialWeights: StageInputs {
     public let model: EncoderSettings
     public let seedKey: Keyed<Int>
 
@@ -54,22 +54,22 @@ public struct InitialWeights: StageSettings {
 }
 
 /// The raw-pixel baseline's key: the protocol and the size limit.
-struct PixelProbeSettings: StageSettings {
-    let evaluation: ProbeProtocol
-    let pixels: PixelBaseline
+struct PixelProbeInputs: StageInputs {
+    let evaluation: EvaluationSettings
+    let pixels: PixelSettings
 }
 
 /// The initial-weights baseline's key: the feature choice, the protocol and
 /// the weights (not which baselines run, nor the pixel limit).
-struct InitialWeightsProbeSettings: StageSettings {
-    let features: FeatureChoice
-    let evaluation: ProbeProtocol
+struct InitialWeightsProbeInputs: StageInputs {
+    let features: FeatureSettings
+    let evaluation: EvaluationSettings
     let weights: InitialWeights
 }
 
 /// A feature artifact's key: the feature choice, and for the initial
 /// weights what they depend on (the pretrained weights enter as upstream).
-struct InitialFeatureSettings: StageSettings {
-    let features: FeatureChoice
+struct InitialFeatureInputs: StageInputs {
+    let features: FeatureSettings
     let weights: InitialWeights
 }

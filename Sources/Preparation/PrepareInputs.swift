@@ -3,10 +3,10 @@ import Pipeline
 /// What Prepare reads: the image source, the patch size and its own
 /// section. These, the raw-input digest and the format version make its
 /// artifact key, so mask or training changes reuse the shards.
-public struct PrepareSettings: StageSettings {
+public struct PrepareInputs: StageInputs {
     public let source: SourceSettings
     public let patchSizeKey: Keyed<Int>
-    public let prepare: PrepareSection
+    public let prepare: PrepareSettings
 
     public init(_ s: PipelineSettings) {
         source = s.data.source

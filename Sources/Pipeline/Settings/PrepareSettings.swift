@@ -1,5 +1,5 @@
 /// `prepare`: how Prepare reads the source and writes shards.
-public struct PrepareSection: SettingsGroup {
+public struct PrepareSettings: SettingsGroup {
     public enum Format: String, SettingChoice {
         case auto, idx, folder
     }
