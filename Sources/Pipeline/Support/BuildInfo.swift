@@ -3,7 +3,7 @@
 /// is what identifies a build exactly; manifests record the same commit.
 public enum BuildInfo {
     /// Raised with each landed round of user-visible changes.
-    public static let version = "0.33.0"
+    public static let version = "0.34.0"
 
     public static var line: String {
         let git = Provenance.gitState()
