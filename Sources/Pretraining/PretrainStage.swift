@@ -166,7 +166,8 @@ public enum PretrainStage: BuildingStage {
     /// `curveImages`: the learning curve's images, counted in the memory check.
     static func setUp(_ settings: PretrainInputs, shards: [String], rank: Int = 0, ranks: Int = 1,
                       curveImages: Int = 0) throws -> (TrainingData, JEPAShape, MaskSampler) {
-        try checkMemory(settings, shards: shards, curveImages: curveImages)
+        let held = try checkMemory(settings, shards: shards, curveImages: curveImages)
+        try MachineMemory.reserve(Double(held), for: "pretrain: the train images held in memory", keys: "data.buffer_mb")
         let data = try TrainingData(shardPaths: shards, batchSize: settings.batchSize, seed: settings.seed,
                                     augmentation: settings.augmentation, bufferBytes: settings.loading.bufferBytes,
                                     rank: rank, ranks: ranks)
@@ -179,15 +180,18 @@ public enum PretrainStage: BuildingStage {
 
     /// Refuses, before loading anything, a run whose estimated peak exceeds
     /// the memory available now.
-    static func checkMemory(_ settings: PretrainInputs, shards: [String], curveImages: Int) throws {
+    /// Returns the bytes of train images held at once.
+    @discardableResult
+    static func checkMemory(_ settings: PretrainInputs, shards: [String], curveImages: Int) throws -> Int {
         var images = 0, attributes: ShardAttributes? = nil
         for path in shards {
             let r = try ShardReader(path: path)
             images += r.count
             attributes = attributes ?? r.attributes
         }
-        guard let a = attributes, let available = MachineMemory.availability() else { return }
+        guard let a = attributes else { return 0 }
         let held = min(images * a.numPatches * a.patchDim, settings.loading.bufferBytes)
+        guard let available = MachineMemory.availability() else { return held }
         let estimate = MemoryEstimate(shape: settings.shape(channels: a.channels, patchSize: a.patchSize, gridSize: a.gridSize),
                                       trainBytes: held, batch: settings.batchSize, targetBlocks: settings.mask.numPredMasks,
                                       curveImages: curveImages)
@@ -195,6 +199,7 @@ public enum PretrainStage: BuildingStage {
             throw PipelineError("pretrain needs \(estimate.summary) but \(available.description) is available: lower data.buffer_mb (train images held at once), data.batch_size or the model (meta.model_name, embed_dim, depth, pred_emb_dim, pred_depth)")
         }
         Console.logger(name).info("memory: \(estimate.summary) of \(available.description) available")
+        return held
     }
 
     /// One line on how the train split is held: whole, or streamed.

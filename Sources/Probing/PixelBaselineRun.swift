@@ -33,7 +33,7 @@ struct PixelBaselineRun {
                                      evalLabels: rows.eval.map { evalSplit.labels[$0] }, dim: dim,
                                      images: rows.train.count + rows.eval.count, seconds: Date().timeIntervalSince(t0),
                                      artifacts: [])
-        var metrics = run.score(.pixels, inputs)
+        var metrics = try run.score(.pixels, inputs)
         metrics.note = notes.isEmpty ? nil : notes.joined(separator: " ")
         return metrics
     }
@@ -42,6 +42,8 @@ struct PixelBaselineRun {
     /// Pooled images are normalised a chunk at a time, so the full-size
     /// pixels of every row are never held at once.
     func pixels(_ split: LabeledSplit, _ rows: [Int], _ pooling: PixelPooling) throws -> [Float] {
+        try MachineMemory.reserve(4 * Double(rows.count * pooling.outputDim), for: "probe: raw pixels of \(split.name)",
+                                  keys: "probe.pixel_dims or probe.pixel_limit_mb")
         var out = [Float](repeating: 0, count: rows.count * pooling.outputDim)
         if pooling.factor == 1 {
             try out.withUnsafeMutableBufferPointer { try split.normalized(rows, into: $0.baseAddress!) }

@@ -73,6 +73,9 @@ struct ProbeRun {
             loaded = m
             return m
         }
+        let dim = FeatureExtractor.dimension(of: settings.featureKind, embed: data.shape(pretrain).encoder.embedDim)
+        try MachineMemory.reserve(4 * Double(dim) * Double(data.train.count + (data.val?.count ?? 0)),
+                                  for: "probe: \(encoder.subject.rawValue) features", keys: "probe.features (last holds a quarter of last4)")
         var parts: [FeatureArtifact.Split] = []
         for split in [data.train] + (data.val.map { [$0] } ?? []) {
             let m = FeatureArtifact.material(encoder, split: split.name, config: context.config, prepareKey: prepareKey,
@@ -95,7 +98,7 @@ struct ProbeRun {
                                           log: log, reused: "\(subject.rawValue): reusing") { _, folder in
             let result: SubjectMetrics
             switch baseline {
-            case .initialWeights: result = try score(subject, features(.initialWeights))
+            case .initialWeights: result = try score(subject, try features(.initialWeights))
             case .pixels: result = try PixelBaselineRun(self).metrics()
             }
             try RecordFile.write(result, to: "\(folder)/\(ProbeFiles.baselineName)")
@@ -105,18 +108,24 @@ struct ProbeRun {
     }
 
     /// Every probe on an encoder's features of the probe's rows.
-    func score(_ subject: ProbeSubject, _ features: EncoderFeatures) -> SubjectMetrics {
+    func score(_ subject: ProbeSubject, _ features: EncoderFeatures) throws -> SubjectMetrics {
         let dim = features.dim
         let inputs = LabeledFeatures(
             train: ProbeEvaluation.gather(features.train, rows: data.trainRows, dim: dim), trainLabels: data.trainLabels,
             eval: ProbeEvaluation.gather(features.val ?? features.train, rows: data.evalRows, dim: dim),
             evalLabels: data.evalLabels, dim: dim, images: data.train.count + (data.val?.count ?? 0),
             seconds: features.seconds, artifacts: features.artifacts)
-        return score(subject, inputs)
+        return try score(subject, inputs)
     }
 
     /// Every probe on a subject's inputs.
-    func score(_ subject: ProbeSubject, _ inputs: LabeledFeatures) -> SubjectMetrics {
+    func score(_ subject: ProbeSubject, _ inputs: LabeledFeatures) throws -> SubjectMetrics {
+        // Per label fraction: a standardised copy of the rows and the linear probe's fit/held-out split, and the solver.
+        let rows = Double(inputs.trainLabels.count + inputs.evalLabels.count)
+        try MachineMemory.reserve(8 * rows * Double(inputs.dim)
+                                  + LogisticRegression.solverBytes(features: inputs.dim, classes: data.classes),
+                                  for: "probe: \(subject.rawValue) probes",
+                                  keys: subject == .pixels ? "probe.pixel_dims or probe.pixel_limit_mb" : "probe.features")
         let results = ProbeEvaluation.run(train: inputs.train, trainLabels: inputs.trainLabels, eval: inputs.eval,
                                           evalLabels: inputs.evalLabels, dim: inputs.dim, classes: data.classes,
                                           settings: settings, subject: subject.rawValue, log: log)

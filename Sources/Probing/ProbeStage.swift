@@ -74,7 +74,7 @@ public enum ProbeStage: BuildingStage {
         var subjects: [String: SubjectMetrics] = [:]
         for subject in ProbeSubject.chosen(run.settings) {
             switch subject.baseline {
-            case nil: subjects[subject.rawValue] = try run.score(subject, run.features(.pretrained))
+            case nil: subjects[subject.rawValue] = try run.score(subject, try run.features(.pretrained))
             case let baseline?: subjects[subject.rawValue] = try run.baseline(baseline)
             }
         }

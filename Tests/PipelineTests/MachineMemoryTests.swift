@@ -46,4 +46,15 @@ final class MachineMemoryTests: XCTestCase {
         guard let free = MachineMemory.memAvailable(), free > 4.5 * 1_073_741_824 else { return }
         XCTAssertTrue(text.contains("RLIMIT_AS (ulimit -v)"), text)
     }
+
+    func testAnAllocationThatCannotBeMadeIsAOneLineErrorNamingTheKeys() throws {
+        XCTAssertNoThrow(try MachineMemory.reserve(128 * 1_048_576, for: "a buffer", keys: "some.key"))
+        // A petabyte: refused by the kernel even with overcommit on.
+        XCTAssertThrowsError(try MachineMemory.reserve(1e15, for: "probe: raw pixels of train", keys: "probe.pixel_dims")) { e in
+            let text = "\(e)"
+            XCTAssertTrue(text.hasPrefix("probe: raw pixels of train: cannot allocate 931322.6 GiB now"), text)
+            XCTAssertTrue(text.hasSuffix("; lower probe.pixel_dims"), text)
+            XCTAssertFalse(text.contains("\n"))
+        }
+    }
 }

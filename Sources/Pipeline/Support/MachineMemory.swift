@@ -66,4 +66,19 @@ public enum MachineMemory {
     public static let overhead = 0.5 * 1_073_741_824.0
 
     public static func gib(_ x: Double) -> String { String(format: "%.1f GiB", x / 1_073_741_824) }
+
+    /// Checks, just before a buffer that grows with the data is allocated,
+    /// that this process can get `bytes` now (under `ulimit -v` a large
+    /// allocation fails cleanly): Swift stops the process on a failed
+    /// allocation, so this turns the likely failures into a one-line error
+    /// naming `what` and the keys that shrink it. Small buffers pass unchecked.
+    public static func reserve(_ bytes: Double, for what: String, keys: String) throws {
+        guard bytes >= 64 * 1_048_576 else { return }
+        if bytes < Double(Int.max), let p = malloc(Int(bytes)) {
+            free(p)
+            return
+        }
+        let limit = availability().map { " (\($0.description) available)" } ?? ""
+        throw PipelineError("\(what): cannot allocate \(gib(bytes)) now\(limit); lower \(keys)")
+    }
 }
