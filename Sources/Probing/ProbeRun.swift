@@ -95,7 +95,8 @@ struct ProbeRun {
         let subject = ProbeSubject(baseline)
         let m = ProbeStage.baselineMaterial(baseline, config: context.config, prepareKey: prepareKey)
         let outcome = try StageDriver.run(material: m, config: context.config, store: context.store, force: context.force,
-                                          log: log, reused: "\(subject.rawValue): reusing") { _, folder in
+                                          log: log, reused: "\(subject.rawValue): reusing",
+                                          wrote: "\(subject.rawValue): wrote") { _, folder in
             let result: SubjectMetrics
             switch baseline {
             case .initialWeights: result = try score(subject, try features(.initialWeights))

@@ -118,10 +118,12 @@ extension BuildingStage where Request == NoRequest {
 public enum StageDriver {
     /// Reuses the artifact of `material` when it verifies (and `force` is
     /// off); otherwise, holding its lock, runs `build` in a staging folder
-    /// and publishes it. `reused` names a reuse in the log ("up to date");
-    /// `shown` is the path the log lines name (default: the artifact folder).
+    /// and publishes it. `reused` and `wrote` name a reuse and a build in
+    /// the log ("up to date", "wrote"); `shown` is the path the log lines
+    /// name (default: the artifact folder).
     public static func run(material: ArtifactKeyMaterial, config: PipelineConfig, store: ArtifactStore, force: Bool,
-                           log: Logger, started: Date = Date(), reused: String? = "up to date", shown: String? = nil,
+                           log: Logger, started: Date = Date(), reused: String? = "up to date", wrote: String = "wrote",
+                           shown: String? = nil,
                            decided: (Bool) -> Void = { _ in }, summary: (JSON) -> String? = { _ in nil },
                            build: (StageContext, String) throws -> StageResult) throws -> StageOutcome {
         let context = StageContext(config: config, store: store, log: log, force: force, started: started, material: material)
@@ -140,7 +142,7 @@ public enum StageDriver {
                                     manifest: .null)
             }
             try? FileManager.default.removeItem(atPath: context.workDirectory)
-            log.info("wrote \(shown ?? dir)\(summary(manifest).map { " (\($0))" } ?? "")")
+            log.info("\(wrote) \(shown ?? dir)\(summary(manifest).map { " (\($0))" } ?? "")")
             return StageOutcome(stage: stage, key: key, directory: dir, built: true, complete: true, manifest: manifest)
         }
     }
