@@ -75,7 +75,8 @@ final class LearningCurve {
                                                      count: options.queries, seed: SeedStream.curveQueries(options.seed))
         let bank = LabelSampling.stratifiedSubset(fit, labels: train.labels, classes: classes,
                                                   count: options.bank, seed: SeedStream.curveBank(options.seed))
-        images = try LabeledSplit(train, rows: queries + bank, name: "learning curve")
+        // Read from the shards at each evaluation rather than held (600 MB at 224 px).
+        images = try LabeledSplit(train, rows: queries + bank, name: "learning curve", inMemory: false)
         queryCount = queries.count
         self.options = options
         self.every = every

@@ -13,11 +13,12 @@ public struct MemoryEstimate {
 
     /// `trainBytes`: the train images held at once (the whole split, or at
     /// most data.buffer_mb when it is streamed); `curveImages`: the learning
-    /// curve's query and bank images (0 when it is off), held with their features.
+    /// curve's query and bank images (0 when it is off), whose features it
+    /// holds (the images themselves are read from the shards).
     init(shape: JEPAShape, trainBytes: Int, batch b: Int, targetBlocks m: Int, curveImages: Int = 0) {
         let tokens = Double(shape.numPatches), f = 4.0
         data = Double(trainBytes)
-        curve = Double(curveImages) * (Double(shape.numPatches * shape.patchDim) + f * Double(shape.encoder.embedDim))
+        curve = Double(curveImages) * f * Double(shape.encoder.embedDim)
         // Values and gradients of the encoder, target encoder and predictor;
         // AdamW's two moments of the encoder and the predictor.
         let pe = Self.parameters(shape.encoder, input: shape.patchDim)
@@ -42,7 +43,7 @@ public struct MemoryEstimate {
 
     var summary: String {
         let gib = MachineMemory.gib
-        let curveText = curve > 0 ? ", learning-curve images \(gib(curve))" : ""
+        let curveText = curve > 0 ? ", learning-curve features \(gib(curve))" : ""
         return "about \(gib(total)) (train images \(gib(data))\(curveText), weights and optimizer \(gib(model)), activations \(gib(activations)))"
     }
 }

@@ -157,7 +157,12 @@ final class PretrainSmokeTests: XCTestCase {
         // Identify each sampled image by its bytes: queries come from the
         // probe's holdout, the bank from the rest.
         let sample = train.attributes.numPatches * train.attributes.patchDim
-        func image(_ s: LabeledSplit, _ i: Int) -> [UInt8] { Array(s.patches[(i * sample)..<((i + 1) * sample)]) }
+        let curveImages = try curve.images.rawSamples(Array(0..<curve.images.count))
+        XCTAssertFalse(curve.images.isInMemory, "the curve reads its images from the shards")
+        func image(_ s: LabeledSplit, _ i: Int) -> [UInt8] {
+            s === curve.images ? Array(curveImages[(i * sample)..<((i + 1) * sample)])
+                : Array(s.patches[(i * sample)..<((i + 1) * sample)])
+        }
         let held = Set(holdout.map { image(train, $0) })
         for i in 0..<curve.images.count {
             XCTAssertEqual(held.contains(image(curve.images, i)), i < curve.queryCount, "image \(i)")
@@ -171,7 +176,7 @@ final class PretrainSmokeTests: XCTestCase {
         }
         let again = try XCTUnwrap(try PretrainStage.learningCurve(options, shards: shards,
                                                                   itersPerEpoch: 32))
-        XCTAssertEqual(again.images.patches, curve.images.patches, "the sample is fixed")
+        XCTAssertEqual(try again.images.rawSamples(Array(0..<again.images.count)), curveImages, "the sample is fixed")
     }
 
     func testDivergingLossStopsNamingTheStep() throws {
@@ -219,12 +224,12 @@ final class PretrainSmokeTests: XCTestCase {
         let estimate = MemoryEstimate(shape: small.shape(channels: 1, patchSize: 4, gridSize: 7), trainBytes: 512 * 784,
                                       batch: small.batchSize, targetBlocks: small.mask.numPredMasks)
         XCTAssertLessThan(estimate.total, 1_073_741_824)
-        // The learning curve's images count: 4000 RGB 224-px images of patch 16 are 602 MB of patches.
+        // The learning curve's features count (its 4000 images, 602 MB at 224 px, are read from the shards).
         let big = small.shape(channels: 3, patchSize: 16, gridSize: 14)
         let withCurve = MemoryEstimate(shape: big, trainBytes: 0, batch: 8, targetBlocks: 4, curveImages: 4000)
         let without = MemoryEstimate(shape: big, trainBytes: 0, batch: 8, targetBlocks: 4)
-        XCTAssertEqual(withCurve.total - without.total, 4000 * (150_528 + 4 * Double(big.encoder.embedDim)))
-        XCTAssertTrue(withCurve.summary.contains("learning-curve images"), withCurve.summary)
+        XCTAssertEqual(withCurve.total - without.total, 4000 * 4 * Double(big.encoder.embedDim))
+        XCTAssertTrue(withCurve.summary.contains("learning-curve features"), withCurve.summary)
     }
 
     func testImpossibleMaskConfigIsAnErrorBeforeAnyStage() throws {

@@ -48,5 +48,16 @@ final class LabeledSplitStreamingTests: XCTestCase {
         XCTAssertTrue(subset.isInMemory)
         XCTAssertEqual(subset.patches, try held.rawSamples([9, 2, 17]))
         XCTAssertEqual(subset.labels, [0, 2, 2])
+        // A view reads the same samples from the shards when asked, holding none.
+        let view = try LabeledSplit(lazy, rows: [9, 2, 17], name: "view", inMemory: false)
+        XCTAssertFalse(view.isInMemory)
+        XCTAssertTrue(view.patches.isEmpty)
+        XCTAssertEqual(try view.rawSamples([0, 1, 2]), subset.patches)
+        XCTAssertEqual(try view.rawSamples([2, 0]), try held.rawSamples([17, 9]))
+        XCTAssertEqual(view.labels, subset.labels)
+        var v = [Float](repeating: 0, count: 3 * 64), s = v
+        try v.withUnsafeMutableBufferPointer { try view.normalized([0, 1, 2], into: $0.baseAddress!) }
+        try s.withUnsafeMutableBufferPointer { try subset.normalized([0, 1, 2], into: $0.baseAddress!) }
+        XCTAssertEqual(v, s)
     }
 }

@@ -19,8 +19,10 @@ public final class LabeledSplit: @unchecked Sendable {
     public let shards: [(start: Int, path: String)]
     /// The open shards when the patches are read on demand, else empty.
     private let readers: [ShardReader]
+    /// A view's split and its rows there (`init(_:rows:name:inMemory: false)`).
+    private let view: (split: LabeledSplit, rows: [Int])?
 
-    public var isInMemory: Bool { readers.isEmpty }
+    public var isInMemory: Bool { readers.isEmpty && view == nil }
 
     public init(name: String, shardPaths: [String], inMemory: Bool = true) throws {
         guard !shardPaths.isEmpty else { throw ShardError("no \(name) shards") }
@@ -53,18 +55,27 @@ public final class LabeledSplit: @unchecked Sendable {
         self.labels = labels
         shards = spans
         self.readers = readers
+        view = nil
     }
 
-    /// Samples `rows` of `split`, in that order, held in memory (the
-    /// learning curve's few thousand images without the rest of train).
-    public init(_ split: LabeledSplit, rows: [Int], name: String) throws {
+    /// Samples `rows` of `split`, in that order: held in memory, or
+    /// (`inMemory: false`, `split` read on demand) a view that reads them
+    /// from `split`'s shards when asked for (the learning curve's few
+    /// thousand images, 600 MB at 224 px, without holding them).
+    public init(_ split: LabeledSplit, rows: [Int], name: String, inMemory: Bool = true) throws {
         self.name = name
         attributes = split.attributes
         count = rows.count
-        patches = try split.rawSamples(rows)
         labels = rows.map { split.labels[$0] }
         shards = []
         readers = []
+        if inMemory || split.isInMemory {
+            patches = try split.rawSamples(rows)
+            view = nil
+        } else {
+            patches = []
+            view = (split, rows)
+        }
     }
 
     /// The stored bytes of samples `indices`, in that order [indices.count,
@@ -72,6 +83,7 @@ public final class LabeledSplit: @unchecked Sendable {
     /// order, a run of consecutive indices in one shard at a time, so each
     /// compressed chunk is inflated once (HDF5 caches the last one).
     public func rawSamples(_ indices: [Int]) throws -> [UInt8] {
+        if let view { return try view.split.rawSamples(indices.map { view.rows[$0] }) }
         let sample = attributes.numPatches * attributes.patchDim
         var out = [UInt8](repeating: 0, count: indices.count * sample)
         try out.withUnsafeMutableBytes { dst in
@@ -109,7 +121,10 @@ public final class LabeledSplit: @unchecked Sendable {
     }
 
     /// The shard that holds sample `index`.
-    public func file(of index: Int) -> String { Self.file(of: index, in: shards) }
+    public func file(of index: Int) -> String {
+        if let view { return view.split.file(of: view.rows[index]) }
+        return Self.file(of: index, in: shards)
+    }
 
     static func file(of index: Int, in spans: [(start: Int, path: String)]) -> String {
         spans.last(where: { $0.start <= index })?.path ?? "?"
