@@ -96,6 +96,7 @@ struct ShardBuilder {
                 "images_per_second": .double(rate),
                 "threads": .int(Parallel.threadCount),
                 "skipped": .array(skippedList),
+                "peak_resident_mib": .double(Double(ResidentMemory.peakBytes()) / 1_048_576),
             ]),
             timings: ["load_s": loadTime, "process_s": processTime],
             tools: ["hdf5": ShardWriter.libraryVersion, "libpng": ImageCodecs.pngVersion,

@@ -86,6 +86,7 @@ rgb_under_cap() {
     fi
   done
   local split_mib=$((n * 150528 >> 20))
+  echo "stream memory: RGB 224 px, $n images ($split_mib MiB of patches), ulimit -v $cap, prepare: peak resident memory $(grep -o '"peak_resident_mib" *: *[0-9.]*' "$tmp"/rgb-a/prepare/*/manifest.json | grep -o '[0-9.]*$') MiB"
   for stage in pretrain probe; do
     local est peak
     est=$(grep -o "$stage: memory: about [0-9.]* GiB" "$tmp/rgb-${stage^}.log" | grep -o '[0-9.]* GiB' | grep -o '[0-9.]*')
