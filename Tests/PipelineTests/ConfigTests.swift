@@ -151,7 +151,7 @@ final class ConfigTests: XCTestCase {
         }
     }
 
-    func testStageSettingsEncodeExactlyTheGroupsTheyHold() throws {
+    func testStageInputsEncodeExactlyTheGroupsTheyHold() throws {
         let c = try load(base)
         let key = SourceAndPrepare(source: c.settings.data.source, prepare: c.settings.prepare).keyJSON
         XCTAssertEqual(key["data.crop_size"], .int(28))
