@@ -16,12 +16,15 @@ struct ProbeRun {
     let pretrain: PretrainInputs
     let options: ProbeOptions
     let data: ProbeData
+    /// The pretrain artifact, its checkpoint verified once (deep) before anything else.
+    let pretrainDirectory: String
     var prepareKey: String { context.upstreamKey(PrepareStage.self) }
     var pretrainKey: String { context.upstreamKey(PretrainStage.self) }
     var log: Logger { context.log }
 
     init(_ context: StageContext) throws {
         self.context = context
+        pretrainDirectory = try context.upstream(PretrainStage.self, makeTarget: "pretrain").directory
         let s = context.config.settings
         settings = ProbeStage.inputs(s)
         pretrain = PretrainStage.inputs(s)
@@ -54,8 +57,7 @@ struct ProbeRun {
         let model = VisionTransformer(shape: data.shape(pretrain))
         switch encoder {
         case .pretrained:
-            let dir = try context.upstream(PretrainStage.self, makeTarget: "pretrain").directory
-            try Checkpoint.loadModule("target_encoder", into: model, from: "\(dir)/checkpoint.h5")
+            try Checkpoint.loadModule("target_encoder", into: model, from: "\(pretrainDirectory)/checkpoint.h5")
         case .initialWeights:
             model.initialize(seed: pretrain.seed, patchStd: pretrain.model.patchInitStd)
         }

@@ -69,7 +69,6 @@ public enum ProbeStage: BuildingStage {
     }
 
     public static func build(_ context: StageContext, request: NoRequest, into folder: String) throws -> StageResult {
-        try context.upstream(PretrainStage.self, makeTarget: "pretrain")
         let run = try ProbeRun(context)
         var subjects: [String: SubjectMetrics] = [:]
         for subject in ProbeSubject.chosen(run.settings) {
