@@ -60,7 +60,8 @@ public final class GEMMReplay {
     public func run() {
         for (x, times) in serial {
             for _ in 0..<times {
-                GEMM.sgemm(x.transA, x.transB, x.m, x.n, x.k, 1, a.pointer, x.lda, b.pointer, x.ldb, 0, c.pointer, x.ldc)
+                GEMM.sgemm(x.transA, x.transB, x.m, x.n, x.k, 1, a.pointer, x.lda, b.pointer, x.ldb, 0, c.pointer, x.ldc,
+                           precision: x.precision)
             }
         }
         guard !perWorker.isEmpty else { return }
@@ -72,7 +73,7 @@ public final class GEMMReplay {
                 for (x, times) in calls {
                     for _ in (times * w / workers)..<(times * (w + 1) / workers) {
                         GEMM.sgemm(x.transA, x.transB, x.m, x.n, x.k, 1, ap.base, x.lda, bp.base, x.ldb, 0,
-                                   cp.base + w * stride, x.ldc)
+                                   cp.base + w * stride, x.ldc, precision: x.precision)
                     }
                 }
             }

@@ -34,6 +34,8 @@ public enum PretrainBench {
         /// Seconds of each timed step.
         public let stepSeconds: [Double]
         public let contextTokens: [Int], targetTokens: [Int]
+        /// The networks' GEMMs (meta.use_bfloat16).
+        public let precision: MatmulPrecision
 
         public var imagesPerSecond: Double { Double(batch) / secondsPerStep }
         /// From the median step: robust to a machine that slows down for a
@@ -142,7 +144,8 @@ public enum PretrainBench {
             dataSecondsPerStep: dataSeconds / Double(steps), gemmFlopsPerStep: flops, gemmCallsPerStep: replay.callCount / steps,
             attentionFlopsPerStep: attentionFlops / Double(steps),
             replaySecondsPerStep: replaySeconds, regionSplit: regionSplit, peakSgemmRate: peak, peakResidentBytes: ResidentMemory.peakBytes(),
-            losses: losses, stepSeconds: stepSeconds, contextTokens: ctxTokens, targetTokens: tgtTokens)
+            losses: losses, stepSeconds: stepSeconds, contextTokens: ctxTokens, targetTokens: tgtTokens,
+            precision: settings.precision)
         if let w = writer {
             try w.write("ours/losses", doubles: losses, shape: [losses.count])
             try w.setAttribute("steps", int: steps)
@@ -158,6 +161,7 @@ public enum PretrainBench {
             try w.setAttribute("pred_emb_dim", int: shape.predictorDim)
             try w.setAttribute("pred_depth", int: shape.predictorDepth)
             try w.setAttribute("loss", string: settings.loss.rawValue)
+            try w.setAttribute("use_bfloat16", int: settings.precision == .bfloat16 ? 1 : 0)
             try w.setAttribute("ours_images_per_s", string: "\(result.imagesPerSecond)")
             try w.setAttribute("ours_median_images_per_s", string: "\(result.medianImagesPerSecond)")
             try w.setAttribute("ours_peak_rss_bytes", int: result.peakResidentBytes)
@@ -171,7 +175,8 @@ public enum PretrainBench {
         let ms = { (s: Double) in String(format: "%8.2f ms", s * 1000) }
         var lines = [
             "pipeline: \(config.source); batch \(r.batch), \(r.warmup) warm-up + \(r.steps) timed steps",
-            "threads: \(Parallel.threadCount); GEMM: \(GEMM.backendDescription)",
+            "threads: \(Parallel.threadCount); GEMM: \(GEMM.backendDescription)"
+                + (r.precision == .bfloat16 ? "; \(BFloat16GEMM.routeDescription)" : ""),
             "context tokens \(mean(r.contextTokens)) and target tokens \(mean(r.targetTokens)) per block on average (timed steps)",
         ]
         func pad(_ s: String) -> String { "  " + s + String(repeating: " ", count: max(0, 22 - s.count)) }

@@ -5,15 +5,15 @@
 #include "dispatch.h"
 #include "vector_math.h"
 
-// Fused softmax attention of one (sample, head): the T x T tile and the
-// head's rows stay in L1, and every product is a register-blocked loop of R
-// rows by up to 64 columns, instead of oneDNN calls sized for large matrices
-// (at T = 49 and hd = 64 a call costs about as much as its arithmetic).
-// Sizes: tq <= tk <= CK_ATTENTION_MAX_TOKENS, hd a multiple of 16 (checked
-// by the caller, which falls back to GEMMs otherwise). tq < tk when only some
-// rows' outputs are needed (the predictor's last block: its mask tokens).
-
-#define MAXT CK_ATTENTION_MAX_TOKENS
+// Fused softmax attention of one (sample, head): every product is a
+// register-blocked loop of R rows by up to 64 columns over the head's rows,
+// instead of oneDNN calls sized for large matrices (at T = 49 and hd = 64 a
+// call costs about as much as its arithmetic; at T = 196 the per-head GEMMs
+// of a step are tens of thousands of calls). Sizes: tq <= tk, hd a multiple
+// of 16 (checked by the caller, which falls back to GEMMs otherwise). tq < tk
+// when only some rows' outputs are needed (the predictor's last block: its
+// mask tokens). The softmax matrix is stored whole (the backward reads it),
+// so a call's working set grows with tq x tk: L1 at the 7x7 grid, L2 at 14x14.
 
 // R rows of out[i][c] = scale * sum_j w[i][j] * b[j][c], accumulated over
 // `width` columns (a compile-time multiple of 16, at most 64) and stored for
@@ -94,8 +94,8 @@ CK_KERNEL_BLOCKED(ck_attention_backward,
                 float *restrict dk, float *restrict dv, float *restrict scratch),
                (q, ldq, k, v, ld, p, dout, ldo, tq, tk, hd, scale, dq, dk, dv, scratch)) {
     long tp = padded(tk);
-    float *ds = scratch;               // tq x tk
-    float *tr = scratch + MAXT * MAXT;  // Vᵀ (hd x tp), then Pᵀ and dSᵀ (tk x tq)
+    float *ds = scratch;             // tq x tk
+    float *tr = scratch + tq * tk;  // Vᵀ (hd x tp), then Pᵀ and dSᵀ (tk x tq)
     // dP = dO·Vᵀ
     transpose_padded(v, ld, tk, hd, tp, tr);
     matrix_product(dout, ldo, tq, hd, tr, tp, tp, tk, 1, ds, tk, R, W);

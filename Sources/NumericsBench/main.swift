@@ -28,9 +28,17 @@ struct NumericsBench: ParsableCommand {
     @Option(help: "Tokens per target block.") var targets = 8
     @Option var steps = 10
     @Option var warmup = 2
+    @Option(parsing: .upToNextOption,
+            help: "Instead of a step: attention alone (forward + backward of --batch sequences, --embed wide, --heads heads), fused kernel against per-head GEMMs, at these sequence lengths.")
+    var attention: [Int] = []
 
     func run() throws {
         try GEMM.checkEnvironment()
+        if !attention.isEmpty {
+            let rows = AttentionBench.run(batch: batch, width: embed, heads: heads, tokens: attention, repeats: steps)
+            for line in AttentionBench.describe(rows, batch: batch, width: embed, heads: heads) { print(line) }
+            return
+        }
         let shape = JEPAShape(channels: channels, patchSize: patch, gridSize: grid,
                               encoder: ViTConfig(embedDim: embed, depth: depth, numHeads: heads),
                               predictorDim: predDim, predictorDepth: predDepth)

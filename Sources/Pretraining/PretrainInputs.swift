@@ -32,6 +32,8 @@ public struct PretrainInputs: StageInputs {
         let d = model.dimensions
         return ViTConfig(embedDim: d.embedDim, depth: d.depth, numHeads: d.numHeads, mlpRatio: d.mlpRatio)
     }
+    /// The networks' GEMMs: `meta.use_bfloat16`.
+    public var precision: MatmulPrecision { useBfloat16.value ? .bfloat16 : .float32 }
     public var batchSize: Int { loading.batchSize }
     public var seed: UInt64 { UInt64(seedKey.value) }
     public var loss: PredictionLoss {
@@ -57,7 +59,7 @@ public struct PretrainInputs: StageInputs {
     /// The trainer at its initial weights.
     public func trainer(shape: JEPAShape) -> JEPATrainer {
         JEPATrainer(shape: shape, loss: loss, seed: seed, patchStd: model.patchInitStd,
-                    targetLayers: targets.targetLayers, centerTargets: targets.centerTargets)
+                    targetLayers: targets.targetLayers, centerTargets: targets.centerTargets, precision: precision)
     }
 
     /// The masks of training: loading a config with training steps has

@@ -102,6 +102,7 @@ public enum PretrainStage: BuildingStage {
         if !comm.isRoot { log.logLevel = .warning }
         for note in config.officialNotes { log.notice("\(note)") }
         let settings = inputs(config.settings)
+        if settings.precision == .bfloat16 { log.notice("meta.use_bfloat16: \(BFloat16GEMM.routeDescription)") }
         if settings.batchSize % comm.size != 0 {
             throw PipelineError("\(config.source): data.batch_size: \(settings.batchSize) images per step do not split evenly over \(comm.size) ranks")
         }

@@ -212,6 +212,7 @@ final class TrainingRun {
             timings: ["train_s": h.trainSeconds, "allreduce_wait_s": averager?.waitSeconds ?? 0,
                       "eval_s": curve?.seconds ?? 0],
             tools: ["gemm": GEMM.backendDescription, "threads": "OpenMP (libgomp), \(Parallel.threadCount)",
-                    "ranks": comm.size > 1 ? "MPI, \(comm.size) ranks" : "1 process"])
+                    "ranks": comm.size > 1 ? "MPI, \(comm.size) ranks" : "1 process"]
+                .merging(trainer.encoder.precision == .bfloat16 ? ["bfloat16": BFloat16GEMM.routeDescription] : [:]) { a, _ in a })
     }
 }

@@ -46,10 +46,14 @@ public struct ProbeOptions: Sendable {
 public struct InitialWeights: StageInputs {
     public let model: EncoderSettings
     public let seedKey: Keyed<Int>
+    /// bf16 extraction changes the features (keyed only when true, so
+    /// float32 artifacts keep their keys).
+    public let useBfloat16: Keyed<Bool>
 
     public init(_ s: PipelineSettings) {
         model = s.meta.encoder
         seedKey = s.meta.keyed(\.seed)
+        useBfloat16 = s.meta.keyedWhenSet(\.useBfloat16)
     }
 }
 

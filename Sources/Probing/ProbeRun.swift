@@ -54,7 +54,7 @@ struct ProbeRun {
     /// or the initial weights (Pretrain starts the target encoder as a copy
     /// of the encoder initialised with meta.seed).
     func model(_ encoder: ProbedEncoder) throws -> VisionTransformer {
-        let model = VisionTransformer(shape: data.shape(pretrain))
+        let model = VisionTransformer(shape: data.shape(pretrain), precision: pretrain.precision)
         switch encoder {
         case .pretrained:
             try Checkpoint.loadModule("target_encoder", into: model, from: "\(pretrainDirectory)/checkpoint.h5")

@@ -70,6 +70,9 @@ public enum ProbeStage: BuildingStage {
 
     public static func build(_ context: StageContext, request: NoRequest, into folder: String) throws -> StageResult {
         let run = try ProbeRun(context)
+        if run.pretrain.precision == .bfloat16 {
+            context.log.notice("meta.use_bfloat16: encoder features extracted with \(BFloat16GEMM.routeDescription)")
+        }
         var subjects: [String: SubjectMetrics] = [:]
         for subject in ProbeSubject.chosen(run.settings) {
             switch subject.baseline {

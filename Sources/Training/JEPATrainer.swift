@@ -61,16 +61,18 @@ public final class JEPATrainer {
 
     /// Official initialisation: the encoder from `seed`, the predictor from
     /// `seed + 1`, the target encoder a copy of the encoder.
+    /// `precision`: the three networks' linear layers (bfloat16: PyTorch's
+    /// CPU autocast); weights, AdamW, the loss and the EMA stay float32.
     public init(shape: JEPAShape, loss: PredictionLoss, seed: UInt64, patchStd: Double = 0.02, targetLayers: Int = 1,
-                centerTargets: Bool = false) {
+                centerTargets: Bool = false, precision: MatmulPrecision = .float32) {
         precondition(targetLayers >= 1 && targetLayers <= shape.encoder.depth, "targetLayers must be in 1...depth")
         self.shape = shape
         self.loss = loss
         self.targetLayers = targetLayers
         self.centerTargets = centerTargets
-        encoder = VisionTransformer(shape: shape)
-        targetEncoder = VisionTransformer(shape: shape)
-        predictor = Predictor(shape: shape)
+        encoder = VisionTransformer(shape: shape, precision: precision)
+        targetEncoder = VisionTransformer(shape: shape, precision: precision)
+        predictor = Predictor(shape: shape, precision: precision)
         encoder.initialize(seed: SeedStream.encoderInit(seed), patchStd: patchStd)
         predictor.initialize(seed: SeedStream.predictorInit(seed))
         targetEncoder.params.copyValues(from: encoder.params)

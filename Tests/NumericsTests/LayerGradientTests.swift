@@ -130,14 +130,18 @@ final class LayerGradientTests: XCTestCase {
         // hd 16, and 17 tokens: one full 16-column tile plus a padded one.
         checkAttentionGradient(.fused, tokens: 5, width: 32, heads: 2)
         checkAttentionGradient(.fused, tokens: 17, width: 32, heads: 2)
+        // Past the 64 tokens of the 7x7 grid's era: 5 column tiles.
+        checkAttentionGradient(.fused, tokens: 70, width: 32, heads: 2)
     }
 
     /// The fused kernel and the GEMM path agree, forward and backward, on the
     /// default model's shapes (encoder: 49 tokens, hd 64; predictor: hd 32)
-    /// and the limits (1 and 64 tokens, hd 80 in two column tiles).
+    /// and the limits (1 and 64 tokens, hd 80 in two column tiles), and the
+    /// long sequences of 14x14 and 16x16 grids (196 and 256 tokens).
     func testFusedAttentionEqualsGEMMPathOnModelShapes() {
-        for (t, c, h) in [(49, 192, 3), (17, 96, 3), (27, 96, 3), (7, 192, 3), (64, 64, 1), (1, 32, 2), (33, 160, 2)] {
-            let b = 3
+        for (t, c, h) in [(49, 192, 3), (17, 96, 3), (27, 96, 3), (7, 192, 3), (64, 64, 1), (1, 32, 2), (33, 160, 2),
+                          (196, 96, 3), (256, 64, 2)] {
+            let b = t > 64 ? 2 : 3
             let qkv = GC.random(b * t * 3 * c, seed: UInt64(t)), dOut = GC.random(b * t * c, seed: UInt64(t + 1))
             var results: [[Float]] = []
             for kernel in [Attention.Kernel.fused, .gemm] {
@@ -153,7 +157,8 @@ final class LayerGradientTests: XCTestCase {
             XCTAssertLessThan(worst, 1e-5, "T \(t), width \(c), heads \(h)")
         }
         XCTAssertTrue(Attention.fusedApplies(tokens: 64, headWidth: 64))
-        XCTAssertFalse(Attention.fusedApplies(tokens: 65, headWidth: 64))
+        XCTAssertFalse(Attention.fusedApplies(tokens: 65, headWidth: 64), "longer sequences: per-head GEMMs measured faster")
+        XCTAssertTrue(Attention.fusedSupports(headWidth: 64))
         XCTAssertFalse(Attention.fusedApplies(tokens: 49, headWidth: 24))
     }
 

@@ -102,10 +102,11 @@ final class OfficialConfigTests: XCTestCase {
     func testKeysTheCPUPipelineDoesNotUseOrReadDifferentlyAreSaid() throws {
         let c = try PipelineConfig.from(yaml: Self.vith14, source: "in1k_vith14_ep300.yaml")
         let notes = c.officialNotes.joined(separator: "\n")
-        for part in ["data.num_workers", "data.pin_mem", "meta.copy_data", "not used on CPU", "meta.use_bfloat16",
-                     "float32", "logging.folder", "artifacts/pretrain/<key>/checkpoint.h5"] {
+        for part in ["data.num_workers", "data.pin_mem", "meta.copy_data", "not used on CPU",
+                     "logging.folder", "artifacts/pretrain/<key>/checkpoint.h5"] {
             XCTAssertTrue(notes.contains(part), "notes lack '\(part)': \(notes)")
         }
+        XCTAssertFalse(notes.contains("meta.use_bfloat16"), "bfloat16 runs as asked (Pretrain says which route)")
         let plain = try PipelineConfig.from(yaml: "data:\n  root_path: /d\n  image_folder: x\n")
         XCTAssertEqual(plain.officialNotes, [], "a file that sets none of them hears nothing")
     }

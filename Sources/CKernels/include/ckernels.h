@@ -30,14 +30,16 @@ void ck_layernorm_forward(const float *x, const float *w, const float *b, float 
 // LayerNorm backward: dx (+)= ..., and dw_acc[c] += dy * xhat, db_acc[c] += dy (both over the rows).
 void ck_layernorm_backward(const float *dy, const float *x, const float *w, const float *mean, const float *rstd,
                            float *dx, int accumulate, float *dw_acc, float *db_acc, long rows, long c);
-// Fused attention of one (sample, head), for tk <= CK_ATTENTION_MAX_TOKENS and hd a multiple of 16.
+// Fused attention of one (sample, head), any tq <= tk, hd a multiple of 16.
 // q: tq query rows of hd floats, ldq apart; k, v: tk rows, ld apart (a head's slice of the qkv rows);
 // out: tq rows, ldo apart. p receives the tq x tk softmax (row-major, kept for backward); scale
 // multiplies q·k.
-#define CK_ATTENTION_MAX_TOKENS 64
-// Floats of scratch one call needs (per worker).
-static inline long ck_attention_scratch(long hd) {
-    return CK_ATTENTION_MAX_TOKENS * (CK_ATTENTION_MAX_TOKENS + (hd > CK_ATTENTION_MAX_TOKENS ? hd : CK_ATTENTION_MAX_TOKENS));
+// Floats of scratch one call needs (per worker): Kᵀ or Vᵀ (hd x tk padded to 16), Pᵀ and dSᵀ (tk x tq),
+// and the backward's dS (tq x tk).
+static inline long ck_attention_scratch(long tq, long tk, long hd) {
+    long tp = (tk + 15) / 16 * 16;
+    long tr = hd * tp > tk * tq ? hd * tp : tk * tq;
+    return tq * tk + tr;
 }
 void ck_attention_forward(const float *q, long ldq, const float *k, const float *v, long ld, long tq, long tk,
                           long hd, float scale, float *p, float *out, long ldo, float *scratch);
@@ -46,6 +48,12 @@ void ck_attention_forward(const float *q, long ldq, const float *k, const float 
 void ck_attention_backward(const float *q, long ldq, const float *k, const float *v, long ld, const float *p,
                            const float *dout, long ldo, long tq, long tk, long hd, float scale, float *dq, float *dk,
                            float *dv, float *scratch);
+// bfloat16 as AVX512_BF16 converts (round to nearest even, subnormals to signed zero, NaN kept): `rows`
+// rows of `cols` floats, ld apart, written densely (rows x cols) as bf16 bits (ck_to_bf16, the operands
+// of a native bf16 GEMM; the instruction itself where the CPU has it) or as the float32 values of those
+// bf16 numbers (ck_round_bf16, the operands of the emulation).
+void ck_to_bf16(const float *src, long rows, long cols, long ld, unsigned short *dst);
+void ck_round_bf16(const float *src, long rows, long cols, long ld, float *dst);
 // exp(x) and the standard normal CDF of one value, as the vector code computes them (for tests).
 float ck_expf(float x);
 float ck_normal_cdf(float x);

@@ -56,6 +56,7 @@ public enum GEMM {
         public let lda: Int, ldb: Int, ldc: Int
         /// Ran inside a region where each worker runs single-threaded GEMMs.
         public let parallelRegion: Bool
+        public var precision: MatmulPrecision = .float32
         public var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
     }
 
@@ -63,15 +64,29 @@ public enum GEMM {
     nonisolated(unsafe) private static var recording: [Call]? = nil
     nonisolated(unsafe) static var inParallelRegion = false
 
+    /// c = alpha · op(a) · op(b) + beta · c over row-major float32 buffers;
+    /// with `precision` bfloat16 the operands are rounded to bf16 first
+    /// (BFloat16GEMM), the products accumulated in float32 all the same.
     public static func sgemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
                       _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
-                      _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, on chosen: Backend = backend) {
+                      _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+                      precision: MatmulPrecision = .float32, on chosen: Backend = backend) {
         if recording != nil {
             lock.lock()
             recording?.append(Call(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc,
-                                   parallelRegion: inParallelRegion))
+                                   parallelRegion: inParallelRegion, precision: precision))
             lock.unlock()
         }
+        switch precision {
+        case .float32: float32(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, on: chosen)
+        case .bfloat16: BFloat16GEMM.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        }
+    }
+
+    /// The float32 GEMM itself (not recorded: the emulated bf16 GEMM calls it too).
+    static func float32(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                        _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                        _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, on chosen: Backend = backend) {
         switch chosen {
         case .onednn:
             // Inside a parallel region oneDNN runs on the calling thread alone.

@@ -5,11 +5,14 @@ import Threads
 /// y[M, O] = x[M, I] · W[O, I]ᵀ + b (+ residual), the layout of a PyTorch
 /// nn.Linear weight, over row-major buffers. All tokens of a batch go
 /// through one GEMM; bias and residual are added in one pass after it.
+/// `precision` is the GEMMs' (bfloat16: operands rounded, float32 sums);
+/// bias, residual and gradient sums stay float32.
 public enum Linear {
     public static func forward(_ x: UnsafePointer<Float>, rows m: Int, in i: Int, out o: Int,
                                weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?,
-                               residual: UnsafePointer<Float>? = nil, into y: UnsafeMutablePointer<Float>) {
-        GEMM.sgemm(false, true, m, o, i, 1, x, i, w, i, 0, y, o)
+                               residual: UnsafePointer<Float>? = nil, into y: UnsafeMutablePointer<Float>,
+                               precision: MatmulPrecision = .float32) {
+        GEMM.sgemm(false, true, m, o, i, 1, x, i, w, i, 0, y, o, precision: precision)
         if b != nil || residual != nil { addRows(bias: b, residual: residual, rows: m, width: o, into: y) }
     }
 
@@ -33,11 +36,11 @@ public enum Linear {
                                 out o: Int, weight w: UnsafePointer<Float>,
                                 dWeight dw: UnsafeMutablePointer<Float>, dBias db: UnsafeMutablePointer<Float>?,
                                 dx: UnsafeMutablePointer<Float>?, accumulateInput: Bool = false,
-                                scratch: FloatBuffer? = nil) {
+                                scratch: FloatBuffer? = nil, precision: MatmulPrecision = .float32) {
         if let dx {
-            GEMM.sgemm(false, false, m, i, o, 1, dy, o, w, i, accumulateInput ? 1 : 0, dx, i)
+            GEMM.sgemm(false, false, m, i, o, 1, dy, o, w, i, accumulateInput ? 1 : 0, dx, i, precision: precision)
         }
-        GEMM.sgemm(true, false, o, i, m, 1, dy, o, x, i, 1, dw, i)
+        GEMM.sgemm(true, false, o, i, m, 1, dy, o, x, i, 1, dw, i, precision: precision)
         if let db { columnSums(dy, rows: m, width: o, into: db, scratch: scratch) }
     }
 

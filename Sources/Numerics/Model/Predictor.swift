@@ -31,7 +31,10 @@ public final class Predictor {
     private var contextInput: UnsafePointer<Float>? = nil
     private var dims = (batch: 0, context: 0, masks: 0, targets: 0)
 
-    public init(shape: JEPAShape) {
+    /// The linear layers' GEMMs (MatmulPrecision); everything else is float32.
+    public var precision: MatmulPrecision { blocks.precision }
+
+    public init(shape: JEPAShape, precision: MatmulPrecision = .float32) {
         precondition(shape.predictorDepth >= 1 && shape.predictorDim % shape.encoder.numHeads == 0,
                      "predictor needs depth >= 1 and a width divisible by the heads")
         self.shape = shape
@@ -40,7 +43,7 @@ public final class Predictor {
         embedW = params.add("predictor_embed.weight", [p, e])
         embedB = params.add("predictor_embed.bias", [p])
         maskToken = params.add("mask_token", [1, 1, p])
-        blocks = TransformerBlocks(config: shape.predictor, prefix: "predictor_blocks", store: params)
+        blocks = TransformerBlocks(config: shape.predictor, prefix: "predictor_blocks", store: params, precision: precision)
         normW = params.add("predictor_norm.weight", [p])
         normB = params.add("predictor_norm.bias", [p])
         projW = params.add("predictor_proj.weight", [e, p])
@@ -71,7 +74,7 @@ public final class Predictor {
         contextInput = context
         dims = (b, kc, m, kt)
         let xc = ctxEmbed.reserve(b * kc * p), x = x0.reserve(rows * p)
-        Linear.forward(context, rows: b * kc, in: e, out: p, weight: params.value(embedW), bias: params.value(embedB), into: xc)
+        Linear.forward(context, rows: b * kc, in: e, out: p, weight: params.value(embedW), bias: params.value(embedB), into: xc, precision: precision)
         positions.withUnsafeBufferPointer { pos in
             Rows.gatherAdd(pos.baseAddress!, width: p, indices: contextIndices, count: b * kc, into: xc)  // (B, kc, P)
             let mt = params.value(maskToken)
@@ -90,7 +93,7 @@ public final class Predictor {
         let nrm = normed.reserve(kept * p), y = out.reserve(kept * e)
         LayerNorm.forward(last, rows: kept, width: p, weight: params.value(normW), bias: params.value(normB),
                           mean: normMean.reserve(kept), rstd: normRstd.reserve(kept), into: nrm)
-        Linear.forward(nrm, rows: kept, in: p, out: e, weight: params.value(projW), bias: params.value(projB), into: y)
+        Linear.forward(nrm, rows: kept, in: p, out: e, weight: params.value(projW), bias: params.value(projB), into: y, precision: precision)
         return UnsafePointer(y)
     }
 
@@ -104,7 +107,7 @@ public final class Predictor {
         let kept = m * b * kt
         let dn = dNormed.reserve(kept * p)
         Linear.backward(dOut, x: normed.pointer, rows: kept, in: p, out: e, weight: params.value(projW),
-                        dWeight: params.grad(projW), dBias: params.grad(projB), dx: dn)
+                        dWeight: params.grad(projW), dBias: params.grad(projB), dx: dn, precision: precision)
         let g = dx.reserve(rows * p)  // the blocks' backward turns it into ∂loss/∂x0
         LayerNorm.backward(dn, x: blocks.output(ofLayer: shape.predictorDepth - 1), rows: kept, width: p,
                            weight: params.value(normW), mean: normMean.pointer, rstd: normRstd.pointer,
@@ -128,7 +131,7 @@ public final class Predictor {
         }
         let dctx = dContext.reserve(b * kc * e)
         Linear.backward(dxc, x: context, rows: b * kc, in: e, out: p, weight: params.value(embedW),
-                        dWeight: params.grad(embedW), dBias: params.grad(embedB), dx: dctx)
+                        dWeight: params.grad(embedW), dBias: params.grad(embedB), dx: dctx, precision: precision)
         return UnsafePointer(dctx)
     }
 }

@@ -10,6 +10,8 @@ import Random
 public final class TransformerBlocks {
     public let config: ViTConfig
     public let prefix: String
+    /// The linear layers' GEMMs (attention, LayerNorm and GELU are float32).
+    public let precision: MatmulPrecision
     let store: ParameterStore
 
     struct Layer {
@@ -54,9 +56,10 @@ public final class TransformerBlocks {
     private(set) var outputRows = 0
 
     /// Registers the parameters `<prefix>.<l>.…` in `store` (official names and shapes).
-    public init(config: ViTConfig, prefix: String, store: ParameterStore) {
+    public init(config: ViTConfig, prefix: String, store: ParameterStore, precision: MatmulPrecision = .float32) {
         self.config = config
         self.prefix = prefix
+        self.precision = precision
         self.store = store
         let c = config.embedDim, h = config.hiddenDim
         var ls: [Layer] = []
@@ -127,18 +130,18 @@ public final class TransformerBlocks {
             let fc1 = a.fc1.reserve(rq * hd), gelu = a.gelu.reserve(rq * hd)
             LayerNorm.forward(cur, rows: r, width: c, weight: store.value(L.n1w), bias: store.value(L.n1b),
                               mean: a.ln1Mean.reserve(r), rstd: a.ln1Rstd.reserve(r), into: ln1)
-            Linear.forward(ln1, rows: r, in: c, out: 3 * c, weight: store.value(L.qkvw), bias: store.value(L.qkvb), into: qkv)
+            Linear.forward(ln1, rows: r, in: c, out: 3 * c, weight: store.value(L.qkvw), bias: store.value(L.qkvb), into: qkv, precision: precision)
             Attention.forward(qkv: qkv, batch: b, tokens: t, queryRows: q, width: c, heads: heads, probs: probs,
                               into: att, scratch: attScratch)
             let residual = q == t ? cur : Self.lastRows(cur, batch: b, tokens: t, keep: q, width: c, into: a.kept)
             Linear.forward(att, rows: rq, in: c, out: c, weight: store.value(L.projw), bias: store.value(L.projb),
-                           residual: residual, into: res1)
+                           residual: residual, into: res1, precision: precision)
             LayerNorm.forward(res1, rows: rq, width: c, weight: store.value(L.n2w), bias: store.value(L.n2b),
                               mean: a.ln2Mean.reserve(rq), rstd: a.ln2Rstd.reserve(rq), into: ln2)
-            Linear.forward(ln2, rows: rq, in: c, out: hd, weight: store.value(L.fc1w), bias: nil, into: fc1)
+            Linear.forward(ln2, rows: rq, in: c, out: hd, weight: store.value(L.fc1w), bias: nil, into: fc1, precision: precision)
             GELU.biasForward(fc1, bias: store.value(L.fc1b), rows: rq, width: hd, into: gelu)
             Linear.forward(gelu, rows: rq, in: hd, out: c, weight: store.value(L.fc2w), bias: store.value(L.fc2b),
-                           residual: res1, into: out)
+                           residual: res1, into: out, precision: precision)
             cur = UnsafePointer(out)
         }
         return cur
@@ -169,20 +172,20 @@ public final class TransformerBlocks {
             if q < t { dRes.update(from: dx, count: rq * c) }
             // MLP branch.
             Linear.backward(dRes, x: a.gelu.pointer, rows: rq, in: hd, out: c, weight: store.value(L.fc2w),
-                            dWeight: store.grad(L.fc2w), dBias: store.grad(L.fc2b), dx: dH, scratch: biasScratch)
+                            dWeight: store.grad(L.fc2w), dBias: store.grad(L.fc2b), dx: dH, scratch: biasScratch, precision: precision)
             GELU.backward(dH, x: a.fc1.pointer, count: rq * hd, into: dH2)
             Linear.backward(dH2, x: a.ln2.pointer, rows: rq, in: c, out: hd, weight: store.value(L.fc1w),
-                            dWeight: store.grad(L.fc1w), dBias: store.grad(L.fc1b), dx: dN, scratch: biasScratch)
+                            dWeight: store.grad(L.fc1w), dBias: store.grad(L.fc1b), dx: dN, scratch: biasScratch, precision: precision)
             LayerNorm.backward(dN, x: a.res1.pointer, rows: rq, width: c, weight: store.value(L.n2w),
                                mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer, dWeight: store.grad(L.n2w),
                                dBias: store.grad(L.n2b), dx: dRes, accumulate: true, scratch: lnScratch)
             // Attention branch.
             Linear.backward(dRes, x: a.attOut.pointer, rows: rq, in: c, out: c, weight: store.value(L.projw),
-                            dWeight: store.grad(L.projw), dBias: store.grad(L.projb), dx: dN, scratch: biasScratch)
+                            dWeight: store.grad(L.projw), dBias: store.grad(L.projb), dx: dN, scratch: biasScratch, precision: precision)
             Attention.backward(dOut: dN, qkv: a.qkv.pointer, probs: a.probs.pointer, batch: b, tokens: t,
                                queryRows: q, width: c, heads: heads, dqkv: dq, scratch: attScratch)
             Linear.backward(dq, x: a.ln1.pointer, rows: r, in: c, out: 3 * c, weight: store.value(L.qkvw),
-                            dWeight: store.grad(L.qkvw), dBias: store.grad(L.qkvb), dx: dN, scratch: biasScratch)
+                            dWeight: store.grad(L.qkvw), dBias: store.grad(L.qkvb), dx: dN, scratch: biasScratch, precision: precision)
             if q < t {
                 // The residual reaches only the kept rows of the input.
                 for s in 0..<b {

@@ -23,7 +23,10 @@ public final class VisionTransformer {
     let lnScratch = FloatBuffer()  // per-thread partial sums of LayerNorm's weight gradients
     private var rows = 0
 
-    public init(shape: JEPAShape) {
+    /// The linear layers' GEMMs (MatmulPrecision); everything else is float32.
+    public var precision: MatmulPrecision { blocks.precision }
+
+    public init(shape: JEPAShape, precision: MatmulPrecision = .float32) {
         precondition(shape.encoder.depth >= 1 && shape.encoder.embedDim % shape.encoder.numHeads == 0,
                      "encoder needs depth >= 1 and a width divisible by its heads")
         self.shape = shape
@@ -31,7 +34,7 @@ public final class VisionTransformer {
         // The Conv2d weight's shape; its memory is the [E, C·p·p] matrix.
         patchW = params.add("patch_embed.proj.weight", [e, shape.channels, shape.patchSize, shape.patchSize])
         patchB = params.add("patch_embed.proj.bias", [e])
-        blocks = TransformerBlocks(config: shape.encoder, prefix: "blocks", store: params)
+        blocks = TransformerBlocks(config: shape.encoder, prefix: "blocks", store: params, precision: precision)
         normW = params.add("norm.weight", [e])
         normB = params.add("norm.bias", [e])
         params.allocate()
@@ -77,7 +80,7 @@ public final class VisionTransformer {
                 for s in 0..<b { (x + s * n * e).update(from: pos.baseAddress!, count: n * e) }
             }
         }
-        Linear.forward(tin, rows: rows, in: d, out: e, weight: params.value(patchW), bias: nil, into: y)
+        Linear.forward(tin, rows: rows, in: d, out: e, weight: params.value(patchW), bias: nil, into: y, precision: precision)
         Linear.addRows(bias: params.value(patchB), residual: y, rows: rows, width: e, into: x)
         let last = blocks.forward(x, batch: b, tokens: k, training: training)
         LayerNorm.forward(last, rows: rows, width: e, weight: params.value(normW), bias: params.value(normB),
@@ -99,6 +102,6 @@ public final class VisionTransformer {
         blocks.backward(g)
         // Positions are fixed; the patches are data: only the embedding learns.
         Linear.backward(g, x: tokensIn.pointer, rows: rows, in: d, out: e, weight: params.value(patchW),
-                        dWeight: params.grad(patchW), dBias: params.grad(patchB), dx: nil)
+                        dWeight: params.grad(patchW), dBias: params.grad(patchB), dx: nil, precision: precision)
     }
 }

@@ -233,9 +233,6 @@ extension PipelineConfig {
         if !ignored.isEmpty {
             notes.append("\(ignored.joined(separator: ", ")): the official code's GPU data loading, not used on CPU")
         }
-        if settings.meta.useBfloat16 {
-            notes.append("meta.use_bfloat16 is true: training runs in float32 here (no bfloat16 arithmetic on CPU yet)")
-        }
         if let folder = settings.logging.folder {
             let tag = settings.logging.writeTag
             notes.append("logging.folder \(folder): this run's checkpoint and log are artifacts/pretrain/<key>/checkpoint.h5 and log.csv, not the official code's \(folder)/\(tag)-latest.pth.tar and \(tag)_r0.csv")

@@ -16,8 +16,8 @@ public struct MetaSettings: SettingsGroup {
         + CheckpointSettings.fields.map { $0.lifted(\Self.checkpoint) }
         + [
             Field("meta.use_bfloat16", \.useBfloat16,
-                  "bfloat16 arithmetic: not implemented, training runs in float32 either way (said at the start when true)",
-                  official: .differs("bfloat16 autocast there; float32 here")),
+                  "the networks' linear layers (forward and backward) multiply bfloat16-rounded operands with float32 sums, as PyTorch's CPU autocast does; weights, AdamW, LayerNorm, softmax, the loss and the EMA stay float32. Native on AVX512_BF16, emulated (slower than float32, said at the start) elsewhere; Probe's feature extraction follows it",
+                  official: .differs("autocast there also runs attention's two products in bfloat16; here attention stays float32")),
             Field("meta.seed", \.seed, "seed of initialisation, masks and data order", official: .ours,
                   rule: Check.intRange(0)),
             Field("meta.copy_data", \.copyData, "copy the data set to the node's local disk first (official SLURM jobs; not used here)",

@@ -39,6 +39,13 @@ extension SettingsGroup {
         }
         return Keyed(path: f.path, value: self[keyPath: keyPath])
     }
+
+    /// One key that joins a stage's key only when set away from its default,
+    /// so that stage's earlier artifacts keep their keys.
+    public func keyedWhenSet<V: SettingValue>(_ keyPath: KeyPath<Self, V>) -> Keyed<V> {
+        let k = keyed(keyPath)
+        return Keyed(path: k.path, value: k.value, omitted: k.value.setting == Self()[keyPath: keyPath].setting)
+    }
 }
 
 /// A group's or a stage's part of an artifact key: (config key, value) pairs.
@@ -50,7 +57,9 @@ public protocol KeyEncodable: Sendable {
 public struct Keyed<V: SettingValue>: KeyEncodable {
     public let path: String
     public let value: V
-    public var keyEntries: [(path: String, value: JSON)] { [(path, value.setting)] }
+    /// Left out of the key (`keyedWhenSet` at the default).
+    var omitted = false
+    public var keyEntries: [(path: String, value: JSON)] { omitted ? [] : [(path, value.setting)] }
 }
 
 /// The typed settings a stage reads. Every stored property is a settings

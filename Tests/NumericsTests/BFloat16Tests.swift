@@ -1,0 +1,167 @@
+import CKernels
+import Foundation
+import XCTest
+@testable import Numerics
+import Random
+
+/// bfloat16 GEMMs: the rounding, the product against a float64 reference of
+/// the rounded operands, native (AVX512_BF16) against the emulation, and a
+/// bf16 model against the float32 one.
+final class BFloat16Tests: XCTestCase {
+    func rounded(_ x: Float) -> Float {
+        var src = [x], dst = [Float(0)]
+        ck_round_bf16(&src, 1, 1, 1, &dst)
+        return dst[0]
+    }
+
+    func testRoundingIsToNearestEvenAndKeepsSpecialValues() {
+        let ulp = Float(1) / 128  // bf16's spacing in [1, 2): 7 stored fraction bits
+        XCTAssertEqual(rounded(1), 1)
+        XCTAssertEqual(rounded(1 + ulp / 2), 1, "a tie goes to the even neighbour (1)")
+        XCTAssertEqual(rounded(1 + 3 * ulp / 2), 1 + 2 * ulp, "a tie goes to the even neighbour (1 + 2 ulp)")
+        XCTAssertEqual(rounded(1 + ulp / 2 + ulp / 64), 1 + ulp, "above the tie rounds up")
+        XCTAssertEqual(rounded(-(1 + ulp / 4)), -1)
+        XCTAssertEqual(rounded(.infinity), .infinity)
+        XCTAssertEqual(rounded(-.infinity), -.infinity)
+        XCTAssertTrue(rounded(.nan).isNaN)
+        XCTAssertTrue(rounded(Float(bitPattern: 0x7f80_0001)).isNaN, "a NaN whose payload sits in the low bits stays NaN")
+        XCTAssertEqual(rounded(.greatestFiniteMagnitude), .infinity, "past bf16's largest finite value")
+        XCTAssertEqual(rounded(Float(bitPattern: 0x0001_8000)).bitPattern, 0, "subnormals flush to zero (as VCVTNEPS2BF16)")
+        XCTAssertEqual(rounded(-Float.leastNonzeroMagnitude).bitPattern, 0x8000_0000, "... keeping their sign")
+        XCTAssertEqual(rounded(.leastNormalMagnitude), .leastNormalMagnitude)
+    }
+
+    func testNativeConversionAndEmulationGiveTheSameBits() {
+        // Every exponent, random fractions, and the special values, in rows of
+        // 37 (a vector tail) read 40 apart: the instruction (where the CPU has
+        // it) and the portable code behind the emulation must agree bit for bit.
+        var rng = SeededGenerator(seed: 4)
+        var src: [Float] = [0, -0, .infinity, -.infinity, .nan, Float(bitPattern: 0x7f80_0001), Float(bitPattern: 0xffc1_2345),
+                            .leastNonzeroMagnitude, -.leastNormalMagnitude, .greatestFiniteMagnitude]
+        while src.count < 40 * 300 {
+            let bits = UInt32(truncatingIfNeeded: rng.next())
+            src.append(Float(bitPattern: bits))
+        }
+        let rows = 300, cols = 37
+        var bits = [UInt16](repeating: 0, count: rows * cols), values = [Float](repeating: 0, count: rows * cols)
+        ck_to_bf16(&src, rows, cols, 40, &bits)
+        ck_round_bf16(&src, rows, cols, 40, &values)
+        for i in 0..<(rows * cols) {
+            XCTAssertEqual(UInt32(bits[i]) << 16, values[i].bitPattern, "input \(String(src[i / cols * 40 + i % cols].bitPattern, radix: 16))")
+        }
+    }
+
+    struct Case {
+        let transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, beta: Float, extraLd: Int
+    }
+
+    static let cases = [
+        Case(transA: false, transB: true, m: 37, n: 48, k: 65, alpha: 1, beta: 0, extraLd: 0),   // Linear forward
+        Case(transA: false, transB: false, m: 37, n: 65, k: 48, alpha: 1, beta: 1, extraLd: 0),  // dx, accumulated
+        Case(transA: true, transB: false, m: 48, n: 65, k: 37, alpha: 1, beta: 1, extraLd: 0),   // dW += dyᵀx
+        Case(transA: true, transB: true, m: 20, n: 31, k: 17, alpha: 0.5, beta: 0.25, extraLd: 3),
+    ]
+
+    /// c = alpha·op(a)·op(b) + beta·c with the given GEMM, and the float64
+    /// products of the bf16-rounded operands (and of |a|·|b|, the error scale).
+    func run(_ x: Case, seed: UInt64, gemm: (UnsafePointer<Float>, Int, UnsafePointer<Float>, Int,
+                                             UnsafeMutablePointer<Float>, Int) -> Void) -> (got: [Float], want: [Double], scale: [Double]) {
+        var rng = SeededGenerator(seed: seed)
+        let (ar, ac) = x.transA ? (x.k, x.m) : (x.m, x.k), (br, bc) = x.transB ? (x.n, x.k) : (x.k, x.n)
+        let lda = ac + x.extraLd, ldb = bc + x.extraLd, ldc = x.n + x.extraLd
+        let a = (0..<(ar * lda)).map { _ in Float(rng.normal()) }, b = (0..<(br * ldb)).map { _ in Float(rng.normal()) }
+        let c0 = (0..<(x.m * ldc)).map { _ in Float(rng.normal()) }
+        var c = c0
+        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+            gemm(pa.baseAddress!, lda, pb.baseAddress!, ldb, pc.baseAddress!, ldc)
+        } } }
+        var want = [Double](), scale = [Double](), got = [Float]()
+        for i in 0..<x.m {
+            for j in 0..<x.n {
+                var s = 0.0, abs = 0.0
+                for p in 0..<x.k {
+                    let av = Double(rounded(x.transA ? a[p * lda + i] : a[i * lda + p]))
+                    let bv = Double(rounded(x.transB ? b[j * ldb + p] : b[p * ldb + j]))
+                    s += av * bv
+                    abs += Swift.abs(av * bv)
+                }
+                want.append(Double(x.alpha) * s + Double(x.beta) * Double(c0[i * ldc + j]))
+                scale.append(Double(x.alpha) * abs + Swift.abs(Double(x.beta) * Double(c0[i * ldc + j])))
+                got.append(c[i * ldc + j])
+            }
+        }
+        return (got, want, scale)
+    }
+
+    func check(route: BFloat16GEMM.Route) {
+        for (i, x) in Self.cases.enumerated() {
+            let r = run(x, seed: UInt64(i)) { a, lda, b, ldb, c, ldc in
+                BFloat16GEMM.gemm(x.transA, x.transB, x.m, x.n, x.k, x.alpha, a, lda, b, ldb, x.beta, c, ldc, route: route)
+            }
+            for j in r.got.indices {
+                // Products of bf16 numbers are exact in float32: only float32 summation error remains.
+                XCTAssertLessThanOrEqual(Swift.abs(Double(r.got[j]) - r.want[j]), 1e-6 * Double(x.k) * r.scale[j] + 1e-30,
+                                         "\(route) case \(i) element \(j)")
+            }
+        }
+    }
+
+    func testEmulatedGEMMMultipliesTheRoundedOperandsExactly() {
+        check(route: .emulated)
+    }
+
+    func testNativeGEMMMultipliesTheRoundedOperandsExactly() throws {
+        try XCTSkipUnless(BFloat16GEMM.nativeAvailable, "this CPU has no AVX512_BF16 (the emulation is tested alone)")
+        check(route: .native)
+    }
+
+    func testNativeAndEmulatedAgreeToSummationOrder() throws {
+        try XCTSkipUnless(BFloat16GEMM.nativeAvailable, "this CPU has no AVX512_BF16 (the emulation is tested alone)")
+        for (i, x) in Self.cases.enumerated() {
+            let runs = [BFloat16GEMM.Route.native, .emulated].map { route in
+                run(x, seed: UInt64(10 + i)) { a, lda, b, ldb, c, ldc in
+                    BFloat16GEMM.gemm(x.transA, x.transB, x.m, x.n, x.k, x.alpha, a, lda, b, ldb, x.beta, c, ldc, route: route)
+                }
+            }
+            for j in runs[0].got.indices {
+                XCTAssertLessThanOrEqual(Swift.abs(Double(runs[0].got[j] - runs[1].got[j])), 1e-6 * Double(x.k) * runs[0].scale[j],
+                                         "case \(i) element \(j)")
+            }
+        }
+    }
+
+    func testBFloat16GEMMIsWithinBFloat16RoundingOfFloat32() {
+        let x = Self.cases[0]
+        let f32 = run(x, seed: 3) { a, lda, b, ldb, c, ldc in
+            GEMM.sgemm(x.transA, x.transB, x.m, x.n, x.k, x.alpha, a, lda, b, ldb, x.beta, c, ldc)
+        }
+        let bf16 = run(x, seed: 3) { a, lda, b, ldb, c, ldc in
+            GEMM.sgemm(x.transA, x.transB, x.m, x.n, x.k, x.alpha, a, lda, b, ldb, x.beta, c, ldc, precision: .bfloat16)
+        }
+        var differs = false
+        for j in f32.got.indices {
+            // Each operand moves by at most half a bf16 ulp (2^-8 relative): a product by ~2^-7.
+            XCTAssertLessThanOrEqual(Swift.abs(Double(f32.got[j] - bf16.got[j])), Double(Float(1) / 128) * f32.scale[j] + 1e-6)
+            differs = differs || f32.got[j] != bf16.got[j]
+        }
+        XCTAssertTrue(differs, "bf16 operands change the result somewhere")
+    }
+
+    func testBFloat16ModelStaysNearFloat32() {
+        let shape = JEPAShape(channels: 1, patchSize: 4, gridSize: 4, encoder: ViTConfig(embedDim: 32, depth: 2, numHeads: 2),
+                              predictorDim: 16, predictorDepth: 1)
+        var rng = SeededGenerator(seed: 9)
+        let patches = (0..<(3 * shape.numPatches * shape.patchDim)).map { _ in Float(rng.normal()) }
+        var outputs: [[Float]] = []
+        for precision in MatmulPrecision.allCases {
+            let enc = VisionTransformer(shape: shape, precision: precision)
+            enc.initialize(seed: 1, patchStd: 0.3)
+            let y = patches.withUnsafeBufferPointer { enc.forward(patches: $0.baseAddress!, batch: 3, indices: nil, count: 16) }
+            outputs.append(Array(UnsafeBufferPointer(start: y, count: 3 * 16 * 32)))
+        }
+        // LayerNormed outputs (unit scale): bf16's 2^-9 relative rounding through 2 blocks.
+        let worst = zip(outputs[0], outputs[1]).map { Swift.abs($0 - $1) }.max()!
+        XCTAssertGreaterThan(worst, 0, "the bf16 model rounds")
+        XCTAssertLessThan(worst, 0.05, "the bf16 model stays near float32")
+    }
+}
