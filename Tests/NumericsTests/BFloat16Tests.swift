@@ -147,6 +147,23 @@ final class BFloat16Tests: XCTestCase {
         XCTAssertTrue(differs, "bf16 operands change the result somewhere")
     }
 
+    func testLinearBackwardRoundingDyOnceEqualsItsTwoGEMMs() {
+        let m = 29, i = 24, o = 40
+        var rng = SeededGenerator(seed: 8)
+        let dy = (0..<(m * o)).map { _ in Float(rng.normal()) }, x = (0..<(m * i)).map { _ in Float(rng.normal()) }
+        let w = (0..<(o * i)).map { _ in Float(rng.normal()) }
+        var dw = [Float](repeating: 0.5, count: o * i), db = [Float](repeating: 0, count: o)
+        var dx = [Float](repeating: 0.25, count: m * i)
+        Linear.backward(dy, x: x, rows: m, in: i, out: o, weight: w, dWeight: &dw, dBias: &db, dx: &dx,
+                        accumulateInput: true, precision: .bfloat16)
+        var wantW = [Float](repeating: 0.5, count: o * i), wantX = [Float](repeating: 0.25, count: m * i)
+        GEMM.sgemm(false, false, m, i, o, 1, dy, o, w, i, 1, &wantX, i, precision: .bfloat16)
+        GEMM.sgemm(true, false, o, i, m, 1, dy, o, x, i, 1, &wantW, i, precision: .bfloat16)
+        XCTAssertEqual(dx, wantX)
+        XCTAssertEqual(dw, wantW)
+        for j in 0..<o { XCTAssertEqual(db[j], (0..<m).reduce(Float(0)) { $0 + dy[$1 * o + j] }, accuracy: 1e-4) }
+    }
+
     func testBFloat16ModelStaysNearFloat32() {
         let shape = JEPAShape(channels: 1, patchSize: 4, gridSize: 4, encoder: ViTConfig(embedDim: 32, depth: 2, numHeads: 2),
                               predictorDim: 16, predictorDepth: 1)

@@ -46,64 +46,85 @@ public enum BFloat16GEMM {
     static func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
                      _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
                      _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, route: Route = route) {
-        // The operands as stored: rows x cols with a leading dimension.
-        let (aRows, aCols) = transA ? (k, m) : (m, k)
-        let (bRows, bCols) = transB ? (n, k) : (k, n)
-        let scratch = Operands.take()
-        defer { Operands.give(scratch) }
-        switch route {
+        withOperands(2, route: route) { ops in
+            // The operands as stored: rows x cols with a leading dimension.
+            ops[0].load(a, rows: transA ? k : m, cols: transA ? m : k, ld: lda)
+            ops[1].load(b, rows: transB ? n : k, cols: transB ? k : n, ld: ldb)
+            multiply(transA, transB, m, n, k, alpha, ops[0], ops[1], beta, c, ldc)
+        }
+    }
+
+    /// c = alpha · op(a) · op(b) + beta · c over operands already rounded
+    /// (so one rounding can serve several GEMMs, as dy does in a linear
+    /// layer's backward).
+    static func multiply(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                         _ a: Operand, _ b: Operand, _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+        precondition(a.route == b.route)
+        precondition((a.rows, a.cols) == (transA ? (k, m) : (m, k)) && (b.rows, b.cols) == (transB ? (n, k) : (k, n)))
+        switch a.route {
         case .emulated:
-            let ra = scratch.a.reserve(aRows * aCols), rb = scratch.b.reserve(bRows * bCols)
-            roundRows(a, aRows, aCols, lda, into: ra)
-            roundRows(b, bRows, bCols, ldb, into: rb)
-            GEMM.float32(transA, transB, m, n, k, alpha, ra, aCols, rb, bCols, beta, c, ldc)
+            GEMM.float32(transA, transB, m, n, k, alpha, a.storage.pointer, a.cols, b.storage.pointer, b.cols, beta, c, ldc)
         case .native:
-            precondition(nativeAvailable, "native bfloat16 GEMMs need AVX512_BF16")
-            // Two bf16 per float of scratch.
-            let ha = UnsafeMutableRawPointer(scratch.a.reserve((aRows * aCols + 1) / 2))
-                .bindMemory(to: UInt16.self, capacity: aRows * aCols)
-            let hb = UnsafeMutableRawPointer(scratch.b.reserve((bRows * bCols + 1) / 2))
-                .bindMemory(to: UInt16.self, capacity: bRows * bCols)
-            convertRows(a, aRows, aCols, lda, into: ha)
-            convertRows(b, bRows, bCols, ldb, into: hb)
             let shape = Matmul.Shape(transA: transA, transB: transB, m: m, n: n, k: k, ldc: ldc, alpha: alpha, beta: beta)
-            Matmul.run(Matmul.primitive(shape), a: ha, b: hb, c: c)
+            Matmul.run(Matmul.primitive(shape), a: a.bits, b: b.bits, c: c)
         }
     }
 
-    /// Rows split over the workers (outside a parallel region).
-    private static func roundRows(_ src: UnsafePointer<Float>, _ rows: Int, _ cols: Int, _ ld: Int,
-                                  into dst: UnsafeMutablePointer<Float>) {
-        let s = SharedReadPointer(src), d = SharedPointer(dst)
-        Parallel.forChunks(rows) { _, r in
-            ck_round_bf16(s.base + r.lowerBound * ld, r.count, cols, ld, d.base + r.lowerBound * cols)
-        }
+    /// `count` operand buffers for `body`, reused across calls (a step runs
+    /// a few dozen GEMMs of a handful of shapes).
+    static func withOperands<R>(_ count: Int, route: Route = route, _ body: ([Operand]) -> R) -> R {
+        let ops = (0..<count).map { _ in Operand.take(route) }
+        defer { for o in ops { Operand.give(o) } }
+        return body(ops)
     }
 
-    private static func convertRows(_ src: UnsafePointer<Float>, _ rows: Int, _ cols: Int, _ ld: Int,
-                                    into dst: UnsafeMutablePointer<UInt16>) {
-        let s = SharedReadPointer(src), d = SharedPointer(dst)
-        Parallel.forChunks(rows) { _, r in
-            ck_to_bf16(s.base + r.lowerBound * ld, r.count, cols, ld, d.base + r.lowerBound * cols)
-        }
-    }
+    /// One GEMM operand rounded to bf16, dense (rows x cols): bf16 bits for
+    /// the native route, their float32 values for the emulation.
+    final class Operand: @unchecked Sendable {
+        let route: Route
+        let storage = FloatBuffer()
+        private(set) var rows = 0, cols = 0
 
-    /// Scratch for the rounded operands, reused across calls (a step runs a
-    /// few dozen GEMMs of a handful of shapes).
-    private final class Operands: @unchecked Sendable {
-        let a = FloatBuffer(), b = FloatBuffer()
+        init(route: Route) { self.route = route }
+
+        /// The bf16 bits (native route): two per float of storage.
+        var bits: UnsafeMutablePointer<UInt16> {
+            UnsafeMutableRawPointer(storage.pointer).bindMemory(to: UInt16.self, capacity: rows * cols)
+        }
+
+        /// Rounds `rows` rows of `cols` floats, `ld` apart; rows split over the workers.
+        func load(_ src: UnsafePointer<Float>, rows: Int, cols: Int, ld: Int) {
+            self.rows = rows
+            self.cols = cols
+            let s = SharedReadPointer(src)
+            switch route {
+            case .emulated:
+                let d = SharedPointer(storage.reserve(rows * cols))
+                Parallel.forChunks(rows) { _, r in
+                    ck_round_bf16(s.base + r.lowerBound * ld, r.count, cols, ld, d.base + r.lowerBound * cols)
+                }
+            case .native:
+                precondition(nativeAvailable, "native bfloat16 GEMMs need AVX512_BF16")
+                storage.reserve((rows * cols + 1) / 2)
+                let d = SharedPointer(bits)
+                Parallel.forChunks(rows) { _, r in
+                    ck_to_bf16(s.base + r.lowerBound * ld, r.count, cols, ld, d.base + r.lowerBound * cols)
+                }
+            }
+        }
+
         private static let lock = NSLock()
-        nonisolated(unsafe) private static var free: [Operands] = []
+        nonisolated(unsafe) private static var free: [Route: [Operand]] = [:]
 
-        static func take() -> Operands {
+        static func take(_ route: Route) -> Operand {
             lock.lock()
             defer { lock.unlock() }
-            return free.popLast() ?? Operands()
+            return free[route]?.popLast() ?? Operand(route: route)
         }
 
-        static func give(_ o: Operands) {
+        static func give(_ o: Operand) {
             lock.lock()
-            free.append(o)
+            free[o.route, default: []].append(o)
             lock.unlock()
         }
     }

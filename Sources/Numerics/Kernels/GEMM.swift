@@ -71,12 +71,8 @@ public enum GEMM {
                       _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
                       _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
                       precision: MatmulPrecision = .float32, on chosen: Backend = backend) {
-        if recording != nil {
-            lock.lock()
-            recording?.append(Call(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc,
-                                   parallelRegion: inParallelRegion, precision: precision))
-            lock.unlock()
-        }
+        note(Call(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc,
+                  parallelRegion: inParallelRegion, precision: precision))
         switch precision {
         case .float32: float32(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, on: chosen)
         case .bfloat16: BFloat16GEMM.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -98,6 +94,14 @@ public enum GEMM {
             cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                         Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         }
+    }
+
+    /// Records a call while `record` runs (for GEMMs that do not pass through `sgemm`).
+    static func note(_ call: @autoclosure () -> Call) {
+        guard recording != nil else { return }
+        lock.lock()
+        recording?.append(call())
+        lock.unlock()
     }
 
     /// Every GEMM `body` runs, in order.

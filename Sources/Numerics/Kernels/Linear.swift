@@ -37,11 +37,28 @@ public enum Linear {
                                 dWeight dw: UnsafeMutablePointer<Float>, dBias db: UnsafeMutablePointer<Float>?,
                                 dx: UnsafeMutablePointer<Float>?, accumulateInput: Bool = false,
                                 scratch: FloatBuffer? = nil, precision: MatmulPrecision = .float32) {
-        if let dx {
-            GEMM.sgemm(false, false, m, i, o, 1, dy, o, w, i, accumulateInput ? 1 : 0, dx, i, precision: precision)
+        defer { if let db { columnSums(dy, rows: m, width: o, into: db, scratch: scratch) } }
+        if precision == .bfloat16 {
+            // dy is rounded once for both GEMMs.
+            BFloat16GEMM.withOperands(3) { ops in
+                ops[0].load(dy, rows: m, cols: o, ld: o)
+                if let dx {
+                    ops[1].load(w, rows: o, cols: i, ld: i)
+                    GEMM.note(GEMM.Call(transA: false, transB: false, m: m, n: i, k: o, lda: o, ldb: i, ldc: i,
+                                        parallelRegion: false, precision: .bfloat16))
+                    BFloat16GEMM.multiply(false, false, m, i, o, 1, ops[0], ops[1], accumulateInput ? 1 : 0, dx, i)
+                }
+                ops[2].load(x, rows: m, cols: i, ld: i)
+                GEMM.note(GEMM.Call(transA: true, transB: false, m: o, n: i, k: m, lda: o, ldb: i, ldc: i,
+                                    parallelRegion: false, precision: .bfloat16))
+                BFloat16GEMM.multiply(true, false, o, i, m, 1, ops[0], ops[2], 1, dw, i)
+            }
+            return
         }
-        GEMM.sgemm(true, false, o, i, m, 1, dy, o, x, i, 1, dw, i, precision: precision)
-        if let db { columnSums(dy, rows: m, width: o, into: db, scratch: scratch) }
+        if let dx {
+            GEMM.sgemm(false, false, m, i, o, 1, dy, o, w, i, accumulateInput ? 1 : 0, dx, i)
+        }
+        GEMM.sgemm(true, false, o, i, m, 1, dy, o, x, i, 1, dw, i)
     }
 
     /// out[j] += Σ_r dy[r, j].
