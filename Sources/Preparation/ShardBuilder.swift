@@ -39,6 +39,7 @@ struct ShardBuilder {
     func run() throws -> StageResult {
         let loadStart = Date()
         let (splits, classNames) = try source.load(settings: settings)
+        let estimate = try checkMemory(splits)
         let loadTime = Date().timeIntervalSince(loadStart)
         let channels = settings.channels
         var trainSums = PixelSums(channels: channels)
@@ -97,10 +98,46 @@ struct ShardBuilder {
                 "threads": .int(Parallel.threadCount),
                 "skipped": .array(skippedList),
                 "peak_resident_mib": .double(Double(ResidentMemory.peakBytes()) / 1_048_576),
+                "estimated_mib": .double(estimate.total / 1_048_576),
             ]),
             timings: ["load_s": loadTime, "process_s": processTime],
             tools: ["hdf5": ShardWriter.libraryVersion, "libpng": ImageCodecs.pngVersion,
                     "libjpeg": ImageCodecs.jpegVersion, "zlib": IDXFile.zlibVersion])
+    }
+
+    /// The estimate of this run's peak, checked against the memory the
+    /// process may use before any image is decoded.
+    private func checkMemory(_ splits: [SplitPlan]) throws -> PrepareMemoryEstimate {
+        var largestFile = 0, largestDecoded = 0, sourceBytes = 0
+        if let folder = source as? FolderSource {
+            // Headers only (PNG's IHDR, JPEG's frame header): no decoding.
+            let sizes = try Parallel.map(folder.files.count) { i -> (file: Int, decoded: Int) in
+                let path = "\(folder.root)/\(folder.files[i].path)"
+                // Regular files only (opening a FIFO would block; decoding skips it).
+                var st = stat()
+                guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return (0, 0) }
+                return (Int(st.st_size), ImageHeader.size(path: path)?.decodedBytes ?? 0)
+            }
+            largestFile = sizes.map(\.file).max() ?? 0
+            largestDecoded = sizes.map(\.decoded).max() ?? 0
+        } else {
+            // IDX: every split's images are held whole; all share one size.
+            for plan in splits where plan.count > 0 {
+                let bytes = try plan.load(0).pixels.count
+                largestDecoded = max(largestDecoded, bytes)
+                sourceBytes += plan.count * bytes
+            }
+        }
+        let estimate = PrepareMemoryEstimate(
+            batchBytes: batchSize * sampleBytes, threads: Parallel.threadCount, largestFile: largestFile,
+            largestDecoded: largestDecoded, cropBytes: settings.cropSize * settings.cropSize * settings.channels,
+            sourceBytes: sourceBytes)
+        guard let available = MachineMemory.availability() else { return estimate }
+        guard estimate.total <= available.bytes else {
+            throw PipelineError("prepare needs \(estimate.summary) but \(available.description) is available: lower IJEPA_THREADS (each thread holds one image at a time) or shrink the largest images beforehand")
+        }
+        log.info("memory: \(estimate.summary) of \(available.description) available")
+        return estimate
     }
 
     /// A class folder whose every file failed to decode would silently become

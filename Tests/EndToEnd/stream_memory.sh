@@ -53,11 +53,12 @@ check() {  # check NAME PEAK BOUND: PEAK below BOUND
 
 # RGB images at 224 px with patch 16 (a 14x14 grid of 768-value patches)
 # under a virtual-memory cap (ulimit -v RGB_CAP_KIB): Prepare, a streamed
-# Pretrain and Probe (raw pixels pooled to probe.pixel_dims) finish, Pretrain
-# and Probe each under the estimate it printed; a cap too small for Probe's
-# estimate is a one-line error and exit 1. RGB_IMAGES random PNGs in 5 class
-# folders, each class with a band of its own colour; RGB_ARGS adds settings
-# (later --set wins), e.g. the defaults' data.buffer_mb=1024 at 20,000 images.
+# Pretrain and Probe (raw pixels pooled to probe.pixel_dims) finish, each
+# stage under the estimate it printed; a cap too small for Probe's estimate is
+# a one-line error and exit 1. RGB_IMAGES random PNGs in 5 class folders, each
+# class with a band of its own colour (RGB_FORMAT=jpeg: turned into JPEGs by
+# ImageMagick's mogrify, for a manual run); RGB_ARGS adds settings (later
+# --set wins), e.g. the defaults' data.buffer_mb=1024 at 20,000 images.
 rgb_under_cap() {
   local n=${RGB_IMAGES:-600} cap=${RGB_CAP_KIB:-4000000} stage
   mkdir -p "$tmp/rgb"
@@ -74,6 +75,10 @@ rgb_under_cap() {
       print $f "\x89PNG\r\n\x1a\n", chunk("IHDR", pack("NNC5", $w, $w, 8, 2, 0, 0, 0)),
         chunk("IDAT", compress($raw, 1)), chunk("IEND", "");
     }' "$tmp/rgb" "$n"
+  if [ "${RGB_FORMAT:-png}" = jpeg ]; then
+    command -v mogrify >/dev/null || { echo "stream memory: RGB_FORMAT=jpeg needs ImageMagick's mogrify"; exit 1; }
+    for c in "$tmp"/rgb/c*; do mogrify -format jpg -quality 90 "$c"/*.png && rm "$c"/*.png; done
+  fi
   local rgb_args=(--set data.root_path="$tmp" --set data.image_folder=rgb --set prepare.format=folder --set prepare.channels=3 --set data.crop_size=224
     --set mask.patch_size=16 --set meta.embed_dim=32 --set meta.depth=1 --set meta.num_heads=2
     --set meta.pred_emb_dim=16 --set meta.pred_depth=1 --set data.batch_size=32 --set optimization.epochs=1
@@ -86,12 +91,11 @@ rgb_under_cap() {
     fi
   done
   local split_mib=$((n * 150528 >> 20))
-  echo "stream memory: RGB 224 px, $n images ($split_mib MiB of patches), ulimit -v $cap, prepare: peak resident memory $(grep -o '"peak_resident_mib" *: *[0-9.]*' "$tmp"/rgb-a/prepare/*/manifest.json | grep -o '[0-9.]*$') MiB"
-  for stage in pretrain probe; do
+  for stage in prepare pretrain probe; do
     local est peak
     est=$(grep -o "$stage: memory: about [0-9.]* GiB" "$tmp/rgb-${stage^}.log" | grep -o '[0-9.]* GiB' | grep -o '[0-9.]*')
     peak=$(grep -o '"peak_resident_mib" *: *[0-9.]*' "$tmp"/rgb-a/$stage/*/manifest.json | grep -o '[0-9.]*$')
-    check "RGB 224 px, $n images ($split_mib MiB of patches), ulimit -v $cap, $stage against its estimate ${est} GiB" \
+    check "RGB 224 px, $n ${RGB_FORMAT:-png} images ($split_mib MiB of patches), ulimit -v $cap, $stage against its estimate ${est} GiB" \
       "$peak" "$(awk -v e="$est" 'BEGIN { printf "%d", e * 1024 }')"
   done
   # Probe's estimate above what the cap leaves: refused before any work, in one line.

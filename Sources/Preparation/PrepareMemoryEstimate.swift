@@ -1,0 +1,28 @@
+import Foundation
+import Pipeline
+
+/// Prepare's peak memory, estimated once the inputs are listed and before
+/// any image is decoded: the batch of patches being built, each thread's
+/// largest image at every step of its way (file bytes, decoded, converted,
+/// resized), and the source's own data (IDX files are held whole).
+struct PrepareMemoryEstimate {
+    let batch: Double, perThread: Double, threads: Int, source: Double
+    var total: Double { batch + Double(threads) * perThread + source + MachineMemory.overhead }
+
+    /// `largestFile` and `largestDecoded`: bytes of the largest input file and
+    /// of the largest decoded image; `cropBytes`: one prepared image.
+    init(batchBytes: Int, threads: Int, largestFile: Int, largestDecoded: Int, cropBytes: Int, sourceBytes: Int) {
+        batch = Double(batchBytes)
+        self.threads = threads
+        // The file and its copy, the decoded image and its channel
+        // conversion, the resize's intermediate and output, the crop.
+        perThread = 2 * Double(largestFile) + 2 * Double(largestDecoded) + 4 * Double(cropBytes)
+        source = Double(sourceBytes)
+    }
+
+    var summary: String {
+        let gib = MachineMemory.gib
+        return "about \(gib(total)) (patch batch \(gib(batch)), \(threads) threads' images \(gib(Double(threads) * perThread))"
+            + (source > 0 ? ", source data \(gib(source))" : "") + ")"
+    }
+}
