@@ -58,7 +58,8 @@ check() {  # check NAME PEAK BOUND: PEAK below BOUND
 # a one-line error and exit 1. RGB_IMAGES random PNGs in 5 class folders, each
 # class with a band of its own colour (RGB_FORMAT=jpeg: turned into JPEGs by
 # ImageMagick's mogrify, for a manual run); RGB_ARGS adds settings (later
-# --set wins), e.g. the defaults' data.buffer_mb=1024 at 20,000 images.
+# --set wins), e.g. the defaults' data.buffer_mb=1024 at 20,000 images;
+# RGB_ONLY=1 runs this part alone.
 rgb_under_cap() {
   local n=${RGB_IMAGES:-600} cap=${RGB_CAP_KIB:-4000000} stage
   mkdir -p "$tmp/rgb"
@@ -110,7 +111,9 @@ rgb_under_cap() {
 }
 
 split=$((images * 4096 >> 20))
-if [ -z "$mpi_bin" ]; then
+if [ -n "${RGB_ONLY:-}" ]; then  # the RGB part alone (a manual run at 20,000 images)
+  rgb_under_cap
+elif [ -z "$mpi_bin" ]; then
   quiet "$bin/Pretrain" --config pipelines/default.yaml --artifacts "$tmp/a" "${set_args[@]}" --set data.buffer_mb=$buffer
   check "streamed, 1 process, split $split MiB, data.buffer_mb $buffer" "$(peak "$tmp/a")" $((buffer + limit))
   probe_args=(--set probe.eval_split=holdout --set "probe.label_fractions=[1.0]" --set "probe.l2_grid=[1e-3]"
