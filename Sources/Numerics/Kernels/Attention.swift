@@ -22,10 +22,12 @@ public enum Attention {
     /// of 16 (whole vectors); any sequence length.
     public static func fusedSupports(headWidth hd: Int) -> Bool { hd % 16 == 0 && hd > 0 }
 
-    /// Where `.automatic` takes the fused kernel: up to 64 tokens. Above, the
-    /// per-head GEMMs measured faster (`NumericsBench --attention`, Zen 4, 2
-    /// threads, hd 64: fused 0.86x of them at T = 64, 0.80x at 196; hd 32:
-    /// 0.77x at 196); at 16 tokens the fused kernel is 1.2x.
+    /// Where `.automatic` takes the fused kernel: up to 64 tokens, as before
+    /// it took any length (faster on Zen 2 at 49 tokens, issue 17; kept, so
+    /// every 7x7 result stays bit for bit). Above, the per-head GEMMs measured
+    /// faster (`NumericsBench --attention`, Zen 4, 2 threads, hd 64: the fused
+    /// kernel at 0.80x of their speed at T = 196, and 0.90x already at 49;
+    /// hd 32: 0.77x at 196); at 16 tokens it is 1.2x.
     public static let automaticFusedTokens = 64
 
     public static func fusedApplies(tokens t: Int, headWidth hd: Int) -> Bool {
