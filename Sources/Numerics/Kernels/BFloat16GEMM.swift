@@ -61,6 +61,8 @@ public enum BFloat16GEMM {
                          _ a: Operand, _ b: Operand, _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
         precondition(a.route == b.route)
         precondition((a.rows, a.cols) == (transA ? (k, m) : (m, k)) && (b.rows, b.cols) == (transB ? (n, k) : (k, n)))
+        GEMM.note(GEMM.Call(transA: transA, transB: transB, m: m, n: n, k: k, lda: a.cols, ldb: b.cols, ldc: ldc,
+                            parallelRegion: GEMM.inParallelRegion, precision: .bfloat16))
         switch a.route {
         case .emulated:
             GEMM.float32(transA, transB, m, n, k, alpha, a.storage.pointer, a.cols, b.storage.pointer, b.cols, beta, c, ldc)

@@ -71,11 +71,14 @@ public enum GEMM {
                       _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
                       _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
                       precision: MatmulPrecision = .float32, on chosen: Backend = backend) {
-        note(Call(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc,
-                  parallelRegion: inParallelRegion, precision: precision))
         switch precision {
-        case .float32: float32(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, on: chosen)
-        case .bfloat16: BFloat16GEMM.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        case .float32:
+            note(Call(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc,
+                      parallelRegion: inParallelRegion))
+            float32(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, on: chosen)
+        case .bfloat16:
+            // Recorded by BFloat16GEMM.multiply, which GEMMs on rounded operands reach directly too.
+            BFloat16GEMM.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         }
     }
 
@@ -96,7 +99,7 @@ public enum GEMM {
         }
     }
 
-    /// Records a call while `record` runs (for GEMMs that do not pass through `sgemm`).
+    /// Records a call while `record` runs.
     static func note(_ call: @autoclosure () -> Call) {
         guard recording != nil else { return }
         lock.lock()

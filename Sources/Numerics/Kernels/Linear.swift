@@ -44,13 +44,9 @@ public enum Linear {
                 ops[0].load(dy, rows: m, cols: o, ld: o)
                 if let dx {
                     ops[1].load(w, rows: o, cols: i, ld: i)
-                    GEMM.note(GEMM.Call(transA: false, transB: false, m: m, n: i, k: o, lda: o, ldb: i, ldc: i,
-                                        parallelRegion: false, precision: .bfloat16))
                     BFloat16GEMM.multiply(false, false, m, i, o, 1, ops[0], ops[1], accumulateInput ? 1 : 0, dx, i)
                 }
                 ops[2].load(x, rows: m, cols: i, ld: i)
-                GEMM.note(GEMM.Call(transA: true, transB: false, m: o, n: i, k: m, lda: o, ldb: i, ldc: i,
-                                    parallelRegion: false, precision: .bfloat16))
                 BFloat16GEMM.multiply(true, false, o, i, m, 1, ops[0], ops[2], 1, dw, i)
             }
             return
