@@ -164,6 +164,90 @@ final class BFloat16Tests: XCTestCase {
         for j in 0..<o { XCTAssertEqual(db[j], (0..<m).reduce(Float(0)) { $0 + dy[$1 * o + j] }, accuracy: 1e-4) }
     }
 
+    /// The operand's stored values (bf16 bits, or the emulation's rounded floats) as bytes.
+    func contents(_ o: BFloat16GEMM.Operand) -> [UInt8] {
+        let bytes = o.rows * o.cols * (o.route == .native ? 2 : 4)
+        return Array(UnsafeRawBufferPointer(start: UnsafeRawPointer(o.storage.pointer), count: bytes))
+    }
+
+    func testRoundingAnActivationAsItIsWrittenEqualsRoundingItAfter() {
+        // 300 rows of 48: produce's tiles of 85 rows end in a partial one.
+        let rows = 300, c = 48, h = 4 * c
+        var rng = SeededGenerator(seed: 12)
+        let x = (0..<(rows * c)).map { _ in Float(rng.normal()) * 3 }
+        let w = (0..<c).map { _ in 1 + Float(rng.normal()) / 4 }, b = (0..<c).map { _ in Float(rng.normal()) / 4 }
+        let pre = (0..<(rows * h)).map { _ in Float(rng.normal()) }, bias = (0..<h).map { _ in Float(rng.normal()) / 2 }
+        let routes: [BFloat16GEMM.Route] = BFloat16GEMM.nativeAvailable ? [.native, .emulated] : [.emulated]
+        for route in routes {
+            // LayerNorm: rounded as written (with and without the float32 copy) against rounded afterwards.
+            var mean = [Float](repeating: 0, count: rows), rstd = mean, y = [Float](repeating: 0, count: rows * c)
+            LayerNorm.forward(x, rows: rows, width: c, weight: w, bias: b, mean: &mean, rstd: &rstd, into: &y)
+            let after = BFloat16GEMM.Operand(route: route)
+            after.load(y, rows: rows, cols: c, ld: c)
+            var mean2 = mean.map { _ in Float(0) }, rstd2 = mean2, y2 = y.map { _ in Float(0) }
+            for keep in [false, true] {
+                let written = BFloat16GEMM.Operand(route: route)
+                y2.withUnsafeMutableBufferPointer { out in
+                    LayerNorm.forward(x, rows: rows, width: c, weight: w, bias: b, mean: &mean2, rstd: &rstd2,
+                                      rounded: written, float32: keep ? out.baseAddress! : nil)
+                }
+                XCTAssertEqual(contents(written), contents(after), "\(route) LayerNorm, float32 kept: \(keep)")
+                XCTAssertEqual(mean2, mean)
+                XCTAssertEqual(rstd2, rstd)
+            }
+            XCTAssertEqual(y2, y, "the float32 copy is LayerNorm's output")
+            // GELU after the fc1 bias: the same, and pre gets the bias in both.
+            var preA = pre, preB = pre, g = [Float](repeating: 0, count: rows * h)
+            GELU.biasForward(&preA, bias: bias, rows: rows, width: h, into: &g)
+            let gAfter = BFloat16GEMM.Operand(route: route), gWritten = BFloat16GEMM.Operand(route: route)
+            gAfter.load(g, rows: rows, cols: h, ld: h)
+            GELU.biasForward(&preB, bias: bias, rows: rows, width: h, rounded: gWritten)
+            XCTAssertEqual(contents(gWritten), contents(gAfter), "\(route) GELU")
+            XCTAssertEqual(preB, preA)
+            // GELU's backward: dx rounded as written, and its float32 copy.
+            let dy = pre.map { $0 / 2 }
+            var dxA = [Float](repeating: 0, count: rows * h), dxB = dxA
+            GELU.backward(dy, x: preA, count: rows * h, into: &dxA)
+            let dAfter = BFloat16GEMM.Operand(route: route), dWritten = BFloat16GEMM.Operand(route: route)
+            dAfter.load(dxA, rows: rows, cols: h, ld: h)
+            GELU.backward(dy, x: preA, rows: rows, width: h, into: &dxB, rounded: dWritten)
+            XCTAssertEqual(contents(dWritten), contents(dAfter), "\(route) GELU backward")
+            XCTAssertEqual(dxB, dxA)
+        }
+    }
+
+    func testALinearLayerOnAKeptOperandEqualsItOnFloat32Input() {
+        // Forward and backward of a layer whose input was rounded once (and
+        // kept for the weight gradient) give the bits of rounding it per GEMM.
+        let m = 37, i = 48, o = 40
+        var rng = SeededGenerator(seed: 13)
+        let x = (0..<(m * i)).map { _ in Float(rng.normal()) }, w = (0..<(o * i)).map { _ in Float(rng.normal()) / 8 }
+        let b = (0..<o).map { _ in Float(rng.normal()) }, res = (0..<(m * o)).map { _ in Float(rng.normal()) }
+        let dy = (0..<(m * o)).map { _ in Float(rng.normal()) }
+        let kept = BFloat16GEMM.Operand(route: BFloat16GEMM.route)
+        kept.load(x, rows: m, cols: i, ld: i)
+        var want = [Float](repeating: 0, count: m * o), got = want
+        Linear.forward(x, rows: m, in: i, out: o, weight: w, bias: b, residual: res, into: &want, precision: .bfloat16)
+        Linear.forward(.rounded(kept), out: o, weight: w, bias: b, residual: res, into: &got, precision: .bfloat16)
+        XCTAssertEqual(got, want)
+        var dwA = [Float](repeating: 0.5, count: o * i), dbA = [Float](repeating: 0, count: o), dxA = [Float](repeating: 0, count: m * i)
+        var dwB = dwA, dbB = dbA, dxB = dxA
+        Linear.backward(dy, x: x, rows: m, in: i, out: o, weight: w, dWeight: &dwA, dBias: &dbA, dx: &dxA, precision: .bfloat16)
+        Linear.backward(dy, x: .rounded(kept), out: o, weight: w, dWeight: &dwB, dBias: &dbB, dx: &dxB, precision: .bfloat16)
+        XCTAssertEqual(dwB, dwA)
+        XCTAssertEqual(dbB, dbA)
+        XCTAssertEqual(dxB, dxA)
+        // ... and with dy rounded already, as GELU's backward leaves it.
+        let roundedDy = BFloat16GEMM.Operand(route: BFloat16GEMM.route)
+        roundedDy.load(dy, rows: m, cols: o, ld: o)
+        var dwC = [Float](repeating: 0.5, count: o * i), dbC = [Float](repeating: 0, count: o), dxC = [Float](repeating: 0, count: m * i)
+        Linear.backward(dy, roundedDy: roundedDy, x: .rounded(kept), out: o, weight: w, dWeight: &dwC, dBias: &dbC, dx: &dxC,
+                        precision: .bfloat16)
+        XCTAssertEqual(dwC, dwA)
+        XCTAssertEqual(dbC, dbA)
+        XCTAssertEqual(dxC, dxA)
+    }
+
     func testBFloat16ModelStaysNearFloat32() {
         let shape = JEPAShape(channels: 1, patchSize: 4, gridSize: 4, encoder: ViTConfig(embedDim: 32, depth: 2, numHeads: 2),
                               predictorDim: 16, predictorDepth: 1)

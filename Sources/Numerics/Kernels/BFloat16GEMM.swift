@@ -96,22 +96,53 @@ public enum BFloat16GEMM {
 
         /// Rounds `rows` rows of `cols` floats, `ld` apart; rows split over the workers.
         func load(_ src: UnsafePointer<Float>, rows: Int, cols: Int, ld: Int) {
+            resize(rows: rows, cols: cols)
+            let s = SharedReadPointer(src)
+            Parallel.forChunks(rows) { _, r in self.round(s.base + r.lowerBound * ld, rows: r, ld: ld) }
+        }
+
+        /// Rows of an activation as the layer that computes it writes them:
+        /// `body(rows, out)` writes those rows as float32 at `out` (row
+        /// stride `cols`), and they are rounded at once, while in cache,
+        /// instead of in a second pass over memory. The float32 rows land in
+        /// `float32` when given (a reader needs them), else in a small
+        /// per-worker tile. The rounded values equal `load`'s bit for bit.
+        func produce(rows: Int, cols: Int, float32: UnsafeMutablePointer<Float>?,
+                            _ body: @Sendable (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
+            resize(rows: rows, cols: cols)
+            // 16 KiB of float32 per tile: the rows stay in L1 until rounded.
+            let block = max(1, 4096 / max(cols, 1))
+            let tiles = float32 == nil ? SharedPointer(tile.reserve(Parallel.chunkCount(rows) * block * cols)) : nil
+            let keep = float32.map { SharedPointer($0) }
+            Parallel.forChunks(rows) { chunk, range in
+                for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
+                    let r = start..<min(start + block, range.upperBound)
+                    let out = keep.map { $0.base + start * cols } ?? tiles!.base + chunk * block * cols
+                    body(r, out)
+                    self.round(out, rows: r, ld: cols)
+                }
+            }
+        }
+
+        /// `produce`'s per-worker float32 tiles.
+        private let tile = FloatBuffer()
+
+        private func resize(rows: Int, cols: Int) {
             self.rows = rows
             self.cols = cols
-            let s = SharedReadPointer(src)
             switch route {
-            case .emulated:
-                let d = SharedPointer(storage.reserve(rows * cols))
-                Parallel.forChunks(rows) { _, r in
-                    ck_round_bf16(s.base + r.lowerBound * ld, r.count, cols, ld, d.base + r.lowerBound * cols)
-                }
+            case .emulated: storage.reserve(rows * cols)
             case .native:
                 precondition(nativeAvailable, "native bfloat16 GEMMs need AVX512_BF16")
                 storage.reserve((rows * cols + 1) / 2)
-                let d = SharedPointer(bits)
-                Parallel.forChunks(rows) { _, r in
-                    ck_to_bf16(s.base + r.lowerBound * ld, r.count, cols, ld, d.base + r.lowerBound * cols)
-                }
+            }
+        }
+
+        /// Rounds rows `r` of this operand from `src` (row r.lowerBound, `ld` apart).
+        private func round(_ src: UnsafePointer<Float>, rows r: Range<Int>, ld: Int) {
+            switch route {
+            case .emulated: ck_round_bf16(src, r.count, cols, ld, storage.pointer + r.lowerBound * cols)
+            case .native: ck_to_bf16(src, r.count, cols, ld, bits + r.lowerBound * cols)
             }
         }
 

@@ -14,10 +14,22 @@ public enum GELU {
     /// pre[r, :] += bias, then out = GELU(pre) (pre is kept for backward).
     public static func biasForward(_ pre: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, rows: Int,
                                    width c: Int, into out: UnsafeMutablePointer<Float>) {
-        let ps = SharedPointer(pre), os = SharedPointer(out), bs = SharedReadPointer(bias)
-        Parallel.forChunks(rows) { _, r in
-            ck_bias_gelu(ps.base + r.lowerBound * c, os.base + r.lowerBound * c, bs.base, r.count, c)
-        }
+        let gelu = biasRowKernel(pre, bias: bias, width: c), os = SharedPointer(out)
+        Parallel.forChunks(rows) { _, r in gelu(r, os.base + r.lowerBound * c) }
+    }
+
+    /// The same with the output rounded to bfloat16 into `rounded` as it is
+    /// written (the next GEMM's operand; no float32 copy kept).
+    static func biasForward(_ pre: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, rows: Int, width c: Int,
+                            rounded: BFloat16GEMM.Operand) {
+        rounded.produce(rows: rows, cols: c, float32: nil, biasRowKernel(pre, bias: bias, width: c))
+    }
+
+    /// pre[r] += bias and out = gelu(pre[r]) for rows r (out at row r.lowerBound's place).
+    private static func biasRowKernel(_ pre: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>,
+                                      width c: Int) -> @Sendable (Range<Int>, UnsafeMutablePointer<Float>) -> Void {
+        let ps = SharedPointer(pre), bs = SharedReadPointer(bias)
+        return { r, out in ck_bias_gelu(ps.base + r.lowerBound * c, out, bs.base, r.count, c) }
     }
 
     /// dx = dy · (Φ(x) + x·φ(x)).
@@ -27,6 +39,17 @@ public enum GELU {
         let dxs = SharedPointer(dx)
         Parallel.forChunks(n) { _, r in
             ck_gelu_backward(dys.base + r.lowerBound, xs.base + r.lowerBound, dxs.base + r.lowerBound, r.count)
+        }
+    }
+
+    /// The same over rows x width, dx also rounded to bfloat16 into
+    /// `rounded` as it is written (the next backward GEMMs' dy; the float32
+    /// dx stays for the bias gradient).
+    static func backward(_ dy: UnsafePointer<Float>, x: UnsafePointer<Float>, rows: Int, width c: Int,
+                         into dx: UnsafeMutablePointer<Float>, rounded: BFloat16GEMM.Operand) {
+        let xs = SharedReadPointer(x), dys = SharedReadPointer(dy)
+        rounded.produce(rows: rows, cols: c, float32: dx) { r, out in
+            ck_gelu_backward(dys.base + r.lowerBound * c, xs.base + r.lowerBound * c, out, r.count * c)
         }
     }
 }

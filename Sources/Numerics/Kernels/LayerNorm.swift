@@ -9,15 +9,33 @@ public enum LayerNorm {
                                weight w: UnsafePointer<Float>?, bias b: UnsafePointer<Float>?,
                                mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
                                into y: UnsafeMutablePointer<Float>) {
+        let normalize = rowKernel(x, width: c, eps: eps, weight: w, bias: b, mean: mean, rstd: rstd)
+        let ys = SharedPointer(y)
+        Parallel.forChunks(rows) { _, r in normalize(r, ys.base + r.lowerBound * c) }
+    }
+
+    /// The same with the output rounded to bfloat16 into `rounded` as it is
+    /// written (the next GEMM's operand); the float32 output goes to `y`
+    /// only when given.
+    static func forward(_ x: UnsafePointer<Float>, rows: Int, width c: Int, eps: Float = 1e-6,
+                        weight w: UnsafePointer<Float>?, bias b: UnsafePointer<Float>?,
+                        mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
+                        rounded: BFloat16GEMM.Operand, float32 y: UnsafeMutablePointer<Float>?) {
+        rounded.produce(rows: rows, cols: c, float32: y,
+                        rowKernel(x, width: c, eps: eps, weight: w, bias: b, mean: mean, rstd: rstd))
+    }
+
+    /// Normalises rows r of x into `out` (row r.lowerBound's place).
+    private static func rowKernel(_ x: UnsafePointer<Float>, width c: Int, eps: Float, weight w: UnsafePointer<Float>?,
+                                  bias b: UnsafePointer<Float>?, mean: UnsafeMutablePointer<Float>,
+                                  rstd: UnsafeMutablePointer<Float>) -> @Sendable (Range<Int>, UnsafeMutablePointer<Float>) -> Void {
         precondition((w == nil) == (b == nil), "LayerNorm: weight and bias go together")
-        let xs = SharedReadPointer(x), ys = SharedPointer(y)
-        let ms = SharedPointer(mean), rs = SharedPointer(rstd)
+        let xs = SharedReadPointer(x), ms = SharedPointer(mean), rs = SharedPointer(rstd)
         let ws = w.map { SharedReadPointer($0) }
         let bs = b.map { SharedReadPointer($0) }
-        Parallel.forChunks(rows) { _, r in
+        return { r, out in
             let o = r.lowerBound
-            ck_layernorm_forward(xs.base + o * c, ws?.base, bs?.base, eps, ms.base + o, rs.base + o, ys.base + o * c,
-                                 r.count, c)
+            ck_layernorm_forward(xs.base + o * c, ws?.base, bs?.base, eps, ms.base + o, rs.base + o, out, r.count, c)
         }
     }
 

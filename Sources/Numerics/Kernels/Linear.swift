@@ -16,6 +16,56 @@ public enum Linear {
         if b != nil || residual != nil { addRows(bias: b, residual: residual, rows: m, width: o, into: y) }
     }
 
+    /// The same in bfloat16 for an input already rounded (`x.rows` x
+    /// `x.cols`, written by the layer before through `Operand.produce`, and
+    /// kept by the caller for the weight gradient): no second pass over x.
+    static func forward(_ x: BFloat16GEMM.Operand, out o: Int, weight w: UnsafePointer<Float>,
+                        bias b: UnsafePointer<Float>?, residual: UnsafePointer<Float>? = nil,
+                        into y: UnsafeMutablePointer<Float>) {
+        let m = x.rows, i = x.cols
+        BFloat16GEMM.withOperands(1, route: x.route) { ops in
+            ops[0].load(w, rows: o, cols: i, ld: i)
+            BFloat16GEMM.multiply(false, true, m, o, i, 1, x, ops[0], 0, y, o)
+        }
+        if b != nil || residual != nil { addRows(bias: b, residual: residual, rows: m, width: o, into: y) }
+    }
+
+    /// A layer's input as its model keeps it for the forward and the weight
+    /// gradient: float32 rows, or (bfloat16) rounded once, as the layer
+    /// before wrote it.
+    enum Input {
+        case float32(UnsafePointer<Float>, rows: Int, cols: Int)
+        case rounded(BFloat16GEMM.Operand)
+    }
+
+    static func forward(_ x: Input, out o: Int, weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?,
+                        residual: UnsafePointer<Float>? = nil, into y: UnsafeMutablePointer<Float>,
+                        precision: MatmulPrecision) {
+        switch x {
+        case let .float32(p, rows, cols):
+            forward(p, rows: rows, in: cols, out: o, weight: w, bias: b, residual: residual, into: y, precision: precision)
+        case let .rounded(operand):
+            forward(operand, out: o, weight: w, bias: b, residual: residual, into: y)
+        }
+    }
+
+    /// `roundedDy`: dy rounded already, where the layer after wrote it so
+    /// (bfloat16 only; dy itself still gives the bias gradient).
+    static func backward(_ dy: UnsafePointer<Float>, roundedDy: BFloat16GEMM.Operand? = nil, x: Input, out o: Int,
+                         weight w: UnsafePointer<Float>, dWeight dw: UnsafeMutablePointer<Float>,
+                         dBias db: UnsafeMutablePointer<Float>?, dx: UnsafeMutablePointer<Float>?,
+                         scratch: FloatBuffer? = nil, precision: MatmulPrecision) {
+        switch x {
+        case let .float32(p, rows, cols):
+            precondition(roundedDy == nil, "a rounded dy goes with a rounded input")
+            backward(dy, x: p, rows: rows, in: cols, out: o, weight: w, dWeight: dw, dBias: db, dx: dx,
+                     scratch: scratch, precision: precision)
+        case let .rounded(operand):
+            backward(dy, roundedDy: roundedDy, x: operand, out: o, weight: w, dWeight: dw, dBias: db, dx: dx,
+                     scratch: scratch)
+        }
+    }
+
     /// y[r, :] += bias (+ residual[r, :]), rows split over the workers.
     public static func addRows(bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, rows: Int, width c: Int,
                                into y: UnsafeMutablePointer<Float>) {
@@ -37,24 +87,38 @@ public enum Linear {
                                 dWeight dw: UnsafeMutablePointer<Float>, dBias db: UnsafeMutablePointer<Float>?,
                                 dx: UnsafeMutablePointer<Float>?, accumulateInput: Bool = false,
                                 scratch: FloatBuffer? = nil, precision: MatmulPrecision = .float32) {
-        defer { if let db { columnSums(dy, rows: m, width: o, into: db, scratch: scratch) } }
         if precision == .bfloat16 {
-            // dy is rounded once for both GEMMs.
-            BFloat16GEMM.withOperands(3) { ops in
-                ops[0].load(dy, rows: m, cols: o, ld: o)
-                if let dx {
-                    ops[1].load(w, rows: o, cols: i, ld: i)
-                    BFloat16GEMM.multiply(false, false, m, i, o, 1, ops[0], ops[1], accumulateInput ? 1 : 0, dx, i)
-                }
-                ops[2].load(x, rows: m, cols: i, ld: i)
-                BFloat16GEMM.multiply(true, false, o, i, m, 1, ops[0], ops[2], 1, dw, i)
+            BFloat16GEMM.withOperands(1) { ops in
+                ops[0].load(x, rows: m, cols: i, ld: i)
+                backward(dy, x: ops[0], out: o, weight: w, dWeight: dw, dBias: db, dx: dx,
+                         accumulateInput: accumulateInput, scratch: scratch)
             }
             return
         }
+        defer { if let db { columnSums(dy, rows: m, width: o, into: db, scratch: scratch) } }
         if let dx {
             GEMM.sgemm(false, false, m, i, o, 1, dy, o, w, i, accumulateInput ? 1 : 0, dx, i)
         }
         GEMM.sgemm(true, false, o, i, m, 1, dy, o, x, i, 1, dw, i)
+    }
+
+    /// The backward in bfloat16 for an input rounded already (the forward's
+    /// operand, kept): dy is rounded once for both GEMMs.
+    static func backward(_ dy: UnsafePointer<Float>, roundedDy: BFloat16GEMM.Operand? = nil, x: BFloat16GEMM.Operand,
+                         out o: Int, weight w: UnsafePointer<Float>, dWeight dw: UnsafeMutablePointer<Float>,
+                         dBias db: UnsafeMutablePointer<Float>?, dx: UnsafeMutablePointer<Float>?,
+                         accumulateInput: Bool = false, scratch: FloatBuffer? = nil) {
+        let m = x.rows, i = x.cols
+        BFloat16GEMM.withOperands(2, route: x.route) { ops in
+            let dyB = roundedDy ?? ops[0]
+            if roundedDy == nil { ops[0].load(dy, rows: m, cols: o, ld: o) }
+            if let dx {
+                ops[1].load(w, rows: o, cols: i, ld: i)
+                BFloat16GEMM.multiply(false, false, m, i, o, 1, dyB, ops[1], accumulateInput ? 1 : 0, dx, i)
+            }
+            BFloat16GEMM.multiply(true, false, o, i, m, 1, dyB, x, 1, dw, i)
+        }
+        if let db { columnSums(dy, rows: m, width: o, into: db, scratch: scratch) }
     }
 
     /// out[j] += Σ_r dy[r, j].

@@ -21,7 +21,7 @@ public final class TransformerBlocks {
     // Shapes: B sequences of T tokens, C = width, H = MLP hidden width, NH
     // heads; Q = T, or in the last block the rows kept (outputRows).
     final class Activations {
-        let ln1 = FloatBuffer()      // (B, T, C) norm1(x)
+        let ln1 = FloatBuffer()      // (B, T, C) norm1(x) (float32 GEMMs)
         let ln1Mean = FloatBuffer()  // (B, T)
         let ln1Rstd = FloatBuffer()  // (B, T)
         let qkv = FloatBuffer()      // (B, T, 3, NH, C/NH) as PyTorch splits qkv
@@ -29,12 +29,18 @@ public final class TransformerBlocks {
         let attOut = FloatBuffer()   // (B, Q, C) attention output before proj
         let kept = FloatBuffer()     // (B, Q, C) the block input's kept rows (Q < T only)
         let res1 = FloatBuffer()     // (B, Q, C) x + proj(attOut)
-        let ln2 = FloatBuffer()      // (B, Q, C) norm2(res1)
+        let ln2 = FloatBuffer()      // (B, Q, C) norm2(res1) (float32 GEMMs)
         let ln2Mean = FloatBuffer()  // (B, Q)
         let ln2Rstd = FloatBuffer()  // (B, Q)
         let fc1 = FloatBuffer()      // (B, Q, H) before GELU
-        let gelu = FloatBuffer()     // (B, Q, H)
+        let gelu = FloatBuffer()     // (B, Q, H) (float32 GEMMs)
         let out = FloatBuffer()      // (B, Q, C) res1 + fc2(gelu): the block's output
+        // With bfloat16 GEMMs the four linear inputs are kept rounded
+        // instead (ln1, attOut, ln2, gelu): rounded as written, once for the
+        // forward and the weight gradient, at half the memory.
+        lazy var rounded = (0..<4).map { _ in BFloat16GEMM.Operand(route: BFloat16GEMM.route) }
+        // The four inputs as the forward left them, for the backward.
+        var ln1In, attIn, ln2In, geluIn: Linear.Input?
     }
 
     let layers: [Layer]
@@ -42,6 +48,8 @@ public final class TransformerBlocks {
     // Backward scratch, shared by all layers.
     let dHidden = FloatBuffer()      // (B, T, H) ∂/∂gelu
     let dHidden2 = FloatBuffer()     // (B, T, H) ∂/∂fc1
+    // (B, T, H) ∂/∂fc1 rounded as written, with bfloat16 GEMMs
+    lazy var dHidden2Rounded = BFloat16GEMM.Operand(route: BFloat16GEMM.route)
     let dNarrow = FloatBuffer()      // (B, T, C) ∂/∂ln2, ∂/∂attOut, ∂/∂ln1 in turn
     let dQkv = FloatBuffer()         // (B, T, 3C)
     let dKept = FloatBuffer()        // (B, Q, C) ∂/∂res1 of the last block when Q < T
@@ -125,26 +133,61 @@ public final class TransformerBlocks {
             // Rows past the attention: all, or the kept ones in the last block.
             let q = l == layers.count - 1 ? kept : t, rq = b * q
             let a = training ? acts[l] : acts[0], out = acts[l].out.reserve(rq * c)
-            let ln1 = a.ln1.reserve(r * c), qkv = a.qkv.reserve(r * 3 * c), probs = a.probs.reserve(b * heads * q * t)
-            let att = a.attOut.reserve(rq * c), res1 = a.res1.reserve(rq * c), ln2 = a.ln2.reserve(rq * c)
-            let fc1 = a.fc1.reserve(rq * hd), gelu = a.gelu.reserve(rq * hd)
-            LayerNorm.forward(cur, rows: r, width: c, weight: store.value(L.n1w), bias: store.value(L.n1b),
-                              mean: a.ln1Mean.reserve(r), rstd: a.ln1Rstd.reserve(r), into: ln1)
-            Linear.forward(ln1, rows: r, in: c, out: 3 * c, weight: store.value(L.qkvw), bias: store.value(L.qkvb), into: qkv, precision: precision)
+            let qkv = a.qkv.reserve(r * 3 * c), probs = a.probs.reserve(b * heads * q * t)
+            let att = a.attOut.reserve(rq * c), res1 = a.res1.reserve(rq * c), fc1 = a.fc1.reserve(rq * hd)
+            let ln1 = normalized(cur, rows: r, weight: L.n1w, bias: L.n1b, mean: a.ln1Mean, rstd: a.ln1Rstd,
+                                 float32: a.ln1, rounded: 0, of: a)
+            Linear.forward(ln1, out: 3 * c, weight: store.value(L.qkvw), bias: store.value(L.qkvb), into: qkv,
+                           precision: precision)
             Attention.forward(qkv: qkv, batch: b, tokens: t, queryRows: q, width: c, heads: heads, probs: probs,
                               into: att, scratch: attScratch)
+            let attIn = input(att, rows: rq, cols: c, rounded: 1, of: a)
             let residual = q == t ? cur : Self.lastRows(cur, batch: b, tokens: t, keep: q, width: c, into: a.kept)
-            Linear.forward(att, rows: rq, in: c, out: c, weight: store.value(L.projw), bias: store.value(L.projb),
-                           residual: residual, into: res1, precision: precision)
-            LayerNorm.forward(res1, rows: rq, width: c, weight: store.value(L.n2w), bias: store.value(L.n2b),
-                              mean: a.ln2Mean.reserve(rq), rstd: a.ln2Rstd.reserve(rq), into: ln2)
-            Linear.forward(ln2, rows: rq, in: c, out: hd, weight: store.value(L.fc1w), bias: nil, into: fc1, precision: precision)
-            GELU.biasForward(fc1, bias: store.value(L.fc1b), rows: rq, width: hd, into: gelu)
-            Linear.forward(gelu, rows: rq, in: hd, out: c, weight: store.value(L.fc2w), bias: store.value(L.fc2b),
-                           residual: res1, into: out, precision: precision)
+            Linear.forward(attIn, out: c, weight: store.value(L.projw), bias: store.value(L.projb), residual: residual,
+                           into: res1, precision: precision)
+            let ln2 = normalized(res1, rows: rq, weight: L.n2w, bias: L.n2b, mean: a.ln2Mean, rstd: a.ln2Rstd,
+                                 float32: a.ln2, rounded: 2, of: a)
+            Linear.forward(ln2, out: hd, weight: store.value(L.fc1w), bias: nil, into: fc1, precision: precision)
+            let gelu: Linear.Input
+            if precision == .bfloat16 {
+                GELU.biasForward(fc1, bias: store.value(L.fc1b), rows: rq, width: hd, rounded: a.rounded[3])
+                gelu = .rounded(a.rounded[3])
+            } else {
+                let g = a.gelu.reserve(rq * hd)
+                GELU.biasForward(fc1, bias: store.value(L.fc1b), rows: rq, width: hd, into: g)
+                gelu = .float32(g, rows: rq, cols: hd)
+            }
+            Linear.forward(gelu, out: c, weight: store.value(L.fc2w), bias: store.value(L.fc2b), residual: res1,
+                           into: out, precision: precision)
+            (a.ln1In, a.attIn, a.ln2In, a.geluIn) = (ln1, attIn, ln2, gelu)
             cur = UnsafePointer(out)
         }
         return cur
+    }
+
+    /// LayerNorm of x as the next linear layer's input: float32 in
+    /// `float32`, or with bfloat16 GEMMs rounded into the activations'
+    /// operand `rounded` as it is written (no float32 copy).
+    private func normalized(_ x: UnsafePointer<Float>, rows: Int, weight: Int, bias: Int, mean: FloatBuffer,
+                            rstd: FloatBuffer, float32: FloatBuffer, rounded k: Int, of a: Activations) -> Linear.Input {
+        let c = config.embedDim, w = store.value(weight), b = store.value(bias)
+        let m = mean.reserve(rows), s = rstd.reserve(rows)
+        if precision == .bfloat16 {
+            LayerNorm.forward(x, rows: rows, width: c, weight: w, bias: b, mean: m, rstd: s, rounded: a.rounded[k],
+                              float32: nil)
+            return .rounded(a.rounded[k])
+        }
+        let y = float32.reserve(rows * c)
+        LayerNorm.forward(x, rows: rows, width: c, weight: w, bias: b, mean: m, rstd: s, into: y)
+        return .float32(y, rows: rows, cols: c)
+    }
+
+    /// A float32 activation as a linear layer's input: itself, or with
+    /// bfloat16 GEMMs its rounded copy in operand `rounded`.
+    private func input(_ x: UnsafePointer<Float>, rows: Int, cols: Int, rounded k: Int, of a: Activations) -> Linear.Input {
+        guard precision == .bfloat16 else { return .float32(x, rows: rows, cols: cols) }
+        a.rounded[k].load(x, rows: rows, cols: cols, ld: cols)
+        return .rounded(a.rounded[k])
     }
 
     /// The last `keep` of every `tokens` rows of x, packed: [batch·keep, width].
@@ -171,21 +214,26 @@ public final class TransformerBlocks {
             let dRes = q == t ? dx : dKept.reserve(rq * c)
             if q < t { dRes.update(from: dx, count: rq * c) }
             // MLP branch.
-            Linear.backward(dRes, x: a.gelu.pointer, rows: rq, in: hd, out: c, weight: store.value(L.fc2w),
-                            dWeight: store.grad(L.fc2w), dBias: store.grad(L.fc2b), dx: dH, scratch: biasScratch, precision: precision)
-            GELU.backward(dH, x: a.fc1.pointer, count: rq * hd, into: dH2)
-            Linear.backward(dH2, x: a.ln2.pointer, rows: rq, in: c, out: hd, weight: store.value(L.fc1w),
-                            dWeight: store.grad(L.fc1w), dBias: store.grad(L.fc1b), dx: dN, scratch: biasScratch, precision: precision)
+            Linear.backward(dRes, x: a.geluIn!, out: c, weight: store.value(L.fc2w), dWeight: store.grad(L.fc2w),
+                            dBias: store.grad(L.fc2b), dx: dH, scratch: biasScratch, precision: precision)
+            let roundedDH2 = precision == .bfloat16 ? dHidden2Rounded : nil
+            if let roundedDH2 {
+                GELU.backward(dH, x: a.fc1.pointer, rows: rq, width: hd, into: dH2, rounded: roundedDH2)
+            } else {
+                GELU.backward(dH, x: a.fc1.pointer, count: rq * hd, into: dH2)
+            }
+            Linear.backward(dH2, roundedDy: roundedDH2, x: a.ln2In!, out: hd, weight: store.value(L.fc1w), dWeight: store.grad(L.fc1w),
+                            dBias: store.grad(L.fc1b), dx: dN, scratch: biasScratch, precision: precision)
             LayerNorm.backward(dN, x: a.res1.pointer, rows: rq, width: c, weight: store.value(L.n2w),
                                mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer, dWeight: store.grad(L.n2w),
                                dBias: store.grad(L.n2b), dx: dRes, accumulate: true, scratch: lnScratch)
             // Attention branch.
-            Linear.backward(dRes, x: a.attOut.pointer, rows: rq, in: c, out: c, weight: store.value(L.projw),
-                            dWeight: store.grad(L.projw), dBias: store.grad(L.projb), dx: dN, scratch: biasScratch, precision: precision)
+            Linear.backward(dRes, x: a.attIn!, out: c, weight: store.value(L.projw), dWeight: store.grad(L.projw),
+                            dBias: store.grad(L.projb), dx: dN, scratch: biasScratch, precision: precision)
             Attention.backward(dOut: dN, qkv: a.qkv.pointer, probs: a.probs.pointer, batch: b, tokens: t,
                                queryRows: q, width: c, heads: heads, dqkv: dq, scratch: attScratch)
-            Linear.backward(dq, x: a.ln1.pointer, rows: r, in: c, out: 3 * c, weight: store.value(L.qkvw),
-                            dWeight: store.grad(L.qkvw), dBias: store.grad(L.qkvb), dx: dN, scratch: biasScratch, precision: precision)
+            Linear.backward(dq, x: a.ln1In!, out: 3 * c, weight: store.value(L.qkvw), dWeight: store.grad(L.qkvw),
+                            dBias: store.grad(L.qkvb), dx: dN, scratch: biasScratch, precision: precision)
             if q < t {
                 // The residual reaches only the kept rows of the input.
                 for s in 0..<b {
