@@ -88,6 +88,26 @@ CK_KERNEL_BLOCKED(ck_attention_forward,
     matrix_product(p, tk, tq, tk, v, ld, hd, hd, 1, out, ldo, R, W);
 }
 
+// The forward without the softmax matrix (nothing reads it when no backward
+// follows: the target encoder, feature extraction): blocks of rows go through
+// QKᵀ, softmax and PV in a tile that stays in L1, instead of a tq x tk matrix
+// written to memory and read back. Each row's arithmetic is the kernel's
+// above, so the outputs are the same bits.
+CK_KERNEL_BLOCKED(ck_attention_forward_rows,
+               (const float *q, long ldq, const float *k, const float *v, long ld, long tq, long tk, long hd,
+                float scale, float *restrict out, long ldo, float *restrict scratch),
+               (q, ldq, k, v, ld, tq, tk, hd, scale, out, ldo, scratch)) {
+    long tp = padded(tk);
+    float *kt = scratch, *tile = scratch + hd * tp;  // Kᵀ (hd x tp), then CK_ATTENTION_ROWS x tk
+    transpose_padded(k, ld, tk, hd, tp, kt);
+    for (long i = 0; i < tq; i += CK_ATTENTION_ROWS) {
+        long nr = tq - i < CK_ATTENTION_ROWS ? tq - i : CK_ATTENTION_ROWS;
+        matrix_product(q + i * ldq, ldq, nr, hd, kt, tp, tp, tk, scale, tile, tk, R, W);
+        for (long r = 0; r < nr; r++) softmax_row(tile + r * tk, tk, 1);
+        matrix_product(tile, tk, nr, tk, v, ld, hd, hd, 1, out + i * ldo, ldo, R, W);
+    }
+}
+
 CK_KERNEL_BLOCKED(ck_attention_backward,
                (const float *q, long ldq, const float *k, const float *v, long ld, const float *restrict p,
                 const float *restrict dout, long ldo, long tq, long tk, long hd, float scale, float *restrict dq,

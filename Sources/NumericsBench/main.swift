@@ -31,12 +31,17 @@ struct NumericsBench: ParsableCommand {
     @Option(parsing: .upToNextOption,
             help: "Instead of a step: attention alone (forward + backward of --batch sequences, --embed wide, --heads heads), fused kernel against per-head GEMMs, at these sequence lengths.")
     var attention: [Int] = []
+    @Flag(help: "With --attention: the forward alone without the softmax matrix (no backward: the target encoder, feature extraction).")
+    var inference = false
 
     func run() throws {
         try GEMM.checkEnvironment()
         if !attention.isEmpty {
-            let rows = AttentionBench.run(batch: batch, width: embed, heads: heads, tokens: attention, repeats: steps)
-            for line in AttentionBench.describe(rows, batch: batch, width: embed, heads: heads) { print(line) }
+            let rows = AttentionBench.run(batch: batch, width: embed, heads: heads, tokens: attention, repeats: steps,
+                                          inference: inference)
+            for line in AttentionBench.describe(rows, batch: batch, width: embed, heads: heads, inference: inference) {
+                print(line)
+            }
             return
         }
         let shape = JEPAShape(channels: channels, patchSize: patch, gridSize: grid,

@@ -152,12 +152,19 @@ final class LayerGradientTests: XCTestCase {
                 Attention.backward(dOut: dOut, qkv: x.p, probs: probs.p, batch: b, tokens: t, width: c, heads: h,
                                    dqkv: dqkv.p, scratch: scratch, kernel: kernel)
                 results.append(out.array + probs.array + dqkv.array)
+                // Without the softmax matrix (no backward): the same outputs, bit for bit.
+                let alone = Vec(zeros: b * t * c)
+                Attention.forward(qkv: x.p, batch: b, tokens: t, width: c, heads: h, probs: nil, into: alone.p,
+                                  scratch: scratch, kernel: kernel)
+                XCTAssertEqual(alone.array, out.array, "\(kernel) without probs, T \(t)")
             }
             let worst = zip(results[0], results[1]).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
             XCTAssertLessThan(worst, 1e-5, "T \(t), width \(c), heads \(h)")
         }
         XCTAssertTrue(Attention.fusedApplies(tokens: 64, headWidth: 64))
         XCTAssertFalse(Attention.fusedApplies(tokens: 65, headWidth: 64), "longer sequences: per-head GEMMs measured faster")
+        XCTAssertTrue(Attention.fusedApplies(tokens: 100, headWidth: 32, storingProbs: false), "no softmax matrix: faster to 100")
+        XCTAssertFalse(Attention.fusedApplies(tokens: 196, headWidth: 32, storingProbs: false))
         XCTAssertTrue(Attention.fusedSupports(headWidth: 64))
         XCTAssertFalse(Attention.fusedApplies(tokens: 49, headWidth: 24))
     }
@@ -183,7 +190,9 @@ final class LayerGradientTests: XCTestCase {
                                   scratch: scratch, kernel: kernel)
                 Attention.backward(dOut: dFull, qkv: qkv.p, probs: probs.p, batch: b, tokens: t, width: c, heads: h,
                                    dqkv: dqkv.p, scratch: scratch, kernel: kernel)
-                let kOut = Vec(zeros: b * q * c), kProbs = Vec(zeros: b * h * q * t)
+                let kOut = Vec(zeros: b * q * c), kProbs = Vec(zeros: b * h * q * t), kAlone = Vec(zeros: b * q * c)
+                Attention.forward(qkv: qkv.p, batch: b, tokens: t, queryRows: q, width: c, heads: h, probs: nil,
+                                  into: kAlone.p, scratch: scratch, kernel: kernel)
                 let kDqkv = Vec(GC.random(qkv.count, seed: 99))  // garbage: every element must be written
                 Attention.forward(qkv: qkv.p, batch: b, tokens: t, queryRows: q, width: c, heads: h, probs: kProbs.p,
                                   into: kOut.p, scratch: scratch, kernel: kernel)
@@ -203,6 +212,7 @@ final class LayerGradientTests: XCTestCase {
                 }
                 for i in 0..<qkv.count { worst = max(worst, abs(kDqkv[i] - dqkv[i]) / max(1, abs(dqkv[i]))) }
                 XCTAssertLessThan(worst, 1e-5, "\(kernel) T \(t), last \(q) rows, width \(c), heads \(h)")
+                XCTAssertEqual(kAlone.array, kOut.array, "\(kernel) last rows without probs")
             }
         }
     }

@@ -43,6 +43,14 @@ static inline long ck_attention_scratch(long tq, long tk, long hd) {
 }
 void ck_attention_forward(const float *q, long ldq, const float *k, const float *v, long ld, long tq, long tk,
                           long hd, float scale, float *p, float *out, long ldo, float *scratch);
+// The same outputs without the softmax matrix, rows in blocks of CK_ATTENTION_ROWS (a multiple of
+// every register block's rows) whose scores stay in cache; scratch: ck_attention_rows_scratch floats.
+#define CK_ATTENTION_ROWS 24
+static inline long ck_attention_rows_scratch(long tk, long hd) {
+    return hd * ((tk + 15) / 16 * 16) + CK_ATTENTION_ROWS * tk;
+}
+void ck_attention_forward_rows(const float *q, long ldq, const float *k, const float *v, long ld, long tq, long tk,
+                               long hd, float scale, float *out, long ldo, float *scratch);
 // Given dout (tq rows, ldo apart), writes dq (tq rows, ldq apart), dk and dv (tk rows each, ld apart);
 // not accumulated.
 void ck_attention_backward(const float *q, long ldq, const float *k, const float *v, long ld, const float *p,

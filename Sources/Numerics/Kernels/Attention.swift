@@ -30,8 +30,16 @@ public enum Attention {
     /// hd 32: 0.77x at 196); at 16 tokens it is 1.2x.
     public static let automaticFusedTokens = 64
 
-    public static func fusedApplies(tokens t: Int, headWidth hd: Int) -> Bool {
-        t >= 1 && t <= automaticFusedTokens && fusedSupports(headWidth: hd)
+    /// Without the softmax matrix (no backward), the fused kernel's row
+    /// blocks measured faster than per-head GEMMs up to this length
+    /// (`NumericsBench --attention 16 49 64 100 144 196 --embed 96 --inference`,
+    /// Zen 4, 2 threads: 1.62x at 16 tokens, 1.17x at 49, 1.08x at 64,
+    /// 1.09x at 100) and level beyond (0.97-1.01x at 144-256; head width
+    /// 64: 1.02x at 49, 0.96x at 196).
+    public static let automaticFusedInferenceTokens = 100
+
+    public static func fusedApplies(tokens t: Int, headWidth hd: Int, storingProbs: Bool = true) -> Bool {
+        t >= 1 && t <= (storingProbs ? automaticFusedTokens : automaticFusedInferenceTokens) && fusedSupports(headWidth: hd)
     }
 
     private static let lock = NSLock()
@@ -55,9 +63,9 @@ public enum Attention {
         lock.unlock()
     }
 
-    static func useFused(_ kernel: Kernel, tokens t: Int, headWidth hd: Int) -> Bool {
+    static func useFused(_ kernel: Kernel, tokens t: Int, headWidth hd: Int, storingProbs: Bool = true) -> Bool {
         switch kernel {
-        case .automatic: return fusedApplies(tokens: t, headWidth: hd)
+        case .automatic: return fusedApplies(tokens: t, headWidth: hd, storingProbs: storingProbs)
         case .fused:
             precondition(fusedSupports(headWidth: hd), "fused attention needs a head width that is a multiple of 16")
             return true
@@ -65,42 +73,52 @@ public enum Attention {
         }
     }
 
-    /// `probs` receives the softmax matrices [B, h, tq, T] (kept for backward).
+    /// `probs` receives the softmax matrices [B, h, tq, T] (kept for backward);
+    /// nil when no backward follows (the fused kernel then keeps each block
+    /// of rows' scores in cache and stores none; the same outputs).
     /// `queryRows` tq: only the last tq tokens of each sequence ask queries
     /// (all of them attend over all T), so `out` is [B, tq, C]: a block whose
     /// output is read at those rows alone skips the rest's attention.
     /// `scratch` holds the fused kernel's per-worker tiles.
     public static func forward(qkv: UnsafePointer<Float>, batch b: Int, tokens t: Int, queryRows: Int? = nil,
-                               width c: Int, heads h: Int, probs: UnsafeMutablePointer<Float>,
+                               width c: Int, heads h: Int, probs: UnsafeMutablePointer<Float>?,
                                into out: UnsafeMutablePointer<Float>, scratch: FloatBuffer,
                                kernel: Kernel = .automatic) {
         let hd = c / h, tq = queryRows ?? t, skip = t - tq
         precondition(tq >= 1 && tq <= t, "queryRows must be in 1...tokens")
         let scale = 1 / Float(hd).squareRoot()
-        let jobs = b * h
-        let q0 = SharedReadPointer(qkv), ps = SharedPointer(probs), os = SharedPointer(out)
-        if useFused(kernel, tokens: t, headWidth: hd) {
+        let jobs = b * h, workers = Parallel.chunkCount(jobs)
+        let q0 = SharedReadPointer(qkv), ps = probs.map { SharedPointer($0) }, os = SharedPointer(out)
+        if useFused(kernel, tokens: t, headWidth: hd, storingProbs: probs != nil) {
             count(4 * Double(jobs * tq * t * hd))  // QKᵀ and PV
-            let per = ck_attention_scratch(tq, t, hd)
-            let ws = SharedPointer(scratch.reserve(Parallel.chunkCount(jobs) * per))
+            let per = ps == nil ? ck_attention_rows_scratch(t, hd) : ck_attention_scratch(tq, t, hd)
+            let ws = SharedPointer(scratch.reserve(workers * per))
             Parallel.forChunks(jobs) { chunk, range in
                 for job in range {
                     let s = job / h, head = job % h
                     let k = q0.base + s * t * 3 * c + c + head * hd, q = k - c + skip * 3 * c
-                    ck_attention_forward(q, 3 * c, k, k + c, 3 * c, tq, t, hd, scale, ps.base + job * tq * t,
-                                         os.base + s * tq * c + head * hd, c, ws.base + chunk * per)
+                    let o = os.base + s * tq * c + head * hd, w = ws.base + chunk * per
+                    if let ps {
+                        ck_attention_forward(q, 3 * c, k, k + c, 3 * c, tq, t, hd, scale, ps.base + job * tq * t, o, c, w)
+                    } else {
+                        ck_attention_forward_rows(q, 3 * c, k, k + c, 3 * c, tq, t, hd, scale, o, c, w)
+                    }
                 }
             }
             return
         }
+        // Without probs, each worker's softmax matrix lives in scratch.
+        let tiles = ps == nil ? SharedPointer(scratch.reserve(workers * tq * t)) : nil
         BLASThreads.singleThreaded {
-            Parallel.forEach(jobs) { job in
-                let s = job / h, head = job % h
-                let k = q0.base + s * t * 3 * c + c + head * hd, q = k - c + skip * 3 * c, v = k + c
-                let p = ps.base + job * tq * t
-                GEMM.sgemm(false, true, tq, t, hd, scale, q, 3 * c, k, 3 * c, 0, p, t)
-                ck_softmax_rows(p, tq, t, t, 1)
-                GEMM.sgemm(false, false, tq, hd, t, 1, p, t, v, 3 * c, 0, os.base + s * tq * c + head * hd, c)
+            Parallel.forChunks(jobs) { chunk, range in
+                for job in range {
+                    let s = job / h, head = job % h
+                    let k = q0.base + s * t * 3 * c + c + head * hd, q = k - c + skip * 3 * c, v = k + c
+                    let p = ps.map { $0.base + job * tq * t } ?? tiles!.base + chunk * tq * t
+                    GEMM.sgemm(false, true, tq, t, hd, scale, q, 3 * c, k, 3 * c, 0, p, t)
+                    ck_softmax_rows(p, tq, t, t, 1)
+                    GEMM.sgemm(false, false, tq, hd, t, 1, p, t, v, 3 * c, 0, os.base + s * tq * c + head * hd, c)
+                }
             }
         }
     }

@@ -133,7 +133,8 @@ public final class TransformerBlocks {
             // Rows past the attention: all, or the kept ones in the last block.
             let q = l == layers.count - 1 ? kept : t, rq = b * q
             let a = training ? acts[l] : acts[0], out = acts[l].out.reserve(rq * c)
-            let qkv = a.qkv.reserve(r * 3 * c), probs = a.probs.reserve(b * heads * q * t)
+            // The softmax matrices only where a backward will read them.
+            let qkv = a.qkv.reserve(r * 3 * c), probs = training ? a.probs.reserve(b * heads * q * t) : nil
             let att = a.attOut.reserve(rq * c), res1 = a.res1.reserve(rq * c), fc1 = a.fc1.reserve(rq * hd)
             let ln1 = normalized(cur, rows: r, weight: L.n1w, bias: L.n1b, mean: a.ln1Mean, rstd: a.ln1Rstd,
                                  float32: a.ln1, rounded: 0, of: a)
