@@ -108,7 +108,7 @@ public enum BFloat16GEMM {
         /// `float32` when given (a reader needs them), else in a small
         /// per-worker tile. The rounded values equal `load`'s bit for bit.
         func produce(rows: Int, cols: Int, float32: UnsafeMutablePointer<Float>?,
-                            _ body: @Sendable (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
+                     _ body: @Sendable (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
             resize(rows: rows, cols: cols)
             // 16 KiB of float32 per tile: the rows stay in L1 until rounded.
             let block = max(1, 4096 / max(cols, 1))
