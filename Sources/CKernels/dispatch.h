@@ -29,6 +29,25 @@ static inline int ck_has_avx512(void) {
     }                                                                                    \
     static inline __attribute__((always_inline)) void name##_body params
 
+// Elementwise kernels (no reduction, so no order to change): also an AVX-512
+// clone, whose results are the same bits as AVX2's (the same operations per
+// element, FMA in both) in fewer instructions: GELU 1.3 -> 0.7 ns per element
+// on one Zen 4 core. Kernels that sum keep CK_KERNEL, so their bits do not
+// depend on the CPU's vector width.
+#define CK_KERNEL_ELEMENTWISE(name, params, args)                                                \
+    static inline __attribute__((always_inline)) void name##_body params;                         \
+    __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))) static void name##_avx512 params { \
+        name##_body args;                                                                          \
+    }                                                                                              \
+    __attribute__((target("avx2,fma"))) static void name##_avx2 params { name##_body args; }       \
+    static void name##_base params { name##_body args; }                                          \
+    void name params {                                                                             \
+        if (ck_has_avx512()) name##_avx512 args;                                                  \
+        else if (ck_has_avx2_fma()) name##_avx2 args;                                             \
+        else name##_base args;                                                                     \
+    }                                                                                              \
+    static inline __attribute__((always_inline)) void name##_body params
+
 // Register-blocked kernels: the body gets two more parameters, a block of R
 // rows by up to W columns of accumulators, sized to the registers: 4 x 64 in
 // AVX-512's 32 (16 zmm), 6 x 16 in AVX2's 16 (12 ymm), 1 x 16 for the
@@ -60,6 +79,7 @@ static inline int ck_has_avx512(void) {
     static inline __attribute__((always_inline)) void name##_body(CK_UNPAREN params, const long R, const long W)
 #else
 #define CK_KERNEL(name, params, args) void name params
+#define CK_KERNEL_ELEMENTWISE(name, params, args) void name params
 #define CK_UNPAREN(...) __VA_ARGS__
 #define CK_KERNEL_BLOCKED(name, params, args)                                           \
     static inline void name##_body(CK_UNPAREN params, const long R, const long W);     \
