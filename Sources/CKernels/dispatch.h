@@ -19,7 +19,8 @@ static inline int ck_has_avx512(void) {
     return cached;
 }
 
-// Elementwise kernels: AVX2+FMA or the baseline.
+// Kernels that sum, and elementwise ones too cheap for a third clone: AVX2+FMA
+// or the baseline.
 #define CK_KERNEL(name, params, args)                                                  \
     static inline __attribute__((always_inline)) void name##_body params;               \
     __attribute__((target("avx2,fma"))) static void name##_avx2 params { name##_body args; } \

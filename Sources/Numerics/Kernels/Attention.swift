@@ -32,10 +32,9 @@ public enum Attention {
 
     /// Without the softmax matrix (no backward), the fused kernel's row
     /// blocks measured faster than per-head GEMMs up to this length
-    /// (`NumericsBench --attention 16 49 64 100 144 196 --embed 96 --inference`,
-    /// Zen 4, 2 threads: 1.62x at 16 tokens, 1.17x at 49, 1.08x at 64,
-    /// 1.09x at 100) and level beyond (0.97-1.01x at 144-256; head width
-    /// 64: 1.02x at 49, 0.96x at 196).
+    /// (`NumericsBench --attention 16 49 64 100 144 196 256 --embed 96
+    /// --inference`, Zen 4, 2 threads: 1.58x at 16 tokens, 1.15x at 49,
+    /// 1.06x at 64, 1.02x at 100) and slower beyond (0.95-0.96x at 144-256).
     public static let automaticFusedInferenceTokens = 100
 
     public static func fusedApplies(tokens t: Int, headWidth hd: Int, storingProbs: Bool = true) -> Bool {
