@@ -132,11 +132,11 @@ struct ShardBuilder {
             batchBytes: batchSize * sampleBytes, threads: Parallel.threadCount, largestFile: largestFile,
             largestDecoded: largestDecoded, cropBytes: settings.cropSize * settings.cropSize * settings.channels,
             sourceBytes: sourceBytes)
-        guard let available = MachineMemory.availability() else { return estimate }
-        guard estimate.total <= available.bytes else {
-            throw PipelineError("prepare needs \(estimate.summary) but \(available.description) is available: lower IJEPA_THREADS (each thread holds one image at a time) or shrink the largest images beforehand")
+        if let line = try MachineMemory.check(
+            stage: "prepare", needs: estimate.total, summary: estimate.summary,
+            remedy: "lower IJEPA_THREADS (each thread holds one image at a time) or shrink the largest images beforehand") {
+            log.info("\(line)")
         }
-        log.info("memory: \(estimate.summary) of \(available.description) available")
         return estimate
     }
 

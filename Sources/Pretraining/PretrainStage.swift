@@ -192,14 +192,14 @@ public enum PretrainStage: BuildingStage {
         }
         guard let a = attributes else { return 0 }
         let held = min(images * a.numPatches * a.patchDim, settings.loading.bufferBytes)
-        guard let available = MachineMemory.availability() else { return held }
         let estimate = MemoryEstimate(shape: settings.shape(channels: a.channels, patchSize: a.patchSize, gridSize: a.gridSize),
                                       trainBytes: held, batch: settings.batchSize, targetBlocks: settings.mask.numPredMasks,
                                       curveImages: curveImages)
-        guard estimate.total <= available.bytes else {
-            throw PipelineError("pretrain needs \(estimate.summary) but \(available.description) is available: lower data.buffer_mb (train images held at once), data.batch_size or the model (meta.model_name, embed_dim, depth, pred_emb_dim, pred_depth)")
+        if let line = try MachineMemory.check(
+            stage: "pretrain", needs: estimate.total, summary: estimate.summary,
+            remedy: "lower data.buffer_mb (train images held at once), data.batch_size or the model (meta.model_name, embed_dim, depth, pred_emb_dim, pred_depth)") {
+            Console.logger(name).info("\(line)")
         }
-        Console.logger(name).info("memory: \(estimate.summary) of \(available.description) available")
         return held
     }
 

@@ -43,11 +43,11 @@ struct ProbeRun {
             pixelDim: PixelBaselineRun(self).pooling.outputDim, images: data.train.count + (data.val?.count ?? 0),
             probed: data.trainRows.count + data.evalRows.count, classes: data.classes, settings: settings,
             batchSize: options.batchSize)
-        guard let available = MachineMemory.availability() else { return }
-        guard estimate.total <= available.bytes else {
-            throw PipelineError("probe needs \(estimate.summary) but \(available.description) is available: lower probe.pixel_dims, probe.pixel_limit_mb or probe.batch_size, use probe.features: last (a quarter of last4's features), or leave pixels out of probe.baselines")
+        if let line = try MachineMemory.check(
+            stage: "probe", needs: estimate.total, summary: estimate.summary,
+            remedy: "lower probe.pixel_dims, probe.pixel_limit_mb or probe.batch_size, use probe.features: last (a quarter of last4's features), or leave pixels out of probe.baselines") {
+            log.info("\(line)")
         }
-        log.info("memory: \(estimate.summary) of \(available.description) available")
     }
 
     /// The frozen encoder's weights: the pretrain artifact's target encoder,

@@ -31,6 +31,17 @@ public enum MachineMemory {
         return limits.min { $0.bytes < $1.bytes }
     }
 
+    /// A stage's estimated peak against what this process may use now: a
+    /// one-line error naming the stage, the estimate and `remedy` when it
+    /// does not fit, else the line to log (nil when no limit can be read).
+    public static func check(stage: String, needs total: Double, summary: String, remedy: String) throws -> String? {
+        guard let available = availability() else { return nil }
+        guard total <= available.bytes else {
+            throw PipelineError("\(stage) needs \(summary) but \(available.description) is available: \(remedy)")
+        }
+        return "memory: \(summary) of \(available.description) available"
+    }
+
     /// The binding limit's bytes (see `availability`).
     public static func available() -> Double? { availability()?.bytes }
 
