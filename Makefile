@@ -192,9 +192,10 @@ BENCH_ROUNDS ?= 2
 
 # BENCH_STEPS real pretraining steps of PIPELINE (release build): images/s,
 # ms per phase, GFLOP/s, fraction of the machine's sgemm rate at the same
-# shapes, peak memory.
+# shapes, peak memory. BENCH_FLAGS=--gemm-shapes adds each GEMM shape's time,
+# replayed alone and in place.
 bench: prepare
-	$(RUN) $(BIN)/PretrainBench --config $(PIPELINE) --artifacts $(ARTIFACTS) $(SET) --steps $(BENCH_STEPS)
+	$(RUN) $(BIN)/PretrainBench --config $(PIPELINE) --artifacts $(ARTIFACTS) $(SET) --steps $(BENCH_STEPS) $(BENCH_FLAGS)
 
 # The same steps in PyTorch (tools/bench/torch_pretrain.py: same weights,
 # batches and masks), alternated with ours for BENCH_ROUNDS rounds: both

@@ -57,6 +57,19 @@ public final class GEMMReplay {
     public var flops: Double { (serial + perWorker).reduce(0) { $0 + $1.0.flops * Double($1.1) } }
     public var callCount: Int { (serial + perWorker).reduce(0) { $0 + $1.1 } }
 
+    /// Seconds of each shape outside per-worker regions, all its calls
+    /// together, slowest first: where a step's GEMM time goes.
+    public func serialShapeSeconds() -> [(call: GEMM.Call, calls: Int, seconds: Double)] {
+        serial.map { x, times in
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<times {
+                GEMM.sgemm(x.transA, x.transB, x.m, x.n, x.k, 1, a.pointer, x.lda, b.pointer, x.ldb, 0, c.pointer, x.ldc,
+                           precision: x.precision)
+            }
+            return (x, times, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }.sorted { $0.seconds > $1.seconds }
+    }
+
     public func run() {
         for (x, times) in serial {
             for _ in 0..<times {

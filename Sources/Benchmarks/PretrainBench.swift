@@ -25,6 +25,9 @@ public enum PretrainBench {
         /// Arithmetic of the fused attention kernel (no GEMM calls).
         public let attentionFlopsPerStep: Double
         public let replaySecondsPerStep: Double
+        /// Seconds per step inside the GEMMs outside per-worker regions, timed
+        /// in place (bf16: without the rounding of float32 operands).
+        public let inPlaceGEMMSecondsPerStep: Double
         /// GEMM FLOPs and replay seconds per step of the per-head attention
         /// GEMMs, then of the others.
         public let regionSplit: [(flops: Double, seconds: Double)]
@@ -36,6 +39,9 @@ public enum PretrainBench {
         public let contextTokens: [Int], targetTokens: [Int]
         /// The networks' GEMMs (meta.use_bfloat16).
         public let precision: MatmulPrecision
+        /// With `shapes`: each GEMM shape outside per-worker regions, its
+        /// calls per step and their seconds per step replayed alone.
+        public let shapeSeconds: [(call: GEMM.Call, calls: Double, seconds: Double, inPlace: Double)]
 
         public var imagesPerSecond: Double { Double(batch) / secondsPerStep }
         /// From the median step: robust to a machine that slows down for a
@@ -54,7 +60,7 @@ public enum PretrainBench {
     /// `steps` timed ones; every step is a real training step from the
     /// initial weights.
     public static func run(_ config: PipelineConfig, store: ArtifactStore, steps: Int, warmup: Int,
-                           dump: String? = nil) throws -> Result {
+                           dump: String? = nil, shapes: Bool = false) throws -> Result {
         precondition(steps >= 1 && warmup >= 1)
         try GEMM.checkEnvironment()
         Allocator.keepLargeBlocks()  // as Pretrain does
@@ -79,7 +85,7 @@ public enum PretrainBench {
         var losses: [Double] = [], ctxTokens: [Int] = [], tgtTokens: [Int] = []
         var dataSeconds = 0.0, stepSeconds: [Double] = []
         var calls = GEMMReplay.Histogram()
-        var attentionFlops = 0.0
+        var attentionFlops = 0.0, inPlaceGEMMSeconds = 0.0, inPlaceByShape: [GEMM.Call: Double] = [:]
         var epochOrder = EpochOrder(data)  // the epoch's shuffle once per epoch, as Pretrain does
         for s in 0..<total {
             let t0 = DispatchTime.now().uptimeNanoseconds
@@ -105,6 +111,8 @@ public enum PretrainBench {
                     }
                 }
                 GEMMReplay.count(recorded, into: &calls)
+                inPlaceGEMMSeconds += GEMM.recordedSeconds
+                for (c, t) in GEMM.recordedSecondsByShape { inPlaceByShape[c, default: 0] += t }
             } else {
                 r = trainer.step(patches: batch.pointer, inputs: inputs)
             }
@@ -135,6 +143,9 @@ public enum PretrainBench {
             part.run()
             regionSplit.append((part.flops / Double(steps), Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 / Double(steps)))
         }
+        let shapeSeconds = shapes ? replay.serialShapeSeconds().map {
+            ($0.call, Double($0.calls) / Double(steps), $0.seconds / Double(steps), (inPlaceByShape[$0.call] ?? 0) / Double(steps))
+        } : []
         let peak = GEMMReplay.peakRate()
         let flops = replay.flops / Double(steps)
 
@@ -143,9 +154,10 @@ public enum PretrainBench {
             phaseSeconds: StepPhase.allCases.compactMap { p in phases.seconds[p].map { (p.rawValue, $0 / Double(steps)) } },
             dataSecondsPerStep: dataSeconds / Double(steps), gemmFlopsPerStep: flops, gemmCallsPerStep: replay.callCount / steps,
             attentionFlopsPerStep: attentionFlops / Double(steps),
-            replaySecondsPerStep: replaySeconds, regionSplit: regionSplit, peakSgemmRate: peak, peakResidentBytes: ResidentMemory.peakBytes(),
+            replaySecondsPerStep: replaySeconds, inPlaceGEMMSecondsPerStep: inPlaceGEMMSeconds / Double(steps),
+            regionSplit: regionSplit, peakSgemmRate: peak, peakResidentBytes: ResidentMemory.peakBytes(),
             losses: losses, stepSeconds: stepSeconds, contextTokens: ctxTokens, targetTokens: tgtTokens,
-            precision: settings.precision)
+            precision: settings.precision, shapeSeconds: shapeSeconds)
         if let w = writer {
             try w.write("ours/losses", doubles: losses, shape: [losses.count])
             try w.setAttribute("steps", int: steps)
@@ -192,9 +204,26 @@ public enum PretrainBench {
         }
         lines.append(String(format: "achieved %.1f GFLOP/s (GEMMs and attention); the same GEMMs alone %.1f GFLOP/s (the step spends %.0f%% of its time in them)",
                             r.achievedRate, r.shapeSgemmRate, 100 * r.replaySecondsPerStep / r.secondsPerStep))
+        let serialFlops = r.regionSplit.count == 2 ? r.regionSplit[1].flops : r.gemmFlopsPerStep
+        lines.append(String(format: "in the step: the GEMMs outside per-worker regions %.2f ms (%.1f GFLOP/s), everything else %.2f ms",
+                            r.inPlaceGEMMSecondsPerStep * 1000, serialFlops / r.inPlaceGEMMSecondsPerStep / 1e9,
+                            (r.secondsPerStep - r.inPlaceGEMMSecondsPerStep) * 1000))
         for (name, part) in zip(["per-head attention GEMMs", "other GEMMs"], r.regionSplit) where part.flops > 0 {
             lines.append(String(format: "  %@: %.3f GFLOP per step, %.2f ms alone (%.1f GFLOP/s)", name,
                                 part.flops / 1e9, part.seconds * 1000, part.flops / part.seconds / 1e9))
+        }
+        // The slowest 20, then the rest together (varying token counts make many small shapes).
+        let shown = 20
+        for (x, calls, s, inPlace) in r.shapeSeconds.prefix(shown) {
+            let shape = "\(x.transA ? "T" : "N")\(x.transB ? "T" : "N") m \(x.m) n \(x.n) k \(x.k)"
+            lines.append(String(format: "    %@ x%.1f: alone %.2f ms (%.1f GFLOP/s), in place %.2f ms (%.1f GFLOP/s)",
+                                shape + String(repeating: " ", count: max(0, 28 - shape.count)), calls, s * 1000,
+                                x.flops * calls / s / 1e9, inPlace * 1000, x.flops * calls / inPlace / 1e9))
+        }
+        if r.shapeSeconds.count > shown {
+            let rest = r.shapeSeconds.dropFirst(shown)
+            lines.append(String(format: "    %d more shapes: alone %.2f ms, in place %.2f ms", rest.count,
+                                rest.reduce(0) { $0 + $1.seconds } * 1000, rest.reduce(0) { $0 + $1.inPlace } * 1000))
         }
         lines.append(String(format: "sgemm 1024^3 %.1f GFLOP/s: the step reaches %.2f of it, the same GEMMs alone %.2f",
                             r.peakSgemmRate, r.achievedRate / r.peakSgemmRate, r.shapeSgemmRate / r.peakSgemmRate))

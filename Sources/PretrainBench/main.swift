@@ -18,12 +18,14 @@ struct PretrainBenchCommand: ParsableCommand {
     @Option(help: "Untimed steps before them.") var warmup = 2
     @Option(help: "Write initial weights, batches, masks, schedules and our losses to this HDF5 file (for tools/bench).")
     var dump: String?
+    @Flag(help: "Also list each GEMM shape (outside per-worker regions) with its time replayed alone and in the step, slowest first.")
+    var gemmShapes = false
 
     func run() throws {
         do {
             guard steps >= 1, warmup >= 1 else { throw PipelineError("--steps and --warmup: need at least 1") }
             let cfg = try options.loadConfig()
-            let r = try PretrainBench.run(cfg, store: options.store, steps: steps, warmup: warmup, dump: dump)
+            let r = try PretrainBench.run(cfg, store: options.store, steps: steps, warmup: warmup, dump: dump, shapes: gemmShapes)
             for line in PretrainBench.describe(r, config: cfg) { print(line) }
         } catch {
             throw failure("bench", error)

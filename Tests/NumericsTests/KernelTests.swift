@@ -70,6 +70,26 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    func testRecordingTimesEachGEMMByShapeAndNothingInsideWorkerRegions() {
+        let a = [Float](repeating: 1, count: 64 * 64), b = a
+        var c = a
+        let calls = GEMM.record {
+            GEMM.sgemm(false, false, 64, 64, 64, 1, a, 64, b, 64, 0, &c, 64)
+            GEMM.sgemm(false, true, 32, 64, 64, 1, a, 64, b, 64, 0, &c, 64)
+            GEMM.sgemm(false, true, 32, 64, 64, 1, a, 64, b, 64, 0, &c, 64, precision: .bfloat16)
+            GEMM.inParallelRegion = true
+            GEMM.sgemm(false, false, 16, 16, 16, 1, a, 16, b, 16, 0, &c, 16)
+            GEMM.inParallelRegion = false
+        }
+        XCTAssertEqual(calls.count, 4)
+        let timed = GEMM.recordedSecondsByShape
+        XCTAssertEqual(Set(timed.keys), Set(calls.filter { !$0.parallelRegion }), "one entry per shape and precision")
+        XCTAssert(timed.values.allSatisfy { $0 > 0 })
+        XCTAssertEqual(GEMM.recordedSeconds, timed.values.reduce(0, +), accuracy: 1e-12)
+        _ = GEMM.record {}
+        XCTAssertEqual(GEMM.recordedSeconds, 0, "a new recording starts at zero")
+    }
+
     func testEveryChunkRunsOnceAlsoInsideAnotherParallelRegion() {
         let outer = 3, inner = 1000
         var hits = [Int32](repeating: 0, count: outer * inner)

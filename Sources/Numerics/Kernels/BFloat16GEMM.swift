@@ -68,7 +68,8 @@ public enum BFloat16GEMM {
             GEMM.float32(transA, transB, m, n, k, alpha, a.storage.pointer, a.cols, b.storage.pointer, b.cols, beta, c, ldc)
         case .native:
             let shape = Matmul.Shape(transA: transA, transB: transB, m: m, n: n, k: k, ldc: ldc, alpha: alpha, beta: beta)
-            Matmul.run(Matmul.primitive(shape), a: a.bits, b: b.bits, c: c)
+            let p = Matmul.primitive(shape)
+            GEMM.timed { Matmul.run(p, a: a.bits, b: b.bits, c: c) }
         }
     }
 

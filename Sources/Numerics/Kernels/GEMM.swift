@@ -90,20 +90,45 @@ public enum GEMM {
         case .onednn:
             // Inside a parallel region oneDNN runs on the calling thread alone.
             Parallel.pinTeamSize()
-            let status = dnnl_sgemm(transA ? 84 : 78, transB ? 84 : 78, Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda), b,
-                                    Int64(ldb), beta, c, Int64(ldc))
+            var status = dnnl_success
+            timed {
+                status = dnnl_sgemm(transA ? 84 : 78, transB ? 84 : 78, Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda),
+                                    b, Int64(ldb), beta, c, Int64(ldc))
+            }
             precondition(status == dnnl_success, "dnnl_sgemm failed (\(status)) for \(m)x\(n)x\(k)")
         case .openblas:
-            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            timed {
+                cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            }
         }
+    }
+
+    /// Wall time of the GEMMs run outside per-worker regions while `record`
+    /// runs: the step's GEMM time in place, beside the replay's.
+    nonisolated(unsafe) public private(set) static var recordedSeconds = 0.0
+    /// The same by shape.
+    nonisolated(unsafe) public private(set) static var recordedSecondsByShape: [Call: Double] = [:]
+    nonisolated(unsafe) private static var lastCall: Call? = nil
+
+    /// Runs `body` (one GEMM), timing it while recording.
+    @inline(__always)
+    static func timed(_ body: () -> Void) {
+        guard recording != nil, !inParallelRegion else { return body() }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        body()
+        let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        recordedSeconds += dt
+        if let c = lastCall { recordedSecondsByShape[c, default: 0] += dt }
     }
 
     /// Records a call while `record` runs.
     static func note(_ call: @autoclosure () -> Call) {
         guard recording != nil else { return }
         lock.lock()
-        recording?.append(call())
+        let c = call()
+        recording?.append(c)
+        if !c.parallelRegion { lastCall = c }
         lock.unlock()
     }
 
@@ -111,6 +136,8 @@ public enum GEMM {
     public static func record(_ body: () -> Void) -> [Call] {
         lock.lock()
         recording = []
+        recordedSeconds = 0
+        recordedSecondsByShape = [:]
         lock.unlock()
         body()
         lock.lock()
