@@ -62,21 +62,20 @@ public final class GEMMReplay {
     public func serialShapeSeconds() -> [(call: GEMM.Call, calls: Int, seconds: Double)] {
         serial.map { x, times in
             let t0 = DispatchTime.now().uptimeNanoseconds
-            for _ in 0..<times {
-                GEMM.sgemm(x.transA, x.transB, x.m, x.n, x.k, 1, a.pointer, x.lda, b.pointer, x.ldb, 0, c.pointer, x.ldc,
-                           precision: x.precision)
-            }
+            runSerial(x, times: times)
             return (x, times, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
         }.sorted { $0.seconds > $1.seconds }
     }
 
-    public func run() {
-        for (x, times) in serial {
-            for _ in 0..<times {
-                GEMM.sgemm(x.transA, x.transB, x.m, x.n, x.k, 1, a.pointer, x.lda, b.pointer, x.ldb, 0, c.pointer, x.ldc,
-                           precision: x.precision)
-            }
+    private func runSerial(_ x: GEMM.Call, times: Int) {
+        for _ in 0..<times {
+            GEMM.sgemm(x.transA, x.transB, x.m, x.n, x.k, 1, a.pointer, x.lda, b.pointer, x.ldb, 0, c.pointer, x.ldc,
+                       precision: x.precision)
         }
+    }
+
+    public func run() {
+        for (x, times) in serial { runSerial(x, times: times) }
         guard !perWorker.isEmpty else { return }
         let ap = SharedPointer(a.pointer), bp = SharedPointer(b.pointer), cp = SharedPointer(c.pointer)
         let stride = c.capacity / Parallel.threadCount, workers = Parallel.threadCount, calls = perWorker

@@ -40,7 +40,8 @@ public enum PretrainBench {
         /// The networks' GEMMs (meta.use_bfloat16).
         public let precision: MatmulPrecision
         /// With `shapes`: each GEMM shape outside per-worker regions, its
-        /// calls per step and their seconds per step replayed alone.
+        /// calls per step and their seconds per step, replayed alone and
+        /// timed in the step.
         public let shapeSeconds: [(call: GEMM.Call, calls: Double, seconds: Double, inPlace: Double)]
 
         public var imagesPerSecond: Double { Double(batch) / secondsPerStep }
