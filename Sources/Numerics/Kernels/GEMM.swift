@@ -105,10 +105,11 @@ public enum GEMM {
     }
 
     /// Wall time of the GEMMs run outside per-worker regions while `record`
-    /// runs: the step's GEMM time in place, beside the replay's.
-    nonisolated(unsafe) public private(set) static var recordedSeconds = 0.0
-    /// The same by shape.
+    /// runs, by shape: the step's GEMM time in place, beside the replay's.
     nonisolated(unsafe) public private(set) static var recordedSecondsByShape: [Call: Double] = [:]
+    /// All of them together.
+    public static var recordedSeconds: Double { recordedSecondsByShape.values.reduce(0, +) }
+    /// The call `note` saw last outside per-worker regions: the one `timed` runs.
     nonisolated(unsafe) private static var lastCall: Call? = nil
 
     /// Runs `body` (one GEMM), timing it while recording.
@@ -117,9 +118,7 @@ public enum GEMM {
         guard recording != nil, !inParallelRegion else { return body() }
         let t0 = DispatchTime.now().uptimeNanoseconds
         body()
-        let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-        recordedSeconds += dt
-        if let c = lastCall { recordedSecondsByShape[c, default: 0] += dt }
+        if let c = lastCall { recordedSecondsByShape[c, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 }
     }
 
     /// Records a call while `record` runs.
@@ -136,8 +135,8 @@ public enum GEMM {
     public static func record(_ body: () -> Void) -> [Call] {
         lock.lock()
         recording = []
-        recordedSeconds = 0
         recordedSecondsByShape = [:]
+        lastCall = nil
         lock.unlock()
         body()
         lock.lock()
