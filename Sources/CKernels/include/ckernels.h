@@ -34,12 +34,10 @@ void ck_layernorm_backward(const float *dy, const float *x, const float *w, cons
 // q: tq query rows of hd floats, ldq apart; k, v: tk rows, ld apart (a head's slice of the qkv rows);
 // out: tq rows, ldo apart. p receives the tq x tk softmax (row-major, kept for backward); scale
 // multiplies q·k.
-// Floats of scratch one call needs (per worker): Kᵀ or Vᵀ (hd x tk padded to 16), Pᵀ and dSᵀ (tk x tq),
-// and the backward's dS (tq x tk).
+// Floats of scratch one call needs (per worker): Kᵀ or Vᵀ (hd x tk padded to 16) and the backward's
+// dS (tq x tk).
 static inline long ck_attention_scratch(long tq, long tk, long hd) {
-    long tp = (tk + 15) / 16 * 16;
-    long tr = hd * tp > tk * tq ? hd * tp : tk * tq;
-    return tq * tk + tr;
+    return tq * tk + hd * ((tk + 15) / 16 * 16);
 }
 void ck_attention_forward(const float *q, long ldq, const float *k, const float *v, long ld, long tq, long tk,
                           long hd, float scale, float *p, float *out, long ldo, float *scratch);
