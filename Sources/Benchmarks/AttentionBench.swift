@@ -47,7 +47,7 @@ public enum AttentionBench {
                 gemm.append(time(.gemm))
             }
             let calls = GEMM.record { pass(.gemm) }.count
-            return Row(tokens: t, fusedSeconds: fused.sorted()[1], gemmSeconds: gemm.sorted()[1],
+            return Row(tokens: t, fusedSeconds: median(fused), gemmSeconds: median(gemm),
                        flops: (inference ? 4 : 12) * Double(b * h * t * t * (c / h)), gemmCalls: calls)
         }
     }

@@ -43,17 +43,6 @@ public final class GEMMReplay {
         c = FloatBuffer(sc * Parallel.threadCount)
     }
 
-    /// A large square GEMM's rate (GFLOP/s) through the same path: the
-    /// machine's sgemm peak for reference.
-    public static func peakRate(size n: Int = 1024, repeats: Int = 3) -> Double {
-        let a = FloatBuffer(n * n), b = FloatBuffer(n * n), c = FloatBuffer(n * n)
-        GEMM.sgemm(false, false, n, n, n, 1, a.pointer, n, b.pointer, n, 0, c.pointer, n)
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<repeats { GEMM.sgemm(false, false, n, n, n, 1, a.pointer, n, b.pointer, n, 0, c.pointer, n) }
-        let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-        return 2 * Double(n * n * n) * Double(repeats) / dt / 1e9
-    }
-
     public var flops: Double { (serial + perWorker).reduce(0) { $0 + $1.0.flops * Double($1.1) } }
     public var callCount: Int { (serial + perWorker).reduce(0) { $0 + $1.1 } }
 

@@ -31,7 +31,10 @@ public enum PretrainBench {
         /// GEMM FLOPs and replay seconds per step of the per-head attention
         /// GEMMs, then of the others.
         public let regionSplit: [(flops: Double, seconds: Double)]
-        public let peakSgemmRate: Double
+        /// sgemm 1024³ (GFLOP/s) sampled after each timed step; the
+        /// reference is their median.
+        public let sgemmSamples: [Double]
+        public var peakSgemmRate: Double { median(sgemmSamples) }
         public let peakResidentBytes: Int
         public let losses: [Double]
         /// Seconds of each timed step.
@@ -47,11 +50,7 @@ public enum PretrainBench {
         public var imagesPerSecond: Double { Double(batch) / secondsPerStep }
         /// From the median step: robust to a machine that slows down for a
         /// moment (this 2-core VM varies by 15% between runs).
-        public var medianImagesPerSecond: Double {
-            let s = stepSeconds.sorted()
-            let mid = s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-            return Double(batch) / mid
-        }
+        public var medianImagesPerSecond: Double { Double(batch) / median(stepSeconds) }
         /// GEMMs and fused attention: all the step's matrix arithmetic.
         public var achievedRate: Double { (gemmFlopsPerStep + attentionFlopsPerStep) / secondsPerStep / 1e9 }
         public var shapeSgemmRate: Double { gemmFlopsPerStep / replaySecondsPerStep / 1e9 }
@@ -88,6 +87,7 @@ public enum PretrainBench {
         var calls = GEMMReplay.Histogram()
         var attentionFlops = 0.0, inPlaceGEMMSeconds = 0.0, inPlaceByShape: [GEMM.Call: Double] = [:]
         var epochOrder = EpochOrder(data)  // the epoch's shuffle once per epoch, as Pretrain does
+        let reference = SgemmReference()  // sampled after each timed step, outside its time
         for s in 0..<total {
             let t0 = DispatchTime.now().uptimeNanoseconds
             try data.batch(step: s, order: epochOrder.forStep(s), into: batch.pointer)
@@ -125,6 +125,7 @@ public enum PretrainBench {
             if s >= warmup {
                 dataSeconds += Double(t1 - t0) / 1e9
                 stepSeconds.append(Double(t3 - t2) / 1e9)
+                reference.sample()
             }
         }
         trainer.observer = nil
@@ -147,7 +148,6 @@ public enum PretrainBench {
         let shapeSeconds = shapes ? replay.serialShapeSeconds().map {
             ($0.call, Double($0.calls) / Double(steps), $0.seconds / Double(steps), (inPlaceByShape[$0.call] ?? 0) / Double(steps))
         } : []
-        let peak = GEMMReplay.peakRate()
         let flops = replay.flops / Double(steps)
 
         let result = Result(
@@ -156,7 +156,7 @@ public enum PretrainBench {
             dataSecondsPerStep: dataSeconds / Double(steps), gemmFlopsPerStep: flops, gemmCallsPerStep: replay.callCount / steps,
             attentionFlopsPerStep: attentionFlops / Double(steps),
             replaySecondsPerStep: replaySeconds, inPlaceGEMMSecondsPerStep: inPlaceGEMMSeconds / Double(steps),
-            regionSplit: regionSplit, peakSgemmRate: peak, peakResidentBytes: ResidentMemory.peakBytes(),
+            regionSplit: regionSplit, sgemmSamples: reference.samples, peakResidentBytes: ResidentMemory.peakBytes(),
             losses: losses, stepSeconds: stepSeconds, contextTokens: ctxTokens, targetTokens: tgtTokens,
             precision: settings.precision, shapeSeconds: shapeSeconds)
         if let w = writer {
@@ -226,8 +226,9 @@ public enum PretrainBench {
             lines.append(String(format: "    %d more shapes: alone %.2f ms, in place %.2f ms", rest.count,
                                 rest.reduce(0) { $0 + $1.seconds } * 1000, rest.reduce(0) { $0 + $1.inPlace } * 1000))
         }
-        lines.append(String(format: "sgemm 1024^3 %.1f GFLOP/s: the step reaches %.2f of it, the same GEMMs alone %.2f",
-                            r.peakSgemmRate, r.achievedRate / r.peakSgemmRate, r.shapeSgemmRate / r.peakSgemmRate))
+        lines.append(String(format: "sgemm 1024^3 %.1f GFLOP/s (median of %d, one after each timed step: %.1f-%.1f): the step reaches %.2f of it, the same GEMMs alone %.2f",
+                            r.peakSgemmRate, r.sgemmSamples.count, r.sgemmSamples.min() ?? 0, r.sgemmSamples.max() ?? 0,
+                            r.achievedRate / r.peakSgemmRate, r.shapeSgemmRate / r.peakSgemmRate))
         lines.append(String(format: "peak resident memory %.1f MiB", Double(r.peakResidentBytes) / 1048576))
         lines.append("losses: " + r.losses.map { String(format: "%.5f", $0) }.joined(separator: " "))
         return lines

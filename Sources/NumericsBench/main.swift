@@ -107,7 +107,7 @@ struct NumericsBench: ParsableCommand {
         print(String(format: "GEMM work %.3f GFLOP per step (%.3f per image), %d calls", flops / 1e9, flops / 1e9 / Double(batch), calls.count))
         print(String(format: "achieved %.1f GFLOP/s; the same GEMMs alone: %.1f GFLOP/s; fraction %.2f",
                      flops / stepTime / 1e9, flops / gemmTime / 1e9, gemmTime / stepTime))
-        let peak = GEMMReplay.peakRate()
+        let peak = SgemmReference.rate()
         print(String(format: "sgemm 1024x1024x1024: %.1f GFLOP/s (the step reaches %.2f of it)",
                      peak, flops / stepTime / 1e9 / peak))
     }

@@ -24,10 +24,11 @@ public enum Attention {
 
     /// Where `.automatic` takes the fused kernel: up to 64 tokens, as before
     /// it took any length (faster on Zen 2 at 49 tokens, issue 17; kept, so
-    /// every 7x7 result stays bit for bit). Above, the per-head GEMMs measured
-    /// faster (`NumericsBench --attention`, Zen 4, 2 threads, hd 64: the fused
-    /// kernel at 0.80x of their speed at T = 196, and 0.90x already at 49;
-    /// hd 32: 0.77x at 196); at 16 tokens it is 1.2x.
+    /// every 7x7 result stays bit for bit). `NumericsBench --attention`, Zen 4,
+    /// 2 threads, forward and backward: since its accumulators stay in
+    /// registers, 1.03-1.08x the per-head GEMMs' speed at T = 49, hd 64, and
+    /// 1.00-1.34x at hd 16; at T = 196 still 0.95-0.98x, so per-head GEMMs
+    /// above 64 tokens (which also keeps every 14x14 result bit for bit).
     public static let automaticFusedTokens = 64
 
     /// Without the softmax matrix (no backward), the fused kernel's row
