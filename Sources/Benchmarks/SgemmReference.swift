@@ -3,10 +3,10 @@ import Numerics
 
 /// The machine's sgemm 1024³ rate, the reference a step's rate is judged
 /// against, sampled as often as a benchmark asks: this 2-core VM's speed
-/// moves by 10-20% within a minute (one bench run read 160 and 201 GFLOP/s
-/// for the same GEMM), so a reference taken between the timed steps, the
-/// median of several, matches what the steps met better than one figure
-/// taken after them.
+/// moves by 10-20% within a minute (bench runs minutes apart read 160 and
+/// 215 GFLOP/s for it, and one run's samples 142-214), so the median of
+/// samples taken between the timed steps matches what the steps met better
+/// than one figure taken after them.
 public final class SgemmReference {
     let n: Int
     let a: FloatBuffer, b: FloatBuffer, c: FloatBuffer
@@ -31,7 +31,6 @@ public final class SgemmReference {
         samples.append(rate)
         return rate
     }
-
 
     /// The median of `count` samples taken now.
     public static func rate(size n: Int = 1024, samples count: Int = 3) -> Double {

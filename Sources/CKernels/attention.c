@@ -27,8 +27,8 @@ typedef float v16 __attribute__((vector_size(64), aligned(4)));
 // one multiply by scale, in any blocking: the same bits for any R and W.
 // The R·width/16 accumulators are vector values so that they stay in
 // registers from the first product to the store (an array of floats went
-// through the stack at both ends); the caller picks R and the widest block per
-// instruction set so that they fit.
+// through the stack at both ends); the caller picks R (at most 6) and the
+// widest block per instruction set so that they fit.
 static inline __attribute__((always_inline)) void rows_times_matrix(
     const float *restrict w, long ldw, long nr, long inner, const float *restrict b, long ldb, float scale,
     float *restrict out, long ldo, const long width, long keep, const long R, const int transposed) {
