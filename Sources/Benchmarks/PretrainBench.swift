@@ -85,7 +85,7 @@ public enum PretrainBench {
         var losses: [Double] = [], ctxTokens: [Int] = [], tgtTokens: [Int] = []
         var dataSeconds = 0.0, stepSeconds: [Double] = []
         var calls = GEMMReplay.Histogram()
-        var attentionFlops = 0.0, inPlaceGEMMSeconds = 0.0, inPlaceByShape: [GEMM.Call: Double] = [:]
+        var attentionFlops = 0.0, inPlaceByShape: [GEMM.Call: Double] = [:]
         var epochOrder = EpochOrder(data)  // the epoch's shuffle once per epoch, as Pretrain does
         let reference = SgemmReference()  // sampled after each timed step, outside its time
         for s in 0..<total {
@@ -112,7 +112,6 @@ public enum PretrainBench {
                     }
                 }
                 GEMMReplay.count(recorded, into: &calls)
-                inPlaceGEMMSeconds += GEMM.recordedSeconds
                 for (c, t) in GEMM.recordedSecondsByShape { inPlaceByShape[c, default: 0] += t }
             } else {
                 r = trainer.step(patches: batch.pointer, inputs: inputs)
@@ -155,7 +154,7 @@ public enum PretrainBench {
             phaseSeconds: StepPhase.allCases.compactMap { p in phases.seconds[p].map { (p.rawValue, $0 / Double(steps)) } },
             dataSecondsPerStep: dataSeconds / Double(steps), gemmFlopsPerStep: flops, gemmCallsPerStep: replay.callCount / steps,
             attentionFlopsPerStep: attentionFlops / Double(steps),
-            replaySecondsPerStep: replaySeconds, inPlaceGEMMSecondsPerStep: inPlaceGEMMSeconds / Double(steps),
+            replaySecondsPerStep: replaySeconds, inPlaceGEMMSecondsPerStep: inPlaceByShape.values.reduce(0, +) / Double(steps),
             regionSplit: regionSplit, sgemmSamples: reference.samples, peakResidentBytes: ResidentMemory.peakBytes(),
             losses: losses, stepSeconds: stepSeconds, contextTokens: ctxTokens, targetTokens: tgtTokens,
             precision: settings.precision, shapeSeconds: shapeSeconds)
