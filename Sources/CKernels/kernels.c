@@ -28,6 +28,10 @@ static inline __attribute__((always_inline)) float cdf_inline(float x) {
 
 static inline __attribute__((always_inline)) float pdf_inline(float x) { return 0.39894228040143268f * exp_inline(-0.5f * x * x); }
 
+// GELU'(v) = Φ(v) + v·φ(v), given Φ(v): one function, so the forward that
+// keeps it and the backward that recomputes it give the same bits.
+static inline __attribute__((always_inline)) float gelu_slope(float v, float cdf) { return cdf + v * pdf_inline(v); }
+
 float ck_expf(float x) { return exp_inline(x); }
 float ck_normal_cdf(float x) { return cdf_inline(x); }
 
@@ -47,6 +51,31 @@ CK_KERNEL_ELEMENTWISE(ck_bias_gelu,
     }
 }
 
+// The same for a training forward: pre is replaced by GELU's slope there,
+// Φ(v) + v·φ(v), the one thing the backward needs of it, computed by the
+// same expression as ck_gelu_backward's (the same bits), so the backward is a
+// multiplication instead of a second erfc and two exps.
+CK_KERNEL_ELEMENTWISE(ck_bias_gelu_keep_slope,
+          (float *restrict pre, float *restrict out, const float *restrict bias, long rows, long cols),
+          (pre, out, bias, rows, cols)) {
+    for (long r = 0; r < rows; r++) {
+        float *h = pre + r * cols, *y = out + r * cols;
+#pragma clang loop interleave_count(2)
+        for (long c = 0; c < cols; c++) {
+            float v = h[c] + bias[c];
+            float phi = cdf_inline(v);
+            y[c] = v * phi;
+            h[c] = gelu_slope(v, phi);
+        }
+    }
+}
+
+CK_KERNEL_ELEMENTWISE(ck_gelu_backward_slope,
+          (const float *restrict dy, const float *restrict slope, float *restrict dx, long n),
+          (dy, slope, dx, n)) {
+    for (long i = 0; i < n; i++) dx[i] = dy[i] * slope[i];
+}
+
 CK_KERNEL_ELEMENTWISE(ck_gelu,
           (const float *restrict x, float *restrict y, long n),
           (x, y, n)) {
@@ -60,7 +89,7 @@ CK_KERNEL_ELEMENTWISE(ck_gelu_backward,
 #pragma clang loop interleave_count(4)
     for (long i = 0; i < n; i++) {
         float v = x[i];
-        dx[i] = dy[i] * (cdf_inline(v) + v * pdf_inline(v));
+        dx[i] = dy[i] * gelu_slope(v, cdf_inline(v));
     }
 }
 

@@ -204,13 +204,17 @@ final class BFloat16Tests: XCTestCase {
             GELU.biasForward(&preB, bias: bias, rows: rows, width: h, rounded: gWritten)
             XCTAssertEqual(contents(gWritten), contents(gAfter), "\(route) GELU")
             XCTAssertEqual(preB, preA)
-            // GELU's backward: dx rounded as written, and its float32 copy.
+            // GELU's backward from the slope a training forward keeps: dx
+            // rounded as written, and its float32 copy.
+            var slope = pre
+            GELU.biasForward(&slope, bias: bias, rows: rows, width: h, rounded: gWritten, keepSlope: true)
+            XCTAssertEqual(contents(gWritten), contents(gAfter), "\(route) GELU keeping its slope")
             let dy = pre.map { $0 / 2 }
             var dxA = [Float](repeating: 0, count: rows * h), dxB = dxA
             GELU.backward(dy, x: preA, count: rows * h, into: &dxA)
             let dAfter = BFloat16GEMM.Operand(route: route), dWritten = BFloat16GEMM.Operand(route: route)
             dAfter.load(dxA, rows: rows, cols: h, ld: h)
-            GELU.backward(dy, x: preA, rows: rows, width: h, into: &dxB, rounded: dWritten)
+            GELU.backward(dy, slope: slope, rows: rows, width: h, into: &dxB, rounded: dWritten)
             XCTAssertEqual(contents(dWritten), contents(dAfter), "\(route) GELU backward")
             XCTAssertEqual(dxB, dxA)
         }
@@ -230,6 +234,10 @@ final class BFloat16Tests: XCTestCase {
         Linear.forward(x, rows: m, in: i, out: o, weight: w, bias: b, residual: res, into: &want, precision: .bfloat16)
         Linear.forward(.rounded(kept), out: o, weight: w, bias: b, residual: res, into: &got, precision: .bfloat16)
         XCTAssertEqual(got, want)
+        // A bias without a residual, which the GEMM adds as it stores y.
+        Linear.forward(x, rows: m, in: i, out: o, weight: w, bias: b, into: &want, precision: .bfloat16)
+        Linear.forward(.rounded(kept), out: o, weight: w, bias: b, into: &got, precision: .bfloat16)
+        XCTAssertEqual(got.map(\.bitPattern), want.map(\.bitPattern), "the GEMM's fused bias")
         var dwA = [Float](repeating: 0.5, count: o * i), dbA = [Float](repeating: 0, count: o), dxA = [Float](repeating: 0, count: m * i)
         var dwB = dwA, dbB = dbA, dxB = dxA
         Linear.backward(dy, x: x, rows: m, in: i, out: o, weight: w, dWeight: &dwA, dBias: &dbA, dx: &dxA, precision: .bfloat16)

@@ -44,6 +44,26 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    func testGELUsKeptSlopeGivesTheSameOutputAndBackwardBitForBit() {
+        // A training forward leaves GELU's slope in pre; the backward from it
+        // must equal the backward that evaluates the slope at pre + bias.
+        var rng = SeededGenerator(seed: 5)
+        let rows = 7, c = 45  // a partial vector at each row's end
+        // Mostly normal values, and every ninth one from -12 to 12 (the tails).
+        var pre = [Float](repeating: 0, count: rows * c)
+        for i in pre.indices { pre[i] = i % 9 == 0 ? Float(i % 25 - 12) : Float(3 * rng.normal()) }
+        let bias = (0..<c).map { _ in Float(rng.normal()) }, dy = (0..<(rows * c)).map { _ in Float(rng.normal()) }
+        var biased = pre, kept = pre
+        var y = [Float](repeating: 0, count: rows * c), yKept = y
+        GELU.biasForward(&biased, bias: bias, rows: rows, width: c, into: &y)
+        GELU.biasForward(&kept, bias: bias, rows: rows, width: c, into: &yKept, keepSlope: true)
+        XCTAssertEqual(yKept.map(\.bitPattern), y.map(\.bitPattern), "GELU's output")
+        var dxFromX = [Float](repeating: 0, count: rows * c), dxFromSlope = dxFromX
+        GELU.backward(dy, x: biased, count: rows * c, into: &dxFromX)
+        GELU.backward(dy, slope: kept, count: rows * c, into: &dxFromSlope)
+        XCTAssertEqual(dxFromSlope.map(\.bitPattern), dxFromX.map(\.bitPattern), "GELU's backward")
+    }
+
     func testOneDNNAndOpenBLASAgreeOnEveryTransposeAndBeta() {
         var rng = SeededGenerator(seed: 11)
         for (ta, tb, m, n, k) in [(false, true, 37, 29, 53), (false, false, 64, 17, 9), (true, false, 13, 40, 77),

@@ -10,6 +10,10 @@
 
 // pre[r, c] += bias[c]; out[r, c] = GELU(pre[r, c]) with the exact erf.
 void ck_bias_gelu(float *pre, float *out, const float *bias, long rows, long cols);
+// The same, with pre replaced by GELU'(pre + bias) (all a backward needs).
+void ck_bias_gelu_keep_slope(float *pre, float *out, const float *bias, long rows, long cols);
+// dx = dy * slope over n floats (slope as ck_bias_gelu_keep_slope left it).
+void ck_gelu_backward_slope(const float *dy, const float *slope, float *dx, long n);
 // y = GELU(x) over n floats.
 void ck_gelu(const float *x, float *y, long n);
 // dx = dy * GELU'(x) over n floats.

@@ -56,9 +56,14 @@ public enum BFloat16GEMM {
 
     /// c = alpha · op(a) · op(b) + beta · c over operands already rounded
     /// (so one rounding can serve several GEMMs, as dy does in a linear
-    /// layer's backward).
+    /// layer's backward). `bias` (float32, n; with alpha 1 and beta 0 only)
+    /// is added to every row of the product: by oneDNN as it stores c on the
+    /// native route (the same sum, so the same bits, as adding it after;
+    /// one pass over c fewer).
     static func multiply(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
-                         _ a: Operand, _ b: Operand, _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+                         _ a: Operand, _ b: Operand, _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+                         bias: UnsafePointer<Float>? = nil) {
+        precondition(bias == nil || (alpha == 1 && beta == 0 && ldc == n), "a fused bias needs c = a·b")
         precondition(a.route == b.route)
         precondition((a.rows, a.cols) == (transA ? (k, m) : (m, k)) && (b.rows, b.cols) == (transB ? (n, k) : (k, n)))
         GEMM.note(GEMM.Call(transA: transA, transB: transB, m: m, n: n, k: k, lda: a.cols, ldb: b.cols, ldc: ldc,
@@ -66,10 +71,12 @@ public enum BFloat16GEMM {
         switch a.route {
         case .emulated:
             GEMM.float32(transA, transB, m, n, k, alpha, a.storage.pointer, a.cols, b.storage.pointer, b.cols, beta, c, ldc)
+            if let bias { Linear.addRows(bias: bias, residual: nil, rows: m, width: n, into: c) }
         case .native:
-            let shape = Matmul.Shape(transA: transA, transB: transB, m: m, n: n, k: k, ldc: ldc, alpha: alpha, beta: beta)
+            let shape = Matmul.Shape(transA: transA, transB: transB, m: m, n: n, k: k, ldc: ldc, alpha: alpha, beta: beta,
+                                     bias: bias != nil)
             let p = Matmul.primitive(shape)
-            GEMM.timed { Matmul.run(p, a: a.bits, b: b.bits, c: c) }
+            GEMM.timed { Matmul.run(p, a: a.bits, b: b.bits, bias: bias, c: c) }
         }
     }
 
@@ -170,19 +177,28 @@ enum Matmul {
         let transA: Bool, transB: Bool
         let m: Int, n: Int, k: Int, ldc: Int
         let alpha: Float, beta: Float
+        /// A float32 bias of n added to every row.
+        var bias = false
     }
 
     final class Primitive: @unchecked Sendable {
         let primitive: dnnl_primitive_t
-        var a = dnnl_memory_desc_t(), b = dnnl_memory_desc_t(), c = dnnl_memory_desc_t()
+        var a = dnnl_memory_desc_t(), b = dnnl_memory_desc_t(), c = dnnl_memory_desc_t(), bias = dnnl_memory_desc_t()
+        let hasBias: Bool
         init(_ s: Shape) {
             // op(A) is m x k and op(B) k x n; the dense copies keep the
             // stored layout, so a transposed operand is a column-major view.
             check(ijepa_dnnl_md_2d(&a, s.m, s.k, dnnl_bf16, s.transA ? 1 : s.k, s.transA ? s.m : 1), "source")
             check(ijepa_dnnl_md_2d(&b, s.k, s.n, dnnl_bf16, s.transB ? 1 : s.n, s.transB ? s.k : 1), "weights")
             check(ijepa_dnnl_md_2d(&c, s.m, s.n, dnnl_f32, s.ldc, 1), "destination")
+            hasBias = s.bias
+            if s.bias { check(ijepa_dnnl_md_2d(&bias, 1, s.n, dnnl_f32, s.n, 1), "bias") }
             var desc = dnnl_matmul_desc_t()
-            check(dnnl_matmul_desc_init(&desc, &a, &b, nil, &c), "matmul descriptor")
+            if s.bias {
+                check(dnnl_matmul_desc_init(&desc, &a, &b, &bias, &c), "matmul descriptor")
+            } else {
+                check(dnnl_matmul_desc_init(&desc, &a, &b, nil, &c), "matmul descriptor")
+            }
             var attr: dnnl_primitive_attr_t? = nil
             check(dnnl_primitive_attr_create(&attr), "attributes")
             defer { dnnl_primitive_attr_destroy(attr) }
@@ -229,7 +245,8 @@ enum Matmul {
     }
 
     static func run(_ p: Primitive, a: UnsafeMutablePointer<UInt16>, b: UnsafeMutablePointer<UInt16>,
-                    c: UnsafeMutablePointer<Float>) {
+                    bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>) {
+        precondition(p.hasBias == (bias != nil))
         // A stream per call: cheap, and calls from several threads stay apart.
         var stream: dnnl_stream_t? = nil
         check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "stream")
@@ -241,8 +258,14 @@ enum Matmul {
         defer { dnnl_memory_destroy(ma); dnnl_memory_destroy(mb); dnnl_memory_destroy(mc) }
         var args = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: ma), dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS, memory: mb),
                     dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: mc)]
+        var mbias: dnnl_memory_t? = nil
+        if let bias {
+            check(dnnl_memory_create(&mbias, &p.bias, engine, UnsafeMutableRawPointer(mutating: bias)), "bias memory")
+            args.append(dnnl_exec_arg_t(arg: DNNL_ARG_BIAS, memory: mbias))
+        }
+        defer { if mbias != nil { dnnl_memory_destroy(mbias) } }
         Parallel.pinTeamSize()
-        check(dnnl_primitive_execute(p.primitive, stream, 3, &args), "execute")
+        check(dnnl_primitive_execute(p.primitive, stream, Int32(args.count), &args), "execute")
         check(dnnl_stream_wait(stream), "wait")
     }
 }

@@ -11,25 +11,50 @@ public enum GELU {
     }
 
     /// The fused bias and activation after a linear layer's GEMM:
-    /// pre[r, :] += bias, then out = GELU(pre) (pre is kept for backward).
+    /// pre[r, :] += bias, then out = GELU(pre). With `keepSlope` (a
+    /// training forward) pre is left holding GELU's slope there, which is
+    /// all `backward(_:slope:…)` needs, so the backward does not evaluate
+    /// Φ again (the same bits as `backward(_:x:…)` on the biased pre).
     public static func biasForward(_ pre: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, rows: Int,
-                                   width c: Int, into out: UnsafeMutablePointer<Float>) {
-        let gelu = biasRowKernel(pre, bias: bias, width: c), os = SharedPointer(out)
+                                   width c: Int, into out: UnsafeMutablePointer<Float>, keepSlope: Bool = false) {
+        let gelu = biasRowKernel(pre, bias: bias, width: c, keepSlope: keepSlope), os = SharedPointer(out)
         Parallel.forChunks(rows) { _, r in gelu(r, os.base + r.lowerBound * c) }
     }
 
     /// The same with the output rounded to bfloat16 into `rounded` as it is
     /// written (the next GEMM's operand; no float32 copy kept).
     static func biasForward(_ pre: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, rows: Int, width c: Int,
-                            rounded: BFloat16GEMM.Operand) {
-        rounded.produce(rows: rows, cols: c, float32: nil, biasRowKernel(pre, bias: bias, width: c))
+                            rounded: BFloat16GEMM.Operand, keepSlope: Bool = false) {
+        rounded.produce(rows: rows, cols: c, float32: nil, biasRowKernel(pre, bias: bias, width: c, keepSlope: keepSlope))
     }
 
-    /// pre[r] += bias and out = gelu(pre[r]) for rows r (out at row r.lowerBound's place).
-    private static func biasRowKernel(_ pre: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>,
-                                      width c: Int) -> @Sendable (Range<Int>, UnsafeMutablePointer<Float>) -> Void {
+    /// pre[r] += bias (or, keeping the slope, GELU'(pre[r] + bias)) and
+    /// out = gelu(pre[r] + bias) for rows r (out at row r.lowerBound's place).
+    private static func biasRowKernel(_ pre: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, width c: Int,
+                                      keepSlope: Bool) -> @Sendable (Range<Int>, UnsafeMutablePointer<Float>) -> Void {
         let ps = SharedPointer(pre), bs = SharedReadPointer(bias)
-        return { r, out in ck_bias_gelu(ps.base + r.lowerBound * c, out, bs.base, r.count, c) }
+        let kernel = keepSlope ? ck_bias_gelu_keep_slope : ck_bias_gelu
+        return { r, out in kernel(ps.base + r.lowerBound * c, out, bs.base, r.count, c) }
+    }
+
+    /// dx = dy · slope, the slope as a training `biasForward` left it.
+    public static func backward(_ dy: UnsafePointer<Float>, slope: UnsafePointer<Float>, count n: Int,
+                                into dx: UnsafeMutablePointer<Float>) {
+        let ss = SharedReadPointer(slope), dys = SharedReadPointer(dy), dxs = SharedPointer(dx)
+        Parallel.forChunks(n) { _, r in
+            ck_gelu_backward_slope(dys.base + r.lowerBound, ss.base + r.lowerBound, dxs.base + r.lowerBound, r.count)
+        }
+    }
+
+    /// The same over rows x width, dx also rounded to bfloat16 into
+    /// `rounded` as it is written (the next backward GEMMs' dy; the float32
+    /// dx stays for the bias gradient).
+    static func backward(_ dy: UnsafePointer<Float>, slope: UnsafePointer<Float>, rows: Int, width c: Int,
+                         into dx: UnsafeMutablePointer<Float>, rounded: BFloat16GEMM.Operand) {
+        let ss = SharedReadPointer(slope), dys = SharedReadPointer(dy)
+        rounded.produce(rows: rows, cols: c, float32: dx) { r, out in
+            ck_gelu_backward_slope(dys.base + r.lowerBound * c, ss.base + r.lowerBound * c, out, r.count * c)
+        }
     }
 
     /// dx = dy · (Φ(x) + x·φ(x)).
@@ -42,14 +67,4 @@ public enum GELU {
         }
     }
 
-    /// The same over rows x width, dx also rounded to bfloat16 into
-    /// `rounded` as it is written (the next backward GEMMs' dy; the float32
-    /// dx stays for the bias gradient).
-    static func backward(_ dy: UnsafePointer<Float>, x: UnsafePointer<Float>, rows: Int, width c: Int,
-                         into dx: UnsafeMutablePointer<Float>, rounded: BFloat16GEMM.Operand) {
-        let xs = SharedReadPointer(x), dys = SharedReadPointer(dy)
-        rounded.produce(rows: rows, cols: c, float32: dx) { r, out in
-            ck_gelu_backward(dys.base + r.lowerBound * c, xs.base + r.lowerBound * c, out, r.count * c)
-        }
-    }
 }

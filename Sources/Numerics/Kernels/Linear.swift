@@ -23,11 +23,14 @@ public enum Linear {
                         bias b: UnsafePointer<Float>?, residual: UnsafePointer<Float>? = nil,
                         into y: UnsafeMutablePointer<Float>) {
         let m = x.rows, i = x.cols
+        // A bias alone goes into the GEMM; with a residual both are added
+        // after it, in the float32 path's order (y + (b + r)).
+        let fusedBias = residual == nil ? b : nil
         BFloat16GEMM.withOperands(1, route: x.route) { ops in
             ops[0].load(w, rows: o, cols: i, ld: i)
-            BFloat16GEMM.multiply(false, true, m, o, i, 1, x, ops[0], 0, y, o)
+            BFloat16GEMM.multiply(false, true, m, o, i, 1, x, ops[0], 0, y, o, bias: fusedBias)
         }
-        if b != nil || residual != nil { addRows(bias: b, residual: residual, rows: m, width: o, into: y) }
+        if residual != nil { addRows(bias: b, residual: residual, rows: m, width: o, into: y) }
     }
 
     /// A layer's input as its model keeps it for the forward and the weight

@@ -32,7 +32,7 @@ public final class TransformerBlocks {
         let ln2 = FloatBuffer()      // (B, Q, C) norm2(res1) (float32 GEMMs)
         let ln2Mean = FloatBuffer()  // (B, Q)
         let ln2Rstd = FloatBuffer()  // (B, Q)
-        let fc1 = FloatBuffer()      // (B, Q, H) before GELU
+        let fc1 = FloatBuffer()      // (B, Q, H) before GELU; in training GELU's slope there
         let gelu = FloatBuffer()     // (B, Q, H) (float32 GEMMs)
         let out = FloatBuffer()      // (B, Q, C) res1 + fc2(gelu): the block's output
         // With bfloat16 GEMMs the four linear inputs are kept rounded
@@ -151,11 +151,12 @@ public final class TransformerBlocks {
             Linear.forward(ln2, out: hd, weight: store.value(L.fc1w), bias: nil, into: fc1, precision: precision)
             let gelu: Linear.Input
             if precision == .bfloat16 {
-                GELU.biasForward(fc1, bias: store.value(L.fc1b), rows: rq, width: hd, rounded: a.rounded[3])
+                GELU.biasForward(fc1, bias: store.value(L.fc1b), rows: rq, width: hd, rounded: a.rounded[3],
+                                 keepSlope: training)
                 gelu = .rounded(a.rounded[3])
             } else {
                 let g = a.gelu.reserve(rq * hd)
-                GELU.biasForward(fc1, bias: store.value(L.fc1b), rows: rq, width: hd, into: g)
+                GELU.biasForward(fc1, bias: store.value(L.fc1b), rows: rq, width: hd, into: g, keepSlope: training)
                 gelu = .float32(g, rows: rq, cols: hd)
             }
             Linear.forward(gelu, out: c, weight: store.value(L.fc2w), bias: store.value(L.fc2b), residual: res1,
@@ -219,9 +220,9 @@ public final class TransformerBlocks {
                             dBias: store.grad(L.fc2b), dx: dH, scratch: biasScratch, precision: precision)
             let roundedDH2 = precision == .bfloat16 ? dHidden2Rounded : nil
             if let roundedDH2 {
-                GELU.backward(dH, x: a.fc1.pointer, rows: rq, width: hd, into: dH2, rounded: roundedDH2)
+                GELU.backward(dH, slope: a.fc1.pointer, rows: rq, width: hd, into: dH2, rounded: roundedDH2)
             } else {
-                GELU.backward(dH, x: a.fc1.pointer, count: rq * hd, into: dH2)
+                GELU.backward(dH, slope: a.fc1.pointer, count: rq * hd, into: dH2)
             }
             Linear.backward(dH2, roundedDy: roundedDH2, x: a.ln2In!, out: hd, weight: store.value(L.fc1w), dWeight: store.grad(L.fc1w),
                             dBias: store.grad(L.fc1b), dx: dN, scratch: biasScratch, precision: precision)
