@@ -209,14 +209,20 @@ final class BFloat16Tests: XCTestCase {
             var slope = pre
             GELU.biasForward(&slope, bias: bias, rows: rows, width: h, rounded: gWritten, keepSlope: true)
             XCTAssertEqual(contents(gWritten), contents(gAfter), "\(route) GELU keeping its slope")
+            // The bias gradient is taken as dx is written, with the bits of
+            // summing the float32 dx after.
             let dy = pre.map { $0 / 2 }
-            var dxA = [Float](repeating: 0, count: rows * h), dxB = dxA
+            var dxA = [Float](repeating: 0, count: rows * h), dbA = [Float](repeating: 0.5, count: h), dbB = dbA
             GELU.backward(dy, x: preA, count: rows * h, into: &dxA)
+            Linear.columnSums(dxA, rows: rows, width: h, into: &dbA, scratch: FloatBuffer())
             let dAfter = BFloat16GEMM.Operand(route: route), dWritten = BFloat16GEMM.Operand(route: route)
             dAfter.load(dxA, rows: rows, cols: h, ld: h)
-            GELU.backward(dy, slope: slope, rows: rows, width: h, into: &dxB, rounded: dWritten)
+            dbB.withUnsafeMutableBufferPointer { db in
+                GELU.backward(dy, slope: slope, rows: rows, width: h, rounded: dWritten,
+                              columnSums: ColumnSums(into: db.baseAddress!, rows: rows, width: h, scratch: FloatBuffer()))
+            }
             XCTAssertEqual(contents(dWritten), contents(dAfter), "\(route) GELU backward")
-            XCTAssertEqual(dxB, dxA)
+            XCTAssertEqual(dbB.map(\.bitPattern), dbA.map(\.bitPattern), "\(route) fc1's bias gradient")
         }
     }
 
@@ -248,12 +254,20 @@ final class BFloat16Tests: XCTestCase {
         // ... and with dy rounded already, as GELU's backward leaves it.
         let roundedDy = BFloat16GEMM.Operand(route: BFloat16GEMM.route)
         roundedDy.load(dy, rows: m, cols: o, ld: o)
-        var dwC = [Float](repeating: 0.5, count: o * i), dbC = [Float](repeating: 0, count: o), dxC = [Float](repeating: 0, count: m * i)
-        Linear.backward(dy, roundedDy: roundedDy, x: .rounded(kept), out: o, weight: w, dWeight: &dwC, dBias: &dbC, dx: &dxC,
-                        precision: .bfloat16)
+        var dwC = [Float](repeating: 0.5, count: o * i), dxC = [Float](repeating: 0, count: m * i)
+        Linear.backward(roundedDy: roundedDy, x: kept, out: o, weight: w, dWeight: &dwC, dx: &dxC)
         XCTAssertEqual(dwC, dwA)
-        XCTAssertEqual(dbC, dbA)
         XCTAssertEqual(dxC, dxA)
+        // The bias gradient taken while dy is rounded (with scratch for the
+        // per-worker partials) and in a pass of its own: the same bits.
+        var dwD = [Float](repeating: 0.5, count: o * i), dbD = [Float](repeating: 0, count: o), dxD = dxC
+        var dbSeparate = [Float](repeating: 0, count: o)
+        Linear.backward(dy, x: .rounded(kept), out: o, weight: w, dWeight: &dwD, dBias: &dbD, dx: &dxD,
+                        scratch: FloatBuffer(), precision: .bfloat16)
+        Linear.columnSums(dy, rows: m, width: o, into: &dbSeparate, scratch: FloatBuffer())
+        XCTAssertEqual(dbD.map(\.bitPattern), dbSeparate.map(\.bitPattern))
+        XCTAssertEqual(dwD, dwA)
+        XCTAssertEqual(dxD, dxA)
     }
 
     func testBFloat16ModelStaysNearFloat32() {

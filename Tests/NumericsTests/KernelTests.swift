@@ -44,11 +44,12 @@ final class KernelTests: XCTestCase {
         }
     }
 
-    func testGELUsKeptSlopeGivesTheSameOutputAndBackwardBitForBit() {
+    func testGELUsKeptSlopeGivesTheSameOutputBackwardAndBiasGradientBitForBit() {
         // A training forward leaves GELU's slope in pre; the backward from it
-        // must equal the backward that evaluates the slope at pre + bias.
+        // (with the bias gradient taken as dx is written) must equal the
+        // backward that evaluates the slope at pre + bias, then sums dx.
         var rng = SeededGenerator(seed: 5)
-        let rows = 7, c = 45  // a partial vector at each row's end
+        let rows = 203, c = 45  // several 16 KiB blocks per worker; a partial vector at each row's end
         // Mostly normal values, and every ninth one from -12 to 12 (the tails).
         var pre = [Float](repeating: 0, count: rows * c)
         for i in pre.indices { pre[i] = i % 9 == 0 ? Float(i % 25 - 12) : Float(3 * rng.normal()) }
@@ -59,9 +60,17 @@ final class KernelTests: XCTestCase {
         GELU.biasForward(&kept, bias: bias, rows: rows, width: c, into: &yKept, keepSlope: true)
         XCTAssertEqual(yKept.map(\.bitPattern), y.map(\.bitPattern), "GELU's output")
         var dxFromX = [Float](repeating: 0, count: rows * c), dxFromSlope = dxFromX
+        var dbFromX = [Float](repeating: 0.25, count: c), dbFromSlope = dbFromX
         GELU.backward(dy, x: biased, count: rows * c, into: &dxFromX)
-        GELU.backward(dy, slope: kept, count: rows * c, into: &dxFromSlope)
+        Linear.columnSums(dxFromX, rows: rows, width: c, into: &dbFromX, scratch: FloatBuffer())
+        dxFromSlope.withUnsafeMutableBufferPointer { dx in
+            dbFromSlope.withUnsafeMutableBufferPointer { db in
+                let sums = ColumnSums(into: db.baseAddress!, rows: rows, width: c, scratch: FloatBuffer())
+                GELU.backward(dy, slope: kept, rows: rows, width: c, into: dx.baseAddress!, columnSums: sums)
+            }
+        }
         XCTAssertEqual(dxFromSlope.map(\.bitPattern), dxFromX.map(\.bitPattern), "GELU's backward")
+        XCTAssertEqual(dbFromSlope.map(\.bitPattern), dbFromX.map(\.bitPattern), "the bias gradient")
     }
 
     func testOneDNNAndOpenBLASAgreeOnEveryTransposeAndBeta() {

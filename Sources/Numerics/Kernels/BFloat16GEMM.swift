@@ -102,12 +102,31 @@ public enum BFloat16GEMM {
             UnsafeMutableRawPointer(storage.pointer).bindMemory(to: UInt16.self, capacity: rows * cols)
         }
 
-        /// Rounds `rows` rows of `cols` floats, `ld` apart; rows split over the workers.
-        func load(_ src: UnsafePointer<Float>, rows: Int, cols: Int, ld: Int) {
+        /// Rounds `rows` rows of `cols` floats, `ld` apart; rows split over
+        /// the workers. With `columnSums` (dense rows, ld = cols) their
+        /// column sums are taken in the same pass, block by block.
+        func load(_ src: UnsafePointer<Float>, rows: Int, cols: Int, ld: Int, columnSums: ColumnSums? = nil) {
             resize(rows: rows, cols: cols)
             let s = SharedReadPointer(src)
-            Parallel.forChunks(rows) { _, r in self.round(s.base + r.lowerBound * ld, rows: r, ld: ld) }
+            guard let sums = columnSums else {
+                Parallel.forChunks(rows) { _, r in self.round(s.base + r.lowerBound * ld, rows: r, ld: ld) }
+                return
+            }
+            precondition(ld == cols && sums.width == cols)
+            let block = Self.blockRows(cols)
+            Parallel.forChunks(rows) { chunk, range in
+                for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
+                    let r = start..<min(start + block, range.upperBound)
+                    self.round(s.base + start * cols, rows: r, ld: cols)
+                    sums.add(s.base + start * cols, rows: r.count, chunk: chunk)
+                }
+            }
+            sums.finish()
         }
+
+        /// Rows of `cols` floats in 16 KiB: a block that stays in L1
+        /// between the passes over it.
+        static func blockRows(_ cols: Int) -> Int { max(1, 4096 / max(cols, 1)) }
 
         /// Rows of an activation as the layer that computes it writes them:
         /// `body(rows, out)` writes those rows as float32 at `out` (row
@@ -115,11 +134,13 @@ public enum BFloat16GEMM {
         /// instead of in a second pass over memory. The float32 rows land in
         /// `float32` when given (a reader needs them), else in a small
         /// per-worker tile. The rounded values equal `load`'s bit for bit.
-        func produce(rows: Int, cols: Int, float32: UnsafeMutablePointer<Float>?,
+        /// With `columnSums` the float32 rows' column sums are taken too.
+        func produce(rows: Int, cols: Int, float32: UnsafeMutablePointer<Float>?, columnSums: ColumnSums? = nil,
                      _ body: @Sendable (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
             resize(rows: rows, cols: cols)
+            precondition(columnSums.map { $0.width == cols } ?? true)
             // 16 KiB of float32 per tile: the rows stay in L1 until rounded.
-            let block = max(1, 4096 / max(cols, 1))
+            let block = Self.blockRows(cols)
             let tiles = float32 == nil ? SharedPointer(tile.reserve(Parallel.chunkCount(rows) * block * cols)) : nil
             let keep = float32.map { SharedPointer($0) }
             Parallel.forChunks(rows) { chunk, range in
@@ -128,8 +149,10 @@ public enum BFloat16GEMM {
                     let out = keep.map { $0.base + start * cols } ?? tiles!.base + chunk * block * cols
                     body(r, out)
                     self.round(out, rows: r, ld: cols)
+                    columnSums?.add(out, rows: r.count, chunk: chunk)
                 }
             }
+            columnSums?.finish()
         }
 
         /// `produce`'s per-worker float32 tiles.

@@ -37,27 +37,8 @@ public enum GELU {
         return { r, out in kernel(ps.base + r.lowerBound * c, out, bs.base, r.count, c) }
     }
 
-    /// dx = dy · slope, the slope as a training `biasForward` left it.
-    public static func backward(_ dy: UnsafePointer<Float>, slope: UnsafePointer<Float>, count n: Int,
-                                into dx: UnsafeMutablePointer<Float>) {
-        let ss = SharedReadPointer(slope), dys = SharedReadPointer(dy), dxs = SharedPointer(dx)
-        Parallel.forChunks(n) { _, r in
-            ck_gelu_backward_slope(dys.base + r.lowerBound, ss.base + r.lowerBound, dxs.base + r.lowerBound, r.count)
-        }
-    }
-
-    /// The same over rows x width, dx also rounded to bfloat16 into
-    /// `rounded` as it is written (the next backward GEMMs' dy; the float32
-    /// dx stays for the bias gradient).
-    static func backward(_ dy: UnsafePointer<Float>, slope: UnsafePointer<Float>, rows: Int, width c: Int,
-                         into dx: UnsafeMutablePointer<Float>, rounded: BFloat16GEMM.Operand) {
-        let ss = SharedReadPointer(slope), dys = SharedReadPointer(dy)
-        rounded.produce(rows: rows, cols: c, float32: dx) { r, out in
-            ck_gelu_backward_slope(dys.base + r.lowerBound * c, ss.base + r.lowerBound * c, out, r.count * c)
-        }
-    }
-
-    /// dx = dy · (Φ(x) + x·φ(x)).
+    /// dx = dy · (Φ(x) + x·φ(x)), from GELU's input (tests and references;
+    /// a training step keeps the slope instead).
     public static func backward(_ dy: UnsafePointer<Float>, x: UnsafePointer<Float>, count n: Int,
                                 into dx: UnsafeMutablePointer<Float>) {
         let xs = SharedReadPointer(x), dys = SharedReadPointer(dy)
@@ -67,4 +48,30 @@ public enum GELU {
         }
     }
 
+    /// dx = dy · slope over rows x width (the slope as a training
+    /// `biasForward` left it), with dx's column sums (the bias gradient of
+    /// the layer before GELU) taken as dx is written.
+    static func backward(_ dy: UnsafePointer<Float>, slope: UnsafePointer<Float>, rows: Int, width c: Int,
+                         into dx: UnsafeMutablePointer<Float>, columnSums: ColumnSums) {
+        let ss = SharedReadPointer(slope), dys = SharedReadPointer(dy), dxs = SharedPointer(dx)
+        let block = BFloat16GEMM.Operand.blockRows(c)
+        Parallel.forChunks(rows) { chunk, range in
+            for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
+                let n = min(block, range.upperBound - start), at = start * c
+                ck_gelu_backward_slope(dys.base + at, ss.base + at, dxs.base + at, n * c)
+                columnSums.add(dxs.base + at, rows: n, chunk: chunk)
+            }
+        }
+        columnSums.finish()
+    }
+
+    /// The same with dx rounded to bfloat16 into `rounded` as it is written
+    /// (the next backward GEMMs' dy) instead of kept as float32.
+    static func backward(_ dy: UnsafePointer<Float>, slope: UnsafePointer<Float>, rows: Int, width c: Int,
+                         rounded: BFloat16GEMM.Operand, columnSums: ColumnSums) {
+        let ss = SharedReadPointer(slope), dys = SharedReadPointer(dy)
+        rounded.produce(rows: rows, cols: c, float32: nil, columnSums: columnSums) { r, out in
+            ck_gelu_backward_slope(dys.base + r.lowerBound * c, ss.base + r.lowerBound * c, out, r.count * c)
+        }
+    }
 }

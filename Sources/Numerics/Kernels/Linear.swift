@@ -52,20 +52,16 @@ public enum Linear {
         }
     }
 
-    /// `roundedDy`: dy rounded already, where the layer after wrote it so
-    /// (bfloat16 only; dy itself still gives the bias gradient).
-    static func backward(_ dy: UnsafePointer<Float>, roundedDy: BFloat16GEMM.Operand? = nil, x: Input, out o: Int,
+    static func backward(_ dy: UnsafePointer<Float>, x: Input, out o: Int,
                          weight w: UnsafePointer<Float>, dWeight dw: UnsafeMutablePointer<Float>,
                          dBias db: UnsafeMutablePointer<Float>?, dx: UnsafeMutablePointer<Float>?,
                          scratch: FloatBuffer? = nil, precision: MatmulPrecision) {
         switch x {
         case let .float32(p, rows, cols):
-            precondition(roundedDy == nil, "a rounded dy goes with a rounded input")
             backward(dy, x: p, rows: rows, in: cols, out: o, weight: w, dWeight: dw, dBias: db, dx: dx,
                      scratch: scratch, precision: precision)
         case let .rounded(operand):
-            backward(dy, roundedDy: roundedDy, x: operand, out: o, weight: w, dWeight: dw, dBias: db, dx: dx,
-                     scratch: scratch)
+            backward(dy, x: operand, out: o, weight: w, dWeight: dw, dBias: db, dx: dx, scratch: scratch)
         }
     }
 
@@ -106,36 +102,50 @@ public enum Linear {
     }
 
     /// The backward in bfloat16 for an input rounded already (the forward's
-    /// operand, kept): dy is rounded once for both GEMMs.
-    static func backward(_ dy: UnsafePointer<Float>, roundedDy: BFloat16GEMM.Operand? = nil, x: BFloat16GEMM.Operand,
-                         out o: Int, weight w: UnsafePointer<Float>, dWeight dw: UnsafeMutablePointer<Float>,
-                         dBias db: UnsafeMutablePointer<Float>?, dx: UnsafeMutablePointer<Float>?,
-                         accumulateInput: Bool = false, scratch: FloatBuffer? = nil) {
-        let m = x.rows, i = x.cols
-        BFloat16GEMM.withOperands(2, route: x.route) { ops in
-            let dyB = roundedDy ?? ops[0]
-            if roundedDy == nil { ops[0].load(dy, rows: m, cols: o, ld: o) }
-            if let dx {
-                ops[1].load(w, rows: o, cols: i, ld: i)
-                BFloat16GEMM.multiply(false, false, m, i, o, 1, dyB, ops[1], accumulateInput ? 1 : 0, dx, i)
-            }
-            BFloat16GEMM.multiply(true, false, o, i, m, 1, dyB, x, 1, dw, i)
+    /// operand, kept): dy is rounded once for both GEMMs, and the bias
+    /// gradient taken in the same pass over dy.
+    static func backward(_ dy: UnsafePointer<Float>, x: BFloat16GEMM.Operand, out o: Int, weight w: UnsafePointer<Float>,
+                         dWeight dw: UnsafeMutablePointer<Float>, dBias db: UnsafeMutablePointer<Float>?,
+                         dx: UnsafeMutablePointer<Float>?, accumulateInput: Bool = false, scratch: FloatBuffer? = nil) {
+        let m = x.rows
+        // ColumnSums needs the partials' scratch when the rows make several chunks.
+        let sums = db.flatMap { db in
+            scratch != nil || Parallel.chunkCount(m) == 1 ? ColumnSums(into: db, rows: m, width: o, scratch: scratch) : nil
         }
-        if let db { columnSums(dy, rows: m, width: o, into: db, scratch: scratch) }
+        BFloat16GEMM.withOperands(1, route: x.route) { ops in
+            ops[0].load(dy, rows: m, cols: o, ld: o, columnSums: sums)
+            backward(roundedDy: ops[0], x: x, out: o, weight: w, dWeight: dw, dx: dx, accumulateInput: accumulateInput)
+        }
+        if sums == nil, let db { columnSums(dy, rows: m, width: o, into: db, scratch: scratch) }
     }
 
-    /// out[j] += Σ_r dy[r, j].
+    /// The backward's GEMMs in bfloat16 on a dy rounded already (as GELU's
+    /// backward writes it): dW += dyᵀ·x, dx = dy·W (or += with
+    /// `accumulateInput`). The bias gradient is the caller's.
+    static func backward(roundedDy dyB: BFloat16GEMM.Operand, x: BFloat16GEMM.Operand, out o: Int,
+                         weight w: UnsafePointer<Float>, dWeight dw: UnsafeMutablePointer<Float>,
+                         dx: UnsafeMutablePointer<Float>?, accumulateInput: Bool = false) {
+        let m = x.rows, i = x.cols
+        precondition(dyB.rows == m && dyB.cols == o)
+        if let dx {
+            BFloat16GEMM.withOperands(1, route: x.route) { ops in
+                ops[0].load(w, rows: o, cols: i, ld: i)
+                BFloat16GEMM.multiply(false, false, m, i, o, 1, dyB, ops[0], accumulateInput ? 1 : 0, dx, i)
+            }
+        }
+        BFloat16GEMM.multiply(true, false, o, i, m, 1, dyB, x, 1, dw, i)
+    }
+
+    /// out[j] += Σ_r dy[r, j], in ColumnSums' order (without scratch, one
+    /// thread down all the rows).
     public static func columnSums(_ dy: UnsafePointer<Float>, rows m: Int, width o: Int,
                                   into out: UnsafeMutablePointer<Float>, scratch: FloatBuffer?) {
-        let workers = Parallel.chunkCount(m)
-        guard workers > 1, let scratch else {
+        guard Parallel.chunkCount(m) == 1 || scratch != nil else {
             ck_column_sums_add(dy, out, m, o)
             return
         }
-        let partial = scratch.reserve(workers * o)
-        partial.update(repeating: 0, count: workers * o)
-        let ps = SharedPointer(partial), ds = SharedReadPointer(dy)
-        Parallel.forChunks(m) { w, r in ck_column_sums_add(ds.base + r.lowerBound * o, ps.base + w * o, r.count, o) }
-        for w in 0..<workers { ck_add(partial + w * o, out, o) }
+        let sums = ColumnSums(into: out, rows: m, width: o, scratch: scratch), ds = SharedReadPointer(dy)
+        Parallel.forChunks(m) { w, r in sums.add(ds.base + r.lowerBound * o, rows: r.count, chunk: w) }
+        sums.finish()
     }
 }

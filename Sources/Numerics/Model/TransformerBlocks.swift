@@ -47,8 +47,8 @@ public final class TransformerBlocks {
     let acts: [Activations]
     // Backward scratch, shared by all layers.
     let dHidden = FloatBuffer()      // (B, T, H) ∂/∂gelu
-    let dHidden2 = FloatBuffer()     // (B, T, H) ∂/∂fc1
-    // (B, T, H) ∂/∂fc1 rounded as written, with bfloat16 GEMMs
+    let dHidden2 = FloatBuffer()     // (B, T, H) ∂/∂fc1 (float32 GEMMs)
+    // (B, T, H) ∂/∂fc1 rounded as written, with bfloat16 GEMMs (no float32 copy)
     lazy var dHidden2Rounded = BFloat16GEMM.Operand(route: BFloat16GEMM.route)
     let dNarrow = FloatBuffer()      // (B, T, C) ∂/∂ln2, ∂/∂attOut, ∂/∂ln1 in turn
     let dQkv = FloatBuffer()         // (B, T, 3C)
@@ -206,7 +206,7 @@ public final class TransformerBlocks {
     public func backward(_ dx: UnsafeMutablePointer<Float>) {
         guard let x0 = input, canBackward else { preconditionFailure("backward without a training forward") }
         let b = batch, t = tokens, r = b * t, c = config.embedDim, hd = config.hiddenDim, heads = config.numHeads
-        let dH = dHidden.reserve(r * hd), dH2 = dHidden2.reserve(r * hd)
+        let dH = dHidden.reserve(r * hd)
         let dN = dNarrow.reserve(r * c), dq = dQkv.reserve(r * 3 * c)
         for l in stride(from: layers.count - 1, through: 0, by: -1) {
             let L = layers[l], a = acts[l]
@@ -218,14 +218,19 @@ public final class TransformerBlocks {
             // MLP branch.
             Linear.backward(dRes, x: a.geluIn!, out: c, weight: store.value(L.fc2w), dWeight: store.grad(L.fc2w),
                             dBias: store.grad(L.fc2b), dx: dH, scratch: biasScratch, precision: precision)
-            let roundedDH2 = precision == .bfloat16 ? dHidden2Rounded : nil
-            if let roundedDH2 {
-                GELU.backward(dH, slope: a.fc1.pointer, rows: rq, width: hd, into: dH2, rounded: roundedDH2)
-            } else {
-                GELU.backward(dH, slope: a.fc1.pointer, count: rq * hd, into: dH2)
+            // ∂/∂fc1, with fc1's bias gradient taken as it is written.
+            let fc1Bias = ColumnSums(into: store.grad(L.fc1b), rows: rq, width: hd, scratch: biasScratch)
+            switch a.ln2In! {
+            case let .rounded(ln2):
+                GELU.backward(dH, slope: a.fc1.pointer, rows: rq, width: hd, rounded: dHidden2Rounded, columnSums: fc1Bias)
+                Linear.backward(roundedDy: dHidden2Rounded, x: ln2, out: hd, weight: store.value(L.fc1w),
+                                dWeight: store.grad(L.fc1w), dx: dN)
+            case .float32:
+                let dH2 = dHidden2.reserve(rq * hd)
+                GELU.backward(dH, slope: a.fc1.pointer, rows: rq, width: hd, into: dH2, columnSums: fc1Bias)
+                Linear.backward(dH2, x: a.ln2In!, out: hd, weight: store.value(L.fc1w), dWeight: store.grad(L.fc1w),
+                                dBias: nil, dx: dN, scratch: biasScratch, precision: precision)
             }
-            Linear.backward(dH2, roundedDy: roundedDH2, x: a.ln2In!, out: hd, weight: store.value(L.fc1w), dWeight: store.grad(L.fc1w),
-                            dBias: store.grad(L.fc1b), dx: dN, scratch: biasScratch, precision: precision)
             LayerNorm.backward(dN, x: a.res1.pointer, rows: rq, width: c, weight: store.value(L.n2w),
                                mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer, dWeight: store.grad(L.n2w),
                                dBias: store.grad(L.n2b), dx: dRes, accumulate: true, scratch: lnScratch)
