@@ -35,9 +35,14 @@ static inline __attribute__((always_inline)) float gelu_slope(float v, float cdf
 float ck_expf(float x) { return exp_inline(x); }
 float ck_normal_cdf(float x) { return cdf_inline(x); }
 
-CK_KERNEL_ELEMENTWISE(ck_bias_gelu,
-          (float *restrict pre, float *restrict out, const float *restrict bias, long rows, long cols),
-          (pre, out, bias, rows, cols)) {
+// pre[r, c] += bias[c], out[r, c] = GELU(pre[r, c]); with keep_slope, pre
+// instead gets GELU's slope there, Φ(v) + v·φ(v), the one thing a backward
+// needs of it (a training forward), by the expression ck_gelu_backward
+// evaluates (the same bits), so the backward is a multiplication instead of a
+// second erfc and two exps.
+static inline __attribute__((always_inline)) void bias_gelu_rows(float *restrict pre, float *restrict out,
+                                                                 const float *restrict bias, long rows, long cols,
+                                                                 int keep_slope) {
     for (long r = 0; r < rows; r++) {
         float *h = pre + r * cols, *y = out + r * cols;
         // Independent chains interleaved: each vector's erfc is a long
@@ -45,29 +50,23 @@ CK_KERNEL_ELEMENTWISE(ck_bias_gelu,
 #pragma clang loop interleave_count(2)
         for (long c = 0; c < cols; c++) {
             float v = h[c] + bias[c];
-            h[c] = v;
-            y[c] = v * cdf_inline(v);
+            float phi = cdf_inline(v);
+            y[c] = v * phi;
+            h[c] = keep_slope ? gelu_slope(v, phi) : v;
         }
     }
 }
 
-// The same for a training forward: pre is replaced by GELU's slope there,
-// Φ(v) + v·φ(v), the one thing the backward needs of it, computed by the
-// same expression as ck_gelu_backward's (the same bits), so the backward is a
-// multiplication instead of a second erfc and two exps.
+CK_KERNEL_ELEMENTWISE(ck_bias_gelu,
+          (float *restrict pre, float *restrict out, const float *restrict bias, long rows, long cols),
+          (pre, out, bias, rows, cols)) {
+    bias_gelu_rows(pre, out, bias, rows, cols, 0);
+}
+
 CK_KERNEL_ELEMENTWISE(ck_bias_gelu_keep_slope,
           (float *restrict pre, float *restrict out, const float *restrict bias, long rows, long cols),
           (pre, out, bias, rows, cols)) {
-    for (long r = 0; r < rows; r++) {
-        float *h = pre + r * cols, *y = out + r * cols;
-#pragma clang loop interleave_count(2)
-        for (long c = 0; c < cols; c++) {
-            float v = h[c] + bias[c];
-            float phi = cdf_inline(v);
-            y[c] = v * phi;
-            h[c] = gelu_slope(v, phi);
-        }
-    }
+    bias_gelu_rows(pre, out, bias, rows, cols, 1);
 }
 
 CK_KERNEL_ELEMENTWISE(ck_gelu_backward_slope,
