@@ -270,6 +270,25 @@ final class BFloat16Tests: XCTestCase {
         XCTAssertEqual(dxD, dxA)
     }
 
+    func testTheGEMMsFusedBiasEqualsAddingItAfterAtEveryShape() {
+        // oneDNN picks its kernel by shape; each must add the bias to the
+        // finished product (qkv's shapes in training and in feature
+        // extraction, whose batch size is free).
+        var rng = SeededGenerator(seed: 17)
+        for (m, n, k) in [(1, 576, 192), (3, 48, 16), (49, 576, 192), (50, 288, 96), (257, 576, 192), (2401, 144, 48),
+                          (6272, 576, 192), (12544, 576, 192)] {
+            let x = (0..<(m * k)).map { _ in Float(rng.normal()) }, w = (0..<(n * k)).map { _ in Float(rng.normal()) / 8 }
+            let b = (0..<n).map { _ in Float(rng.normal()) }
+            let kept = BFloat16GEMM.Operand(route: BFloat16GEMM.route)
+            kept.load(x, rows: m, cols: k, ld: k)
+            var fused = [Float](repeating: 0, count: m * n), after = fused
+            Linear.forward(.rounded(kept), out: n, weight: w, bias: b, into: &fused, precision: .bfloat16)
+            Linear.forward(.rounded(kept), out: n, weight: w, bias: nil, into: &after, precision: .bfloat16)
+            Linear.addRows(bias: b, residual: nil, rows: m, width: n, into: &after)
+            XCTAssertEqual(fused.map(\.bitPattern), after.map(\.bitPattern), "\(m)x\(n)x\(k)")
+        }
+    }
+
     func testBFloat16ModelStaysNearFloat32() {
         let shape = JEPAShape(channels: 1, patchSize: 4, gridSize: 4, encoder: ViTConfig(embedDim: 32, depth: 2, numHeads: 2),
                               predictorDim: 16, predictorDepth: 1)
