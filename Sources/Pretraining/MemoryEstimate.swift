@@ -9,16 +9,20 @@ import Shards
 /// activation buffer at the full token count.
 public struct MemoryEstimate {
     let data: Double, curve: Double, model: Double, activations: Double
+    let curveHoldsImages: Bool
     var total: Double { data + curve + model + activations + MachineMemory.overhead }
 
     /// `trainBytes`: the train images held at once (the whole split, or at
     /// most data.buffer_mb when it is streamed); `curveImages`: the learning
     /// curve's query and bank images (0 when it is off), whose features it
-    /// holds (the images themselves are read from the shards).
-    init(shape: JEPAShape, trainBytes: Int, batch b: Int, targetBlocks m: Int, curveImages: Int = 0) {
+    /// holds, and the images too (`curveImageBytes` each) when the train split
+    /// is held in memory (else they are read from the shards: 0).
+    init(shape: JEPAShape, trainBytes: Int, batch b: Int, targetBlocks m: Int, curveImages: Int = 0,
+         curveImageBytes: Int = 0) {
         let tokens = Double(shape.numPatches), f = 4.0
         data = Double(trainBytes)
-        curve = Double(curveImages) * f * Double(shape.encoder.embedDim)
+        curve = Double(curveImages) * (f * Double(shape.encoder.embedDim) + Double(curveImageBytes))
+        curveHoldsImages = curveImageBytes > 0
         // Values and gradients of the encoder, target encoder and predictor;
         // AdamW's two moments of the encoder and the predictor.
         let pe = Self.parameters(shape.encoder, input: shape.patchDim)
@@ -43,7 +47,7 @@ public struct MemoryEstimate {
 
     var summary: String {
         let gib = MachineMemory.gib
-        let curveText = curve > 0 ? ", learning-curve features \(gib(curve))" : ""
+        let curveText = curve > 0 ? ", learning-curve \(curveHoldsImages ? "images and " : "")features \(gib(curve))" : ""
         return "about \(gib(total)) (train images \(gib(data))\(curveText), weights and optimizer \(gib(model)), activations \(gib(activations)))"
     }
 }

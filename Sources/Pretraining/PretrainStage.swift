@@ -48,7 +48,8 @@ public enum PretrainStage: BuildingStage {
         let (data, shape, sampler) = try setUp(settings, shards: shards, rank: comm.rank, ranks: comm.size,
                                                curveImages: options.curve.map { $0.queries + $0.bank } ?? 0)
         try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
-        let curve = try learningCurve(options, shards: shards, itersPerEpoch: data.itersPerEpoch)
+        let curve = try learningCurve(options, shards: shards, itersPerEpoch: data.itersPerEpoch,
+                                      holdImages: data.stream == nil)
         let run = TrainingRun(settings: settings, options: options, shape: shape, data: data, sampler: sampler,
                               workDir: workDir, configText: JSON.object(context.config.values).canonical, build: request.build,
                               log: log, comm: comm, curve: curve)
@@ -191,10 +192,11 @@ public enum PretrainStage: BuildingStage {
             attributes = attributes ?? r.attributes
         }
         guard let a = attributes else { return 0 }
-        let held = min(images * a.numPatches * a.patchDim, settings.loading.bufferBytes)
+        let sample = a.numPatches * a.patchDim, whole = images * sample <= settings.loading.bufferBytes
+        let held = min(images * sample, settings.loading.bufferBytes)
         let estimate = MemoryEstimate(shape: settings.shape(channels: a.channels, patchSize: a.patchSize, gridSize: a.gridSize),
                                       trainBytes: held, batch: settings.batchSize, targetBlocks: settings.mask.numPredMasks,
-                                      curveImages: curveImages)
+                                      curveImages: curveImages, curveImageBytes: whole ? sample : 0)
         if let line = try MachineMemory.check(
             stage: "pretrain", needs: estimate.total, summary: estimate.summary,
             remedy: "lower data.buffer_mb (train images held at once), data.batch_size or the model (meta.model_name, embed_dim, depth, pred_emb_dim, pred_depth)") {
@@ -233,9 +235,13 @@ public enum PretrainStage: BuildingStage {
     }
 
     /// The learning curve of a run (rank 0 only), or nil when logging.eval_every is 0.
-    static func learningCurve(_ options: PretrainOptions, shards: [String], itersPerEpoch: Int) throws -> LearningCurve? {
+    /// `holdImages`: its images are held in memory (when the train split is:
+    /// a few thousand of its images), else read from the shards at each evaluation.
+    static func learningCurve(_ options: PretrainOptions, shards: [String], itersPerEpoch: Int,
+                              holdImages: Bool) throws -> LearningCurve? {
         guard let c = options.curve, let every = c.period.steps(itersPerEpoch: itersPerEpoch) else { return nil }
-        return try LearningCurve(trainShards: shards, options: c, every: every, itersPerEpoch: itersPerEpoch)
+        return try LearningCurve(trainShards: shards, options: c, every: every, itersPerEpoch: itersPerEpoch,
+                                 holdImages: holdImages)
     }
 
 }

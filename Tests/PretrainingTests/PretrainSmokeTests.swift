@@ -147,7 +147,7 @@ final class PretrainSmokeTests: XCTestCase {
         let options = PretrainOptions(cfg.settings)
         let shards = try PretrainStage.trainShards(store: store, prepareKey: prepared.key)
         let curve = try XCTUnwrap(try PretrainStage.learningCurve(options, shards: shards,
-                                                                  itersPerEpoch: 32))
+                                                                  itersPerEpoch: 32, holdImages: false))
         XCTAssertEqual(curve.every, 16)
         XCTAssertEqual(curve.queryCount, 40)
         XCTAssertEqual(curve.bankCount, 200)
@@ -163,9 +163,9 @@ final class PretrainSmokeTests: XCTestCase {
             s === curve.images ? Array(curveImages[(i * sample)..<((i + 1) * sample)])
                 : Array(s.patches[(i * sample)..<((i + 1) * sample)])
         }
-        let held = Set(holdout.map { image(train, $0) })
+        let fromHoldout = Set(holdout.map { image(train, $0) })
         for i in 0..<curve.images.count {
-            XCTAssertEqual(held.contains(image(curve.images, i)), i < curve.queryCount, "image \(i)")
+            XCTAssertEqual(fromHoldout.contains(image(curve.images, i)), i < curve.queryCount, "image \(i)")
         }
         // Stratified: each class in proportion to its share of the holdout.
         var perClass = [Int](repeating: 0, count: train.classCount), inHoldout = perClass
@@ -175,8 +175,14 @@ final class PretrainSmokeTests: XCTestCase {
             XCTAssertEqual(Double(perClass[c]), 40 * Double(inHoldout[c]) / Double(holdout.count), accuracy: 1, "class \(c)")
         }
         let again = try XCTUnwrap(try PretrainStage.learningCurve(options, shards: shards,
-                                                                  itersPerEpoch: 32))
+                                                                  itersPerEpoch: 32, holdImages: false))
         XCTAssertEqual(try again.images.rawSamples(Array(0..<again.images.count)), curveImages, "the sample is fixed")
+        // Held in memory (when the train split is), the same images in the same order.
+        let held = try XCTUnwrap(try PretrainStage.learningCurve(options, shards: shards,
+                                                                 itersPerEpoch: 32, holdImages: true))
+        XCTAssertTrue(held.images.isInMemory)
+        XCTAssertEqual(held.images.patches, curveImages)
+        XCTAssertEqual(held.images.labels, curve.images.labels)
     }
 
     func testDivergingLossStopsNamingTheStep() throws {
@@ -224,11 +230,15 @@ final class PretrainSmokeTests: XCTestCase {
         let estimate = MemoryEstimate(shape: small.shape(channels: 1, patchSize: 4, gridSize: 7), trainBytes: 512 * 784,
                                       batch: small.batchSize, targetBlocks: small.mask.numPredMasks)
         XCTAssertLessThan(estimate.total, 1_073_741_824)
-        // The learning curve's features count (its 4000 images, 602 MB at 224 px, are read from the shards).
+        // The learning curve's features count, and its images (602 MB at 224 px) when they are held
+        // (the train split is), not when they are read from the shards.
         let big = small.shape(channels: 3, patchSize: 16, gridSize: 14)
         let withCurve = MemoryEstimate(shape: big, trainBytes: 0, batch: 8, targetBlocks: 4, curveImages: 4000)
+        let heldCurve = MemoryEstimate(shape: big, trainBytes: 0, batch: 8, targetBlocks: 4, curveImages: 4000,
+                                       curveImageBytes: 150_528)
         let without = MemoryEstimate(shape: big, trainBytes: 0, batch: 8, targetBlocks: 4)
         XCTAssertEqual(withCurve.total - without.total, 4000 * 4 * Double(big.encoder.embedDim))
+        XCTAssertEqual(heldCurve.total - withCurve.total, 4000 * 150_528)
         XCTAssertTrue(withCurve.summary.contains("learning-curve features"), withCurve.summary)
     }
 
