@@ -187,7 +187,7 @@ public enum PretrainBench {
         let ms = { (s: Double) in String(format: "%8.2f ms", s * 1000) }
         var lines = [
             "pipeline: \(config.source); batch \(r.batch), \(r.warmup) warm-up + \(r.steps) timed steps",
-            "threads: \(Parallel.threadCount); GEMM: \(GEMM.backendDescription)"
+            "cpu: \(CPUInfo.model), class \(CPUInfo.cpuClass); threads: \(Parallel.threadCount); GEMM: \(GEMM.backendDescription)"
                 + (r.precision == .bfloat16 ? "; \(BFloat16GEMM.routeDescription)" : ""),
             "context tokens \(mean(r.contextTokens)) and target tokens \(mean(r.targetTokens)) per block on average (timed steps)",
         ]
