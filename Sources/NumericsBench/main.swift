@@ -33,9 +33,17 @@ struct NumericsBench: ParsableCommand {
     var attention: [Int] = []
     @Flag(help: "With --attention: the forward alone without the softmax matrix (no backward: the target encoder, feature extraction).")
     var inference = false
+    @Flag(name: .customLong("bf16-arithmetic"),
+          help: "Instead of a step: which arithmetic this CPU's bf16 GEMM performs (a fingerprint of its bits; whether a bf16 result reproduces here).")
+    var bf16Arithmetic = false
 
     func run() throws {
         try GEMM.checkEnvironment()
+        if bf16Arithmetic {
+            print("cpu: \(CPUInfo.model), class \(CPUInfo.cpuClass)")
+            for line in BFloat16Arithmetic.describe(BFloat16Arithmetic.check()) { print(line) }
+            return
+        }
         if !attention.isEmpty {
             let rows = AttentionBench.run(batch: batch, width: embed, heads: heads, tokens: attention, repeats: steps,
                                           inference: inference)

@@ -115,6 +115,17 @@ final class BFloat16Tests: XCTestCase {
         check(route: .native)
     }
 
+    func testTheArithmeticFingerprintIsFixedAndTheEmulationsIsTheFloat32GEMMs() {
+        let emulated = BFloat16Arithmetic.check(route: .emulated)
+        XCTAssertEqual(emulated.bfloat16Fingerprint, emulated.float32Fingerprint,
+                       "operands already bf16: the emulation is the float32 GEMM on the same numbers")
+        XCTAssertEqual(BFloat16Arithmetic.check(route: .emulated).bfloat16Fingerprint, emulated.bfloat16Fingerprint)
+        XCTAssertEqual(emulated.outputs, 4 * 96 * 64)
+        // The two models part on some sums (else the check could not tell them apart).
+        XCTAssertLessThan(emulated.sdmOrder, emulated.outputs)
+        XCTAssertLessThan(emulated.oneRoundingPerPair, emulated.outputs)
+    }
+
     func testNativeAndEmulatedAgreeToSummationOrder() throws {
         try XCTSkipUnless(BFloat16GEMM.nativeAvailable, "this CPU has no AVX512_BF16 (the emulation is tested alone)")
         for (i, x) in Self.cases.enumerated() {
