@@ -16,7 +16,7 @@ public struct MetaSettings: SettingsGroup {
         + CheckpointSettings.fields.map { $0.lifted(\Self.checkpoint) }
         + [
             Field("meta.use_bfloat16", \.useBfloat16,
-                  "the networks' linear layers (forward and backward) multiply bfloat16-rounded operands with float32 sums, as PyTorch's CPU autocast does; weights, AdamW, LayerNorm, softmax, the loss and the EMA stay float32. Native on AVX512_BF16 (there about 1.4x float32's step; at 5 seeds the test-split probe moved -0.3 [-2.2, +1.6] linear points, docs/performance.md), emulated (slower than float32, said at the start) elsewhere; Probe's feature extraction follows it",
+                  "the networks' linear layers (forward and backward) multiply bfloat16-rounded operands with float32 sums, as PyTorch's CPU autocast does; weights, AdamW, LayerNorm, softmax, the loss and the EMA stay float32. Native on AVX512_BF16 (there about 1.4x float32's step; at 5 seeds the test-split probe moved -0.3 [-2.2, +1.6] linear points, docs/performance.md), emulated (slower than float32, said at the start) elsewhere; Probe's feature extraction follows it. A bf16 result reproduces bit for bit only where the bf16 GEMM gives the same bits (a Zen 4's rows did not on a Zen 5; compare `NumericsBench --bf16-arithmetic` fingerprints), a float32 one across these CPUs",
                   official: .differs("autocast there also runs attention's two products in bfloat16; here attention stays float32")),
             Field("meta.seed", \.seed, "seed of initialisation, masks and data order", official: .ours,
                   rule: Check.intRange(0)),
