@@ -25,6 +25,25 @@ final class ArtifactStoreTests: XCTestCase {
                                    upstream: upstream, inputs: inputs)
     }
 
+    func testInterruptsAreBlockedInTheStoresThreadAndThoseItStartsLater() {
+        // So no compute thread runs a signal handler: the signals wait for libdispatch's signalfd.
+        _ = ArtifactStore(root: dir)
+        @Sendable func blocked() -> (Bool, Bool) {
+            var mask = sigset_t()
+            pthread_sigmask(SIG_BLOCK, nil, &mask)
+            return (sigismember(&mask, SIGINT) == 1, sigismember(&mask, SIGTERM) == 1)
+        }
+        XCTAssertTrue(blocked() == (true, true))
+        let done = expectation(description: "a thread started after")
+        let inherited = LockedFlag()
+        Thread {
+            inherited.set(blocked() == (true, true))
+            done.fulfill()
+        }.start()
+        wait(for: [done], timeout: 10)
+        XCTAssertTrue(inherited.value, "a thread started after inherits the mask")
+    }
+
     func testKeyChangesWithEveryInputAndOnlyThen() throws {
         let k = try material().key
         XCTAssertEqual(k.count, 16)
@@ -119,4 +138,12 @@ final class ArtifactStoreTests: XCTestCase {
         XCTAssertEqual(mkfifo("\(dir)/fifo", 0o600), 0)
         XCTAssertThrowsError(try cache.digest(ofFile: "\(dir)/fifo")) { XCTAssertTrue("\($0)".contains("not a regular file")) }
     }
+}
+
+/// A Bool written by one thread and read by another.
+final class LockedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flag = false
+    func set(_ v: Bool) { lock.lock(); flag = v; lock.unlock() }
+    var value: Bool { lock.lock(); defer { lock.unlock() }; return flag }
 }
