@@ -64,8 +64,8 @@ final class LearningCurve {
 
     /// `holdImages`: keep the curve's images in memory (read once) instead of
     /// reading them from the shards at each evaluation, which inflates every
-    /// compressed chunk they touch again (about 1.6 s of a 5.6 s evaluation of
-    /// the default pipeline).
+    /// compressed chunk they touch again (an evaluation of the default took
+    /// 6.6 s in float32 so, 3.7 s held: docs/performance.md, Round 6).
     init(trainShards: [String], options: Options, every: Int, itersPerEpoch: Int, holdImages: Bool) throws {
         // Labels for the whole split; patches only for the rows drawn.
         let train = try LabeledSplit(name: "train", shardPaths: trainShards, inMemory: false)
