@@ -113,20 +113,12 @@ public enum BFloat16GEMM {
                 return
             }
             precondition(ld == cols && sums.width == cols)
-            let block = Self.blockRows(cols)
-            Parallel.forChunks(rows) { chunk, range in
-                for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
-                    let r = start..<min(start + block, range.upperBound)
-                    self.round(s.base + start * cols, rows: r, ld: cols)
-                    sums.add(s.base + start * cols, rows: r.count, chunk: chunk)
-                }
+            RowBlocks.forEach(rows: rows, cols: cols) { chunk, r in
+                self.round(s.base + r.lowerBound * cols, rows: r, ld: cols)
+                sums.add(s.base + r.lowerBound * cols, rows: r.count, chunk: chunk)
             }
             sums.finish()
         }
-
-        /// Rows of `cols` floats in 16 KiB: a block that stays in L1
-        /// between the passes over it.
-        static func blockRows(_ cols: Int) -> Int { max(1, 4096 / max(cols, 1)) }
 
         /// Rows of an activation as the layer that computes it writes them:
         /// `body(rows, out)` writes those rows as float32 at `out` (row
@@ -139,18 +131,15 @@ public enum BFloat16GEMM {
                      _ body: @Sendable (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
             resize(rows: rows, cols: cols)
             precondition(columnSums.map { $0.width == cols } ?? true)
-            // 16 KiB of float32 per tile: the rows stay in L1 until rounded.
-            let block = Self.blockRows(cols)
+            // One block of float32 per worker's tile: the rows stay in L1 until rounded.
+            let block = RowBlocks.rows(cols)
             let tiles = float32 == nil ? SharedPointer(tile.reserve(Parallel.chunkCount(rows) * block * cols)) : nil
             let keep = float32.map { SharedPointer($0) }
-            Parallel.forChunks(rows) { chunk, range in
-                for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
-                    let r = start..<min(start + block, range.upperBound)
-                    let out = keep.map { $0.base + start * cols } ?? tiles!.base + chunk * block * cols
-                    body(r, out)
-                    self.round(out, rows: r, ld: cols)
-                    columnSums?.add(out, rows: r.count, chunk: chunk)
-                }
+            RowBlocks.forEach(rows: rows, cols: cols) { chunk, r in
+                let out = keep.map { $0.base + r.lowerBound * cols } ?? tiles!.base + chunk * block * cols
+                body(r, out)
+                self.round(out, rows: r, ld: cols)
+                columnSums?.add(out, rows: r.count, chunk: chunk)
             }
             columnSums?.finish()
         }

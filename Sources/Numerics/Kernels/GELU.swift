@@ -54,13 +54,10 @@ public enum GELU {
     static func backward(_ dy: UnsafePointer<Float>, slope: UnsafePointer<Float>, rows: Int, width c: Int,
                          into dx: UnsafeMutablePointer<Float>, columnSums: ColumnSums) {
         let ss = SharedReadPointer(slope), dys = SharedReadPointer(dy), dxs = SharedPointer(dx)
-        let block = BFloat16GEMM.Operand.blockRows(c)
-        Parallel.forChunks(rows) { chunk, range in
-            for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
-                let n = min(block, range.upperBound - start), at = start * c
-                ck_gelu_backward_slope(dys.base + at, ss.base + at, dxs.base + at, n * c)
-                columnSums.add(dxs.base + at, rows: n, chunk: chunk)
-            }
+        RowBlocks.forEach(rows: rows, cols: c) { chunk, r in
+            let at = r.lowerBound * c
+            ck_gelu_backward_slope(dys.base + at, ss.base + at, dxs.base + at, r.count * c)
+            columnSums.add(dxs.base + at, rows: r.count, chunk: chunk)
         }
         columnSums.finish()
     }
