@@ -43,14 +43,14 @@ SWEEP_ARGS    = --sweep $(SWEEP) --artifacts $(ARTIFACTS) $(SET) $(SEEDS_ARG)
 RUN_NAME_ARGS = --variant $(word 1,$(subst -, ,$1))$(if $(word 2,$(subst -, ,$1)), --seed $(word 2,$(subst -, ,$1)))
 FORCE_ARG     = $(if $(FORCE),--force)
 RUN           = $(if $(THREADS),IJEPA_THREADS=$(THREADS) OMP_NUM_THREADS=$(THREADS) OPENBLAS_NUM_THREADS=$(THREADS))
-# make bench / bench-compare: timed steps (after 2 untimed ones).
+# make bench / bench-compare: timed steps (after 2 untimed ones); bench-bf16: rounds.
 BENCH_STEPS  ?= 20
 BENCH_DUMP    = $(ARTIFACTS)/.bench/steps.h5
 # Development-only Python for tools/ (PyTorch reference and yardstick).
 VENV         := .venv
 TORCH_PIP    := torch==2.13.0+cpu h5py numpy safetensors
 
-.PHONY: all help deps deps-mpi apt-install build build-mpi test-mpi prepare pretrain probe report record record-sweep runs runs-diff export sweep sweep-report gc-list verify test test-e2e test-fuzz bench bench-compare bench-numerics venv clean clean-artifacts
+.PHONY: all help deps deps-mpi apt-install build build-mpi test-mpi prepare pretrain probe report record record-sweep runs runs-diff export sweep sweep-report gc-list verify test test-e2e test-fuzz bench bench-bf16 bench-compare bench-numerics venv clean clean-artifacts
 
 # The whole pipeline of PIPELINE: Prepare, Pretrain, Probe, Report.
 all: report
@@ -196,6 +196,12 @@ BENCH_ROUNDS ?= 2
 # replayed alone and in place.
 bench: prepare
 	$(RUN) $(BIN)/PretrainBench --config $(PIPELINE) --artifacts $(ARTIFACTS) $(SET) --steps $(BENCH_STEPS) $(BENCH_FLAGS)
+
+# bfloat16 against float32 in one run: BENCH_STEPS rounds of one step of each
+# (two models from the same weights, same batches and masks, the order swapped
+# every round), the speed-up from the median steps and from each round's pair.
+bench-bf16: prepare
+	$(RUN) $(BIN)/PretrainBench --config $(PIPELINE) --artifacts $(ARTIFACTS) $(SET) --steps $(BENCH_STEPS) --alternate-bf16
 
 # The same steps in PyTorch (tools/bench/torch_pretrain.py: same weights,
 # batches and masks), alternated with ours for BENCH_ROUNDS rounds: both

@@ -132,5 +132,6 @@ let package = Package(
                                                       "Pipeline", "Shards"]),
         .testTarget(name: "ReportingTests", dependencies: ["Random", "Reporting", "Probing", "Pretraining", "Preparation", "Pipeline"]),
         .testTarget(name: "PreparationTests", dependencies: ["Preparation", "Imaging", "Shards", "Pipeline"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Pipeline", "Preparation"]),
     ] + mpiTargets
 )

@@ -56,10 +56,12 @@ public struct PretrainInputs: StageInputs {
                   predictorDim: predictor.predEmbDim, predictorDepth: predictor.predDepth)
     }
 
-    /// The trainer at its initial weights.
-    public func trainer(shape: JEPAShape) -> JEPATrainer {
+    /// The trainer at its initial weights; `precision` other than the
+    /// config's only for a benchmark that compares them.
+    public func trainer(shape: JEPAShape, precision: MatmulPrecision? = nil) -> JEPATrainer {
         JEPATrainer(shape: shape, loss: loss, seed: seed, patchStd: model.patchInitStd,
-                    targetLayers: targets.targetLayers, centerTargets: targets.centerTargets, precision: precision)
+                    targetLayers: targets.targetLayers, centerTargets: targets.centerTargets,
+                    precision: precision ?? self.precision)
     }
 
     /// The masks of training: loading a config with training steps has
