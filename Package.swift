@@ -127,7 +127,7 @@ let package = Package(
                                                       "Imaging"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PretrainingTests", dependencies: ["Evaluation", "Pretraining", "Preparation", "Pipeline", "Shards", "Training",
-                                                          "SafeTensors"]),
+                                                          "SafeTensors", "Numerics"]),
         .testTarget(name: "ProbingTests", dependencies: ["Random", "Evaluation", "Probing", "Pretraining", "Preparation", "Training", "Numerics",
                                                       "Pipeline", "Shards"]),
         .testTarget(name: "ReportingTests", dependencies: ["Random", "Reporting", "Probing", "Pretraining", "Preparation", "Pipeline"]),

@@ -212,7 +212,9 @@ final class TrainingRun {
             timings: ["train_s": h.trainSeconds, "allreduce_wait_s": averager?.waitSeconds ?? 0,
                       "eval_s": curve?.seconds ?? 0],
             tools: ["gemm": GEMM.backendDescription, "threads": "OpenMP (libgomp), \(Parallel.threadCount)",
-                    "ranks": comm.size > 1 ? "MPI, \(comm.size) ranks" : "1 process"]
+                    "ranks": comm.size > 1 ? "MPI, \(comm.size) ranks" : "1 process",
+                    // Where another machine's is equal, its GEMMs give these bits (a bf16 run's differ Zen 4 to Zen 5).
+                    "gemm_fingerprint": BFloat16Arithmetic.fingerprint(trainer.encoder.precision)]
                 .merging(trainer.encoder.precision == .bfloat16 ? ["bfloat16": BFloat16GEMM.routeDescription] : [:]) { a, _ in a })
     }
 }

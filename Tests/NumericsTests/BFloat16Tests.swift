@@ -120,6 +120,9 @@ final class BFloat16Tests: XCTestCase {
         XCTAssertEqual(emulated.bfloat16Fingerprint, emulated.float32Fingerprint,
                        "operands already bf16: the emulation is the float32 GEMM on the same numbers")
         XCTAssertEqual(BFloat16Arithmetic.check(route: .emulated).bfloat16Fingerprint, emulated.bfloat16Fingerprint)
+        XCTAssertEqual(BFloat16Arithmetic.fingerprint(.float32), String(format: "%016llx", emulated.float32Fingerprint),
+                       "the manifests' fingerprint is the check's")
+        XCTAssertEqual(BFloat16Arithmetic.fingerprint(.bfloat16, route: .emulated), BFloat16Arithmetic.fingerprint(.float32))
         XCTAssertEqual(emulated.outputs, 4 * 96 * 64)
         // The two models part on some sums (else the check could not tell them apart).
         XCTAssertLessThan(emulated.sdmOrder, emulated.outputs)

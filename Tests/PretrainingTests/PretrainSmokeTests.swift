@@ -1,4 +1,5 @@
 import Foundation
+import Numerics
 import Shards
 import Training
 import XCTest
@@ -52,6 +53,9 @@ final class PretrainSmokeTests: XCTestCase {
         let curve = try curvePoints("\(full.directory)/eval.csv")
         XCTAssertEqual(curve.map { $0.split(separator: ",")[0] }, ["0", "16", "32", "48", "64"],
                        "every 0.5 epochs (16 steps) from the start to the end")
+        let manifest = try JSON.parse(Data(contentsOf: URL(fileURLWithPath: "\(full.directory)/manifest.json")))
+        XCTAssertEqual(manifest["provenance"]?["tools"]?["gemm_fingerprint"], .string(BFloat16Arithmetic.fingerprint(.float32)),
+                       "which GEMM arithmetic made it")
         let rows = try losses("\(full.directory)/log.csv")
         XCTAssertEqual(rows.count, 64)
         let loss = rows.map(\.loss)

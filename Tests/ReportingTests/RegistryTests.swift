@@ -10,7 +10,7 @@ final class RegistryTests: XCTestCase {
         ResultsRegistry.Entry(kind: "sweep", source: "pipelines/sweeps/x.yaml", variant: variant, seed: seed, overrides: [],
                               label: "mask.pred_mask_scale=[0.15,0.2]", command: "make sweep-run-0-1 SWEEP=x",
                               prepareKey: "a", pretrainKey: "b", probeKey: probeKey, commit: "c0ffee", cpuClass: "avx2",
-                              cpuModel: "AMD EPYC 7B12, \"Zen 2\"", evalSplit: "holdout", evalImages: 6000,
+                              cpuModel: "AMD EPYC 7B12, \"Zen 2\"", gemmFingerprint: "da7d511dff9ce292", evalSplit: "holdout", evalImages: 6000,
                               metrics: ["ijepa_linear_100pct": 0.8295, "pixels_knn_1pct": 0.7], pretrainMinutes: 12.5,
                               finished: "2026-12-06T20:00:00Z")
     }
@@ -37,6 +37,22 @@ final class RegistryTests: XCTestCase {
         let again = ResultsRegistry.merged(try ResultsRegistry.read(path), [entry(1, seed: 2, probeKey: "new")])
         XCTAssertEqual(again.count, 3)
         XCTAssertEqual(again.first { $0.seed == 2 }?.probeKey, "new")
+        // A registry written before gemm_fingerprint: its rows read as "unknown".
+        let written = try ResultsRegistry.read(path)
+        XCTAssertEqual(written.map(\.gemmFingerprint), ["da7d511dff9ce292", "da7d511dff9ce292", "da7d511dff9ce292"])
+        let columns = ResultsRegistry.columnsWithoutFingerprint, at = ResultsRegistry.columns.firstIndex(of: "gemm_fingerprint")!
+        let old = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { line in
+            var f = CSV.rows(String(line))[0]
+            f.remove(at: at)
+            return f.map(CSV.field).joined(separator: ",")
+        }
+        XCTAssertEqual(old[0], columns.joined(separator: ","))
+        try (old.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try ResultsRegistry.read(path), written.map { e in
+            var e = e
+            e.gemmFingerprint = "unknown"
+            return e
+        }, "the same rows, the fingerprint unknown")
         try "kind,source\n".write(toFile: path, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try ResultsRegistry.read(path)) { XCTAssertTrue("\($0)".contains("header"), "\($0)") }
     }

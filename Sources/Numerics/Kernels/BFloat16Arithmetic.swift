@@ -26,19 +26,10 @@ public enum BFloat16Arithmetic {
     static let fingerprintShapes = modelShapes + [(96, 64, 768), (64, 96, 2304)]
 
     public static func check(route: BFloat16GEMM.Route = BFloat16GEMM.route) -> Report {
-        var bfHash = FNV(), f32Hash = FNV()
         var outputs = 0, sdm = 0, fused = 0
-        for (index, (m, n, k)) in fingerprintShapes.enumerated() {
-            var rng = SeededGenerator(seed: UInt64(index + 1))
-            // Values already bf16 (so rounding them is the identity), of varied magnitude.
-            let a = rounded((0..<(m * k)).map { _ in Float(rng.normal()) })
-            let b = rounded((0..<(k * n)).map { _ in Float(rng.normal()) })
-            var c = [Float](repeating: 0, count: m * n), c32 = c
-            BFloat16GEMM.gemm(false, false, m, n, k, 1, a, k, b, n, 0, &c, n, route: route)
-            GEMM.float32(false, false, m, n, k, 1, a, k, b, n, 0, &c32, n)
-            for v in c { bfHash.add(v.bitPattern) }
-            for v in c32 { f32Hash.add(v.bitPattern) }
-            guard index < modelShapes.count else { continue }
+        for (index, (m, n, k)) in modelShapes.enumerated() {
+            let (a, b) = operands(index, m: m, n: n, k: k)
+            let c = product(.bfloat16, a, b, m: m, n: n, k: k, route: route)
             for i in 0..<m {
                 for j in 0..<n {
                     var inOrder: Float = 0, perPair: Float = 0
@@ -54,8 +45,45 @@ public enum BFloat16Arithmetic {
                 }
             }
         }
-        return Report(route: route, bfloat16Fingerprint: bfHash.value, float32Fingerprint: f32Hash.value,
+        return Report(route: route, bfloat16Fingerprint: fingerprintValue(.bfloat16, route: route),
+                      float32Fingerprint: fingerprintValue(.float32, route: route),
                       outputs: outputs, sdmOrder: sdm, oneRoundingPerPair: fused)
+    }
+
+    /// What a run of `precision` multiplies with on this machine, as 16 hex
+    /// digits: runs whose fingerprints are equal got the same GEMM bits on
+    /// these shapes (Pretrain records it in its manifest, the registry in
+    /// `gemm_fingerprint`). Computed in milliseconds.
+    public static func fingerprint(_ precision: MatmulPrecision, route: BFloat16GEMM.Route = BFloat16GEMM.route) -> String {
+        String(format: "%016llx", fingerprintValue(precision, route: route))
+    }
+
+    static func fingerprintValue(_ precision: MatmulPrecision, route: BFloat16GEMM.Route) -> UInt64 {
+        var hash = FNV()
+        for (index, (m, n, k)) in fingerprintShapes.enumerated() {
+            let (a, b) = operands(index, m: m, n: n, k: k)
+            for v in product(precision, a, b, m: m, n: n, k: k, route: route) { hash.add(v.bitPattern) }
+        }
+        return hash.value
+    }
+
+    /// Shape `index`'s operands: values already bf16 (so rounding them is the
+    /// identity), of varied magnitude, the same on every machine.
+    static func operands(_ index: Int, m: Int, n: Int, k: Int) -> (a: [Float], b: [Float]) {
+        var rng = SeededGenerator(seed: UInt64(index + 1))
+        let a = rounded((0..<(m * k)).map { _ in Float(rng.normal()) })
+        let b = rounded((0..<(k * n)).map { _ in Float(rng.normal()) })
+        return (a, b)
+    }
+
+    static func product(_ precision: MatmulPrecision, _ a: [Float], _ b: [Float], m: Int, n: Int, k: Int,
+                        route: BFloat16GEMM.Route) -> [Float] {
+        var c = [Float](repeating: 0, count: m * n)
+        switch precision {
+        case .bfloat16: BFloat16GEMM.gemm(false, false, m, n, k, 1, a, k, b, n, 0, &c, n, route: route)
+        case .float32: GEMM.float32(false, false, m, n, k, 1, a, k, b, n, 0, &c, n)
+        }
+        return c
     }
 
     /// The bf16 numbers nearest `x` (the operands' own rounding), as float32.

@@ -30,6 +30,10 @@ public enum ResultsRegistry {
         public var commit: String
         public var cpuClass: String
         public var cpuModel: String
+        /// The run's GEMM fingerprint (`NumericsBench --bf16-arithmetic`
+        /// prints a machine's): where equal, the run reproduces digit for
+        /// digit; "unknown" for runs made before it was recorded.
+        public var gemmFingerprint: String
         public var evalSplit: String
         public var evalImages: Int
         /// Probe top-1 (fractions of 1) by column name, e.g. "ijepa_linear_100pct".
@@ -46,23 +50,25 @@ public enum ResultsRegistry {
         ["linear", "knn"].flatMap { k in ["1pct", "10pct", "100pct"].map { "\(s.rawValue)_\(k)_\($0)" } }
     }
     static let columns = ["kind", "source", "variant", "seed", "set", "label", "command", "prepare_key", "pretrain_key",
-                          "probe_key", "commit", "cpu_class", "cpu_model", "eval_split", "eval_images"]
+                          "probe_key", "commit", "cpu_class", "cpu_model", "gemm_fingerprint", "eval_split", "eval_images"]
         + metricColumns + ["pretrain_min", "finished"]
+    /// The header before `gemm_fingerprint`: such a file still reads (its rows "unknown").
+    static let columnsWithoutFingerprint = columns.filter { $0 != "gemm_fingerprint" }
 
     public static func read(_ path: String) throws -> [Entry] {
         guard FileManager.default.fileExists(atPath: path) else { return [] }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw PipelineError("\(path): cannot read") }
         let rows = CSV.rows(text)
         guard let header = rows.first else { return [] }
-        guard header == columns else {
+        guard header == columns || header == columnsWithoutFingerprint else {
             throw PipelineError("\(path): the header is not the registry's (\(columns.count) columns from kind to finished)")
         }
         return try rows.dropFirst().enumerated().map { i, r in
-            guard r.count == columns.count else {
-                throw PipelineError("\(path):\(i + 2): \(r.count) fields, the header has \(columns.count)")
+            guard r.count == header.count else {
+                throw PipelineError("\(path):\(i + 2): \(r.count) fields, the header has \(header.count)")
             }
-            var f: [String: String] = [:]
-            for (c, v) in zip(columns, r) { f[c] = v }
+            var f: [String: String] = ["gemm_fingerprint": "unknown"]
+            for (c, v) in zip(header, r) { f[c] = v }
             guard let variant = Int(f["variant"]!), let images = Int(f["eval_images"]!) else {
                 throw PipelineError("\(path):\(i + 2): variant and eval_images must be integers")
             }
@@ -72,6 +78,7 @@ public enum ResultsRegistry {
                          overrides: f["set"]!.split(separator: " ").map(String.init), label: f["label"]!,
                          command: f["command"]!, prepareKey: f["prepare_key"]!, pretrainKey: f["pretrain_key"]!,
                          probeKey: f["probe_key"]!, commit: f["commit"]!, cpuClass: f["cpu_class"]!, cpuModel: f["cpu_model"]!,
+                         gemmFingerprint: f["gemm_fingerprint"]!,
                          evalSplit: f["eval_split"]!, evalImages: images, metrics: metrics,
                          pretrainMinutes: Double(f["pretrain_min"]!) ?? .nan, finished: f["finished"]!)
         }
@@ -81,7 +88,7 @@ public enum ResultsRegistry {
         var out = columns.joined(separator: ",") + "\n"
         for e in entries {
             var row = [e.kind, e.source, "\(e.variant)", e.seed.map(String.init) ?? "", e.overrides.joined(separator: " "), e.label,
-                       e.command, e.prepareKey, e.pretrainKey, e.probeKey, e.commit, e.cpuClass, e.cpuModel, e.evalSplit,
+                       e.command, e.prepareKey, e.pretrainKey, e.probeKey, e.commit, e.cpuClass, e.cpuModel, e.gemmFingerprint, e.evalSplit,
                        "\(e.evalImages)"]
             row += metricColumns.map { e.metrics[$0].map { String(format: "%.4f", $0) } ?? "" }
             row += [e.pretrainMinutes.isFinite ? String(format: "%.1f", e.pretrainMinutes) : "", e.finished]
@@ -138,6 +145,7 @@ public enum ResultsRegistry {
                          commit: (p?["git_commit"]?.stringValue ?? "unknown") + (dirty ? "+dirty" : ""),
                          cpuClass: p?["cpu_class"]?.stringValue ?? sameHostCPU(p)?.cpuClass ?? "unknown",
                          cpuModel: p?["cpu_model"]?.stringValue ?? sameHostCPU(p)?.model ?? "unknown",
+                         gemmFingerprint: p?["tools"]?["gemm_fingerprint"]?.stringValue ?? "unknown",
                          evalSplit: r.metrics.evalSplit, evalImages: r.evalImages, metrics: metrics,
                          pretrainMinutes: r.wallSeconds(r.pretrainManifest) / 60,
                          finished: r.pretrainManifest["created_utc"]?.stringValue ?? "")
