@@ -111,7 +111,7 @@ struct ShardBuilder {
         var largestFile = 0, largestDecoded = 0, sourceBytes = 0
         if let folder = source as? FolderSource {
             // Headers only (PNG's IHDR, JPEG's frame header): no decoding.
-            let sizes = try Parallel.map(folder.files.count) { i -> (file: Int, decoded: Int) in
+            let sizes = Parallel.map(folder.files.count) { i -> (file: Int, decoded: Int) in
                 let path = "\(folder.root)/\(folder.files[i].path)"
                 // Regular files only (opening a FIFO would block; decoding skips it).
                 var st = stat()
