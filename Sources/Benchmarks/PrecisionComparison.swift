@@ -1,7 +1,6 @@
 import Dispatch
 import Numerics
 import Pipeline
-import Preparation
 import Pretraining
 import Threads
 import Training
@@ -37,13 +36,8 @@ public enum PrecisionComparison {
     /// `warmup` untimed steps of each trainer, then `rounds` timed rounds.
     public static func run(_ config: PipelineConfig, store: ArtifactStore, rounds: Int, warmup: Int) throws -> Result {
         precondition(rounds >= 1 && warmup >= 1)
-        try GEMM.checkEnvironment()
-        Allocator.keepLargeBlocks()  // as Pretrain does
-        let settings = PretrainInputs(config.settings)
-        let prepareKey = try PrepareStage.keyMaterial(config, store: store).key
-        let (data, shape, _) = try PretrainStage.setUp(settings, store: store, prepareKey: prepareKey)
-        let sampler = try settings.checkedMaskSampler(grid: shape.gridSize)
-        let schedules = settings.schedules(itersPerEpoch: data.itersPerEpoch)
+        let setUp = try BenchSetUp(config, store: store)
+        let settings = setUp.settings, data = setUp.data, shape = setUp.shape
         let trainers = [settings.trainer(shape: shape, precision: .float32),
                         settings.trainer(shape: shape, precision: .bfloat16)]
         let b = settings.batchSize, count = b * shape.numPatches * shape.patchDim
@@ -54,7 +48,7 @@ public enum PrecisionComparison {
         let reference = SgemmReference()  // sampled after each round, outside its steps
         for s in 0..<(warmup + rounds) {
             try data.batch(step: s, order: epochOrder.forStep(s), into: loaded.pointer)
-            let inputs = StepInputs(step: s, batch: b, sampler: sampler, schedules: schedules)
+            let inputs = setUp.inputs(step: s)
             for t in (s % 2 == 0 ? [0, 1] : [1, 0]) {
                 given.pointer.update(from: loaded.pointer, count: count)
                 let t0 = DispatchTime.now().uptimeNanoseconds

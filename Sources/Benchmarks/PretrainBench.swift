@@ -62,14 +62,9 @@ public enum PretrainBench {
     public static func run(_ config: PipelineConfig, store: ArtifactStore, steps: Int, warmup: Int,
                            dump: String? = nil, shapes: Bool = false) throws -> Result {
         precondition(steps >= 1 && warmup >= 1)
-        try GEMM.checkEnvironment()
-        Allocator.keepLargeBlocks()  // as Pretrain does
-        let settings = PretrainInputs(config.settings)
-        let prepareKey = try PrepareStage.keyMaterial(config, store: store).key
-        let (data, shape, _) = try PretrainStage.setUp(settings, store: store, prepareKey: prepareKey)
-        let sampler = try settings.checkedMaskSampler(grid: shape.gridSize)
+        let setUp = try BenchSetUp(config, store: store)
+        let settings = setUp.settings, data = setUp.data, shape = setUp.shape
         let total = warmup + steps
-        let schedules = settings.schedules(itersPerEpoch: data.itersPerEpoch)
         let trainer = settings.trainer(shape: shape)
         let writer = try dump.map { path -> HDF5Writer in
             let w = try HDF5Writer(path: path)
@@ -91,7 +86,7 @@ public enum PretrainBench {
         for s in 0..<total {
             let t0 = DispatchTime.now().uptimeNanoseconds
             try data.batch(step: s, order: epochOrder.forStep(s), into: batch.pointer)
-            let inputs = StepInputs(step: s, batch: b, sampler: sampler, schedules: schedules)
+            let inputs = setUp.inputs(step: s)
             let t1 = DispatchTime.now().uptimeNanoseconds
             let masks = inputs.masks, lr = inputs.lr, wd = inputs.weightDecay, m = inputs.momentum
             if let w = writer {

@@ -32,6 +32,9 @@ final class PrecisionComparisonTests: XCTestCase {
         let first = abs(r.bfloat16Losses[0] - r.float32Losses[0]) / r.float32Losses[0]
         XCTAssertGreaterThan(first, 0, "the bfloat16 model rounds its operands")
         XCTAssertLessThan(first, 0.01, "same initial weights, same batch and masks")
+        // Its float32 model takes the very steps of `make bench` (same batches, masks and schedules).
+        let alone = try PretrainBench.run(cfg, store: store, steps: 3, warmup: 1)
+        XCTAssertEqual(alone.losses, r.float32Losses)
         let text = PrecisionComparison.describe(r, config: cfg).joined(separator: "\n")
         XCTAssertTrue(text.contains("bfloat16 / float32 images/s:"), text)
         XCTAssertTrue(text.contains("sgemm 1024^3"), text)
