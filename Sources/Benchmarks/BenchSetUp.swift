@@ -15,12 +15,13 @@ struct BenchSetUp {
     let sampler: MaskSampler
     let schedules: Schedules
 
-    init(_ config: PipelineConfig, store: ArtifactStore) throws {
+    /// `models`: how many models the benchmark trains at once (the memory check).
+    init(_ config: PipelineConfig, store: ArtifactStore, models: Int = 1) throws {
         try GEMM.checkEnvironment()
         Allocator.keepLargeBlocks()  // as Pretrain does
         settings = PretrainInputs(config.settings)
         let prepareKey = try PrepareStage.keyMaterial(config, store: store).key
-        (data, shape, _) = try PretrainStage.setUp(settings, store: store, prepareKey: prepareKey)
+        (data, shape, _) = try PretrainStage.setUp(settings, store: store, prepareKey: prepareKey, models: models)
         sampler = try settings.checkedMaskSampler(grid: shape.gridSize)
         schedules = settings.schedules(itersPerEpoch: data.itersPerEpoch)
     }

@@ -36,7 +36,7 @@ public enum PrecisionComparison {
     /// `warmup` untimed steps of each trainer, then `rounds` timed rounds.
     public static func run(_ config: PipelineConfig, store: ArtifactStore, rounds: Int, warmup: Int) throws -> Result {
         precondition(rounds >= 1 && warmup >= 1)
-        let setUp = try BenchSetUp(config, store: store)
+        let setUp = try BenchSetUp(config, store: store, models: 2)
         let settings = setUp.settings, data = setUp.data, shape = setUp.shape
         let trainers = [settings.trainer(shape: shape, precision: .float32),
                         settings.trainer(shape: shape, precision: .bfloat16)]

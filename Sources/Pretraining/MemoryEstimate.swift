@@ -10,15 +10,19 @@ import Shards
 public struct MemoryEstimate {
     let data: Double, curve: Double, model: Double, activations: Double
     let curveHoldsImages: Bool
+    let models: Int
     var total: Double { data + curve + model + activations + MachineMemory.overhead }
 
     /// `trainBytes`: the train images held at once (the whole split, or at
     /// most data.buffer_mb when it is streamed); `curveImages`: the learning
     /// curve's query and bank images (0 when it is off), whose features it
     /// holds, and the images too (`curveImageBytes` each) when the train split
-    /// is held in memory (else they are read from the shards: 0).
+    /// is held in memory (else they are read from the shards: 0); `models`:
+    /// models trained side by side (`make bench-bf16`: 2), each with its
+    /// weights, optimizer and activations.
     init(shape: JEPAShape, trainBytes: Int, batch b: Int, targetBlocks m: Int, curveImages: Int = 0,
-         curveImageBytes: Int = 0) {
+         curveImageBytes: Int = 0, models: Int = 1) {
+        self.models = models
         let tokens = Double(shape.numPatches), f = 4.0
         data = Double(trainBytes)
         curve = Double(curveImages) * (f * Double(shape.encoder.embedDim) + Double(curveImageBytes))
@@ -27,15 +31,16 @@ public struct MemoryEstimate {
         // AdamW's two moments of the encoder and the predictor.
         let pe = Self.parameters(shape.encoder, input: shape.patchDim)
         let pp = Self.parameters(shape.predictor, input: shape.encoder.embedDim) + Double(shape.encoder.embedDim) * Double(shape.predictorDim + 1)
-        model = f * (6 * pe + 4 * pp)
+        model = Double(models) * f * (6 * pe + 4 * pp)
         // Kept per block for the backward: (rows, 8C + 2H) and the (heads, T, T) softmax.
         func blocks(_ c: ViTConfig, rows: Double, sequences: Double, layers: Int) -> Double {
             f * Double(layers) * (rows * Double(8 * c.embedDim + 2 * c.hiddenDim) + sequences * Double(c.numHeads) * tokens * tokens)
         }
         let bs = Double(b)
-        activations = blocks(shape.encoder, rows: bs * tokens, sequences: bs, layers: shape.encoder.depth)  // context
+        let perModel = blocks(shape.encoder, rows: bs * tokens, sequences: bs, layers: shape.encoder.depth)  // context
             + blocks(shape.encoder, rows: bs * tokens, sequences: bs, layers: 1)  // target: one block's buffers
             + blocks(shape.predictor, rows: Double(m) * bs * tokens, sequences: Double(m) * bs, layers: shape.predictorDepth)
+        activations = Double(models) * perModel
             + f * 2 * bs * tokens * Double(shape.patchDim)  // the batch and the one prefetched
     }
 
@@ -48,6 +53,7 @@ public struct MemoryEstimate {
     var summary: String {
         let gib = MachineMemory.gib
         let curveText = curve > 0 ? ", learning-curve \(curveHoldsImages ? "images and " : "")features \(gib(curve))" : ""
-        return "about \(gib(total)) (train images \(gib(data))\(curveText), weights and optimizer \(gib(model)), activations \(gib(activations)))"
+        let of = models > 1 ? " of \(models) models" : ""
+        return "about \(gib(total)) (train images \(gib(data))\(curveText), weights and optimizer\(of) \(gib(model)), activations\(of) \(gib(activations)))"
     }
 }

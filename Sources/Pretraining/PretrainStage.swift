@@ -159,16 +159,19 @@ public enum PretrainStage: BuildingStage {
     /// The prepared train data, the model shape and the masks (checked
     /// when the config was loaded).
     /// `rank` of `ranks`: which chunks this process streams when the split
-    /// is larger than data.buffer_mb.
+    /// is larger than data.buffer_mb. `models`: how many models the caller
+    /// trains side by side (a benchmark comparing precisions), for the
+    /// memory check.
     public static func setUp(_ settings: PretrainInputs, store: ArtifactStore, prepareKey: String,
-                             rank: Int = 0, ranks: Int = 1) throws -> (TrainingData, JEPAShape, MaskSampler) {
-        try setUp(settings, shards: try trainShards(store: store, prepareKey: prepareKey), rank: rank, ranks: ranks)
+                             rank: Int = 0, ranks: Int = 1, models: Int = 1) throws -> (TrainingData, JEPAShape, MaskSampler) {
+        try setUp(settings, shards: try trainShards(store: store, prepareKey: prepareKey), rank: rank, ranks: ranks,
+                  models: models)
     }
 
     /// `curveImages`: the learning curve's images, counted in the memory check.
     static func setUp(_ settings: PretrainInputs, shards: [String], rank: Int = 0, ranks: Int = 1,
-                      curveImages: Int = 0) throws -> (TrainingData, JEPAShape, MaskSampler) {
-        let held = try checkMemory(settings, shards: shards, curveImages: curveImages)
+                      curveImages: Int = 0, models: Int = 1) throws -> (TrainingData, JEPAShape, MaskSampler) {
+        let held = try checkMemory(settings, shards: shards, curveImages: curveImages, models: models)
         try MachineMemory.reserve(Double(held), for: "pretrain: the train images held in memory", keys: "data.buffer_mb")
         let data = try TrainingData(shardPaths: shards, batchSize: settings.batchSize, seed: settings.seed,
                                     augmentation: settings.augmentation, bufferBytes: settings.loading.bufferBytes,
@@ -184,7 +187,7 @@ public enum PretrainStage: BuildingStage {
     /// the memory available now.
     /// Returns the bytes of train images held at once.
     @discardableResult
-    static func checkMemory(_ settings: PretrainInputs, shards: [String], curveImages: Int) throws -> Int {
+    static func checkMemory(_ settings: PretrainInputs, shards: [String], curveImages: Int, models: Int = 1) throws -> Int {
         var images = 0, attributes: ShardAttributes? = nil
         for path in shards {
             let r = try ShardReader(path: path)
@@ -196,7 +199,7 @@ public enum PretrainStage: BuildingStage {
         let held = min(images * sample, settings.loading.bufferBytes)
         let estimate = MemoryEstimate(shape: settings.shape(channels: a.channels, patchSize: a.patchSize, gridSize: a.gridSize),
                                       trainBytes: held, batch: settings.batchSize, targetBlocks: settings.mask.numPredMasks,
-                                      curveImages: curveImages, curveImageBytes: whole ? sample : 0)
+                                      curveImages: curveImages, curveImageBytes: whole ? sample : 0, models: models)
         if let line = try MachineMemory.check(
             stage: "pretrain", needs: estimate.total, summary: estimate.summary,
             remedy: "lower data.buffer_mb (train images held at once), data.batch_size or the model (meta.model_name, embed_dim, depth, pred_emb_dim, pred_depth)") {

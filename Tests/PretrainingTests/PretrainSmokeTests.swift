@@ -244,6 +244,13 @@ final class PretrainSmokeTests: XCTestCase {
         XCTAssertEqual(withCurve.total - without.total, 4000 * 4 * Double(big.encoder.embedDim))
         XCTAssertEqual(heldCurve.total - withCurve.total, 4000 * 150_528)
         XCTAssertTrue(withCurve.summary.contains("learning-curve features"), withCurve.summary)
+        // Two models side by side (make bench-bf16): each its weights, optimizer and activations; one batch.
+        let two = MemoryEstimate(shape: big, trainBytes: 1000, batch: 8, targetBlocks: 4, models: 2)
+        let one = MemoryEstimate(shape: big, trainBytes: 1000, batch: 8, targetBlocks: 4)
+        XCTAssertEqual(two.model, 2 * one.model)
+        XCTAssertEqual(two.activations - one.activations, one.activations - 4 * 2 * 8 * 196 * Double(big.patchDim), accuracy: 1)
+        XCTAssertEqual(two.data, one.data)
+        XCTAssertTrue(two.summary.contains("activations of 2 models"), two.summary)
     }
 
     func testImpossibleMaskConfigIsAnErrorBeforeAnyStage() throws {

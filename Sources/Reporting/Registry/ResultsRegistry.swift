@@ -31,8 +31,9 @@ public enum ResultsRegistry {
         public var cpuClass: String
         public var cpuModel: String
         /// The run's GEMM fingerprint (`NumericsBench --bf16-arithmetic`
-        /// prints a machine's): where equal, the run reproduces digit for
-        /// digit; "unknown" for runs made before it was recorded.
+        /// prints a machine's): a digit-for-digit reproduction needs a
+        /// machine with the same one; "unknown" for runs made before it was
+        /// recorded.
         public var gemmFingerprint: String
         public var evalSplit: String
         public var evalImages: Int
