@@ -248,7 +248,7 @@ final class PretrainSmokeTests: XCTestCase {
         let two = MemoryEstimate(shape: big, trainBytes: 1000, batch: 8, targetBlocks: 4, models: 2)
         let one = MemoryEstimate(shape: big, trainBytes: 1000, batch: 8, targetBlocks: 4)
         XCTAssertEqual(two.model, 2 * one.model)
-        XCTAssertEqual(two.activations - one.activations, one.activations - 4 * 2 * 8 * 196 * Double(big.patchDim), accuracy: 1)
+        XCTAssertEqual(two.activations - one.activations, one.activations - 4 * 2 * 8 * Double(big.numPatches * big.patchDim), accuracy: 1)
         XCTAssertEqual(two.data, one.data)
         XCTAssertTrue(two.summary.contains("activations of 2 models"), two.summary)
     }
