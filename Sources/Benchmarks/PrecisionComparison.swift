@@ -41,18 +41,16 @@ public enum PrecisionComparison {
         let trainers = [settings.trainer(shape: shape, precision: .float32),
                         settings.trainer(shape: shape, precision: .bfloat16)]
         let b = settings.batchSize, count = b * shape.numPatches * shape.patchDim
-        // The batch as loaded, and the copy each step is given (a step may write to its input).
-        let loaded = FloatBuffer(count), given = FloatBuffer(count)
+        let batch = FloatBuffer(count)  // read-only to a step: both precisions take it as loaded
         var seconds: [[Double]] = [[], []], losses: [[Double]] = [[], []]
         var epochOrder = EpochOrder(data)
         let reference = SgemmReference()  // sampled after each round, outside its steps
         for s in 0..<(warmup + rounds) {
-            try data.batch(step: s, order: epochOrder.forStep(s), into: loaded.pointer)
+            try data.batch(step: s, order: epochOrder.forStep(s), into: batch.pointer)
             let inputs = setUp.inputs(step: s)
             for t in (s % 2 == 0 ? [0, 1] : [1, 0]) {
-                given.pointer.update(from: loaded.pointer, count: count)
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                let r = trainers[t].step(patches: given.pointer, inputs: inputs)
+                let r = trainers[t].step(patches: batch.pointer, inputs: inputs)
                 let elapsed = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
                 if let fault = JEPATrainer.fault(of: r) {
                     throw PipelineError("bench: \(trainers[t].encoder.precision.rawValue) step \(s): \(fault)")
